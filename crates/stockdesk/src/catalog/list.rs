@@ -1,0 +1,144 @@
+//! The product list: filters, search and paging in one query (plus its count).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::model::{ProductPage, ProductQuery, ProductStatus, ProductSummary};
+use crate::error::{Error, Result};
+use crate::store::{on_tx, Tx};
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 1_000;
+const MAX_SEARCH: usize = 200;
+
+enum Bind {
+    Text(String),
+    Id(Uuid),
+    Int(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    slug: String,
+    status: String,
+    category_id: Option<Uuid>,
+    version: i64,
+    updated_at: DateTime<Utc>,
+    updated_by: String,
+    variant_count: i64,
+    total_stock: i64,
+    min_stock: Option<i64>,
+    min_price_minor: Option<i64>,
+    currency: Option<String>,
+}
+
+pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Error::validation(
+            "limit",
+            format!("must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    if offset < 0 {
+        return Err(Error::validation("offset", "must not be negative"));
+    }
+
+    let mut filters = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if text.chars().count() > MAX_SEARCH {
+            return Err(Error::validation(
+                "search",
+                format!("at most {MAX_SEARCH} characters"),
+            ));
+        }
+        binds.push(Bind::Text(format!(
+            "%{}%",
+            escape_like(&text.to_lowercase())
+        )));
+        filters.push(format!("p.search_text LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(status) = q.status {
+        binds.push(Bind::Text(status.as_str().to_string()));
+        filters.push(format!("p.status = ${}", binds.len()));
+    }
+    if let Some(category) = q.category_id {
+        binds.push(Bind::Id(category));
+        filters.push(format!("p.category_id = ${}", binds.len()));
+    }
+    if let Some(n) = q.low_stock {
+        binds.push(Bind::Int(n));
+        filters.push(format!(
+            "EXISTS (SELECT 1 FROM variants lv WHERE lv.product_id = p.id AND lv.stock_on_hand <= ${})",
+            binds.len()
+        ));
+    }
+    let where_sql = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+
+    let count_sql = format!("SELECT COUNT(*) FROM products p{where_sql}");
+    let n = binds.len();
+    let page_sql = format!(
+        "SELECT p.id, p.name, p.slug, p.status, p.category_id, p.version, p.updated_at, p.updated_by, \
+         (SELECT COUNT(*) FROM variants v WHERE v.product_id = p.id) AS variant_count, \
+         (SELECT CAST(COALESCE(SUM(v.stock_on_hand), 0) AS BIGINT) FROM variants v WHERE v.product_id = p.id) AS total_stock, \
+         (SELECT MIN(v.stock_on_hand) FROM variants v WHERE v.product_id = p.id) AS min_stock, \
+         (SELECT MIN(v.price_minor) FROM variants v WHERE v.product_id = p.id) AS min_price_minor, \
+         (SELECT MIN(v.currency) FROM variants v WHERE v.product_id = p.id) AS currency \
+         FROM products p{where_sql} ORDER BY p.name, p.id LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+
+    // Binds the filter values in order onto a query of either backend.
+    macro_rules! bind_all {
+        ($query:expr) => {{
+            let mut query = $query;
+            for b in &binds {
+                query = match b {
+                    Bind::Text(s) => query.bind(s.clone()),
+                    Bind::Id(id) => query.bind(*id),
+                    Bind::Int(i) => query.bind(*i),
+                };
+            }
+            query
+        }};
+    }
+    let total: i64 =
+        on_tx!(tx, c => bind_all!(sqlx::query_scalar(&count_sql)).fetch_one(&mut **c).await?);
+    let rows: Vec<Row> = on_tx!(tx, c => bind_all!(sqlx::query_as(&page_sql))
+        .bind(limit).bind(offset).fetch_all(&mut **c).await?);
+
+    let items = rows
+        .into_iter()
+        .map(|r| ProductSummary {
+            status: ProductStatus::parse(&r.status).unwrap_or(ProductStatus::Draft),
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            category_id: r.category_id,
+            version: r.version,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+            variant_count: r.variant_count,
+            total_stock: r.total_stock,
+            min_stock: r.min_stock,
+            min_price_minor: r.min_price_minor,
+            currency: r.currency,
+        })
+        .collect();
+    Ok(ProductPage { items, total })
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

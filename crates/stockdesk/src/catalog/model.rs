@@ -1,0 +1,189 @@
+//! What the catalog is made of, as the UI and the CLI see it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::Published => "published",
+            ProductStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(ProductStatus::Draft),
+            "published" => Some(ProductStatus::Published),
+            "archived" => Some(ProductStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A product with its variants and images: the unit that is edited, versioned and snapshotted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Product {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub status: ProductStatus,
+    pub category_id: Option<Uuid>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub variants: Vec<Variant>,
+    pub images: Vec<Image>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Variant {
+    pub id: Uuid,
+    pub sku: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock_on_hand: i64,
+    /// Attribute name → value, both from the product's category.
+    pub attributes: BTreeMap<String, String>,
+    pub position: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Image {
+    pub id: Uuid,
+    pub blob_key: String,
+    pub alt: String,
+    pub position: i64,
+    pub is_thumbnail: bool,
+    pub version: i64,
+}
+
+/// One row of the product list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ProductSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub status: ProductStatus,
+    pub category_id: Option<Uuid>,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub variant_count: i64,
+    pub total_stock: i64,
+    pub min_stock: Option<i64>,
+    pub min_price_minor: Option<i64>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ProductPage {
+    pub items: Vec<ProductSummary>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct ProductQuery {
+    /// Matches name, slug or any SKU, case-insensitively.
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub status: Option<ProductStatus>,
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    /// Products with a variant whose stock on hand is at or below this.
+    #[serde(default)]
+    pub low_stock: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Category {
+    pub id: Uuid,
+    pub name: String,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Attribute {
+    pub id: Uuid,
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// A category to create: its attributes and their allowed values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    pub name: String,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// A product to create (JSON of `stockdesk product create`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    /// Optional caller-chosen id (lets a retried create be recognised).
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub name: String,
+    /// Derived from the name when omitted.
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_status")]
+    pub status: ProductStatus,
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub variants: Vec<NewVariant>,
+}
+
+fn default_status() -> ProductStatus {
+    ProductStatus::Draft
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct NewVariant {
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub sku: String,
+    pub price_minor: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub stock_on_hand: i64,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// One version of a product in its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// Paths of what this version changed (`name`, `variants.<id>.price_minor`, …).
+    pub changes: Vec<String>,
+}

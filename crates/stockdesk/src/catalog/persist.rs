@@ -1,0 +1,344 @@
+//! Writing a product: validate the state it will have, then write exactly what differs, with a
+//! ledger movement for every stock change and a history row for the new version.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::merge::diff;
+use super::model::{NewProduct, NewVariant, Product, Variant};
+use super::patch::{ImageOps, ImageUpdate, ProductPatch, VariantOps, VariantUpdate};
+use super::{repo, validate};
+use crate::error::{Error, Result};
+use crate::stock::ledger::{self, MovementKind, NewMovement};
+use crate::store::Tx;
+
+pub async fn create(
+    tx: &mut Tx,
+    new: &NewProduct,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Product> {
+    let id = new.id.unwrap_or_else(Uuid::now_v7);
+    if repo::load_product(tx, id, false).await?.is_some() {
+        return Err(Error::validation(
+            "id",
+            "a product with this id already exists",
+        ));
+    }
+    let slug = match &new.slug {
+        Some(s) => s.clone(),
+        None => free_slug(tx, id, &validate::slugify(&new.name)).await?,
+    };
+    let product = Product {
+        id,
+        name: new.name.clone(),
+        slug,
+        description: new.description.clone(),
+        status: new.status,
+        category_id: new.category_id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        updated_by: actor.to_string(),
+        variants: new
+            .variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| new_variant(v, i as i64))
+            .collect(),
+        images: Vec::new(),
+    };
+    let attribute_ids = validate::validate(tx, &product).await?;
+    repo::insert_product(tx, &product)
+        .await
+        .map_err(unique_to_validation)?;
+    for v in &product.variants {
+        insert_variant(tx, product.id, v, &attribute_ids, actor, now).await?;
+    }
+    repo::insert_history(tx, &product, &["created".to_string()], None).await?;
+    Ok(product)
+}
+
+/// Writes `next` over `current` (which the transaction has locked). Returns the product as
+/// committed; an edit that changes nothing commits no new version.
+pub async fn update(
+    tx: &mut Tx,
+    current: &Product,
+    mut next: Product,
+    actor: &str,
+    now: DateTime<Utc>,
+    op_id: Option<Uuid>,
+) -> Result<Product> {
+    let changes = diff(current, &next);
+    if changes.is_empty() {
+        return Ok(current.clone());
+    }
+    let attribute_ids = validate::validate(tx, &next).await?;
+    next.version = current.version + 1;
+    next.updated_at = now;
+    next.updated_by = actor.to_string();
+
+    if !repo::update_product_row(tx, &next, current.version)
+        .await
+        .map_err(unique_to_validation)?
+    {
+        // The row is locked by this transaction, so this means another writer slipped in: let
+        // the whole edit run again on fresh data.
+        return Err(Error::Busy);
+    }
+
+    // Variants: removals first, SKU changes parked, then inserts and updates.
+    for old in &current.variants {
+        if !next.variants.iter().any(|v| v.id == old.id) {
+            if old.stock_on_hand != 0 {
+                move_stock(
+                    tx,
+                    old.id,
+                    -old.stock_on_hand,
+                    0,
+                    actor,
+                    "variant deleted",
+                    now,
+                )
+                .await?;
+            }
+            repo::delete_variant(tx, old.id).await?;
+        }
+    }
+    for v in &next.variants {
+        if let Some(old) = current.variants.iter().find(|o| o.id == v.id) {
+            if old.sku != v.sku {
+                repo::park_sku(tx, v.id).await?;
+            }
+        }
+    }
+    for v in next.variants.iter_mut() {
+        match current.variants.iter().find(|o| o.id == v.id) {
+            None => {
+                v.version = 1;
+                let v = v.clone();
+                insert_variant(tx, current.id, &v, &attribute_ids, actor, now).await?;
+            }
+            Some(old) if old != v => {
+                v.version = old.version + 1;
+                repo::update_variant(tx, v, now)
+                    .await
+                    .map_err(unique_to_validation)?;
+                if old.attributes != v.attributes {
+                    repo::set_variant_attributes(tx, v.id, &attribute_ids[&v.id]).await?;
+                }
+                if old.stock_on_hand != v.stock_on_hand {
+                    let delta = v.stock_on_hand - old.stock_on_hand;
+                    move_stock(
+                        tx,
+                        v.id,
+                        delta,
+                        v.stock_on_hand,
+                        actor,
+                        "edited in the product",
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    // Images: removals, then thumbnails cleared before one is set (one thumbnail per product).
+    for old in &current.images {
+        if !next.images.iter().any(|i| i.id == old.id) {
+            repo::delete_image(tx, old.id).await?;
+        }
+    }
+    let mut changed: Vec<usize> = Vec::new();
+    for (n, i) in next.images.iter_mut().enumerate() {
+        match current.images.iter().find(|o| o.id == i.id) {
+            Some(old) if old != i => {
+                i.version = old.version + 1;
+                changed.push(n);
+            }
+            None => {
+                i.version = 1;
+                repo::insert_image(tx, next.id, i, now).await?;
+            }
+            Some(_) => {}
+        }
+    }
+    changed.sort_by_key(|&n| next.images[n].is_thumbnail);
+    for n in changed {
+        repo::update_image(tx, &next.images[n], now).await?;
+    }
+
+    repo::insert_history(tx, &next, &changes, op_id).await?;
+    Ok(next)
+}
+
+/// A patch that turns `from` into `to` (for restoring an old version). Stock is left alone.
+pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
+    let differs = |a: &String, b: &String| (a != b).then(|| b.clone());
+    let mut variants = VariantOps::default();
+    for v in &to.variants {
+        match from.variants.iter().find(|f| f.id == v.id) {
+            None => variants.create.push(NewVariant {
+                id: Some(v.id),
+                sku: v.sku.clone(),
+                price_minor: v.price_minor,
+                currency: v.currency.clone(),
+                stock_on_hand: 0,
+                attributes: v.attributes.clone(),
+            }),
+            Some(f) => {
+                let upd = VariantUpdate {
+                    id: v.id,
+                    sku: differs(&f.sku, &v.sku),
+                    price_minor: (f.price_minor != v.price_minor).then_some(v.price_minor),
+                    currency: differs(&f.currency, &v.currency),
+                    stock_on_hand: None,
+                    attributes: (f.attributes != v.attributes).then(|| v.attributes.clone()),
+                    position: (f.position != v.position).then_some(v.position),
+                };
+                if upd
+                    != (VariantUpdate {
+                        id: v.id,
+                        ..Default::default()
+                    })
+                {
+                    variants.update.push(upd);
+                }
+            }
+        }
+    }
+    variants.delete = from
+        .variants
+        .iter()
+        .filter(|f| !to.variants.iter().any(|v| v.id == f.id))
+        .map(|f| f.id)
+        .collect();
+    let mut images = ImageOps::default();
+    for i in &to.images {
+        if let Some(f) = from.images.iter().find(|f| f.id == i.id) {
+            let upd = ImageUpdate {
+                id: i.id,
+                alt: differs(&f.alt, &i.alt),
+                position: (f.position != i.position).then_some(i.position),
+                is_thumbnail: (f.is_thumbnail != i.is_thumbnail).then_some(i.is_thumbnail),
+            };
+            if upd
+                != (ImageUpdate {
+                    id: i.id,
+                    ..Default::default()
+                })
+            {
+                images.update.push(upd);
+            }
+        }
+    }
+    ProductPatch {
+        name: differs(&from.name, &to.name),
+        slug: differs(&from.slug, &to.slug),
+        description: differs(&from.description, &to.description),
+        status: (from.status != to.status).then_some(to.status),
+        category_id: (from.category_id != to.category_id).then_some(to.category_id),
+        variants,
+        images,
+    }
+}
+
+fn new_variant(v: &NewVariant, position: i64) -> Variant {
+    Variant {
+        id: v.id.unwrap_or_else(Uuid::now_v7),
+        sku: v.sku.clone(),
+        price_minor: v.price_minor,
+        currency: v.currency.clone(),
+        stock_on_hand: v.stock_on_hand,
+        attributes: v.attributes.clone(),
+        position,
+        version: 1,
+    }
+}
+
+async fn insert_variant(
+    tx: &mut Tx,
+    product_id: Uuid,
+    v: &Variant,
+    attribute_ids: &validate::AttributeIds,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    repo::insert_variant(tx, product_id, v, now)
+        .await
+        .map_err(unique_to_validation)?;
+    if let Some(ids) = attribute_ids.get(&v.id) {
+        repo::set_variant_attributes(tx, v.id, ids).await?;
+    }
+    if v.stock_on_hand != 0 {
+        ledger::record(
+            tx,
+            NewMovement {
+                variant_id: v.id,
+                kind: MovementKind::Initial,
+                quantity: v.stock_on_hand,
+                on_hand_after: v.stock_on_hand,
+                actor,
+                reason: "variant created",
+                order_id: None,
+                at: now,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn move_stock(
+    tx: &mut Tx,
+    variant_id: Uuid,
+    quantity: i64,
+    on_hand_after: i64,
+    actor: &str,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    ledger::record(
+        tx,
+        NewMovement {
+            variant_id,
+            kind: MovementKind::Adjustment,
+            quantity,
+            on_hand_after,
+            actor,
+            reason,
+            order_id: None,
+            at,
+        },
+    )
+    .await
+}
+
+/// The first free slug among `base`, `base-2`, `base-3`, …
+async fn free_slug(tx: &mut Tx, id: Uuid, base: &str) -> Result<String> {
+    let mut slug = base.to_string();
+    let mut n = 1;
+    while repo::slug_taken_elsewhere(tx, id, &slug).await? {
+        n += 1;
+        slug = format!("{base}-{n}");
+    }
+    Ok(slug)
+}
+
+/// A unique index that fires despite validation (a writer outside Stockdesk) is still the
+/// caller's problem to fix, not a storage failure.
+fn unique_to_validation(e: Error) -> Error {
+    if let Error::Storage(sqlx::Error::Database(db)) = &e {
+        if db.is_unique_violation() {
+            let field = if db.message().contains("sku") {
+                "sku"
+            } else {
+                "slug"
+            };
+            return Error::validation(field, "already in use");
+        }
+    }
+    e
+}

@@ -1,0 +1,404 @@
+//! The catalog's SQL, written once for both backends.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::model::{Attribute, Category, HistoryEntry, Image, Product, ProductStatus, Variant};
+use crate::error::{Error, Result};
+use crate::store::{on_tx, Tx};
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: Uuid,
+    name: String,
+    slug: String,
+    description: String,
+    status: String,
+    category_id: Option<Uuid>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    updated_by: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct VariantRow {
+    id: Uuid,
+    sku: String,
+    price_minor: i64,
+    currency: String,
+    stock_on_hand: i64,
+    position: i64,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ImageRow {
+    id: Uuid,
+    blob_key: String,
+    alt: String,
+    position: i64,
+    is_thumbnail: bool,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct VariantAttrRow {
+    variant_id: Uuid,
+    name: String,
+    value: String,
+}
+
+const PRODUCT_COLUMNS: &str = "id, name, slug, description, status, category_id, version, \
+     created_at, updated_at, updated_by";
+
+/// Loads a product with its variants and images. With `lock`, the product row stays locked until
+/// the transaction ends (Postgres; SQLite's write transaction already excludes other writers).
+pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Product>> {
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1{}",
+        if lock { tx.backend().for_update() } else { "" }
+    );
+    let row: Option<ProductRow> =
+        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    let Some(row) = row else { return Ok(None) };
+
+    let variants: Vec<VariantRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, sku, price_minor, currency, stock_on_hand, position, version \
+         FROM variants WHERE product_id = $1 ORDER BY position, id")
+        .bind(id).fetch_all(&mut **c).await?);
+    let attrs: Vec<VariantAttrRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT va.variant_id, a.name, av.value FROM variant_attributes va \
+         JOIN variants v ON v.id = va.variant_id \
+         JOIN attributes a ON a.id = va.attribute_id \
+         JOIN attribute_values av ON av.id = va.value_id \
+         WHERE v.product_id = $1")
+        .bind(id).fetch_all(&mut **c).await?);
+    let images: Vec<ImageRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, blob_key, alt, position, is_thumbnail, version \
+         FROM images WHERE product_id = $1 ORDER BY position, id")
+        .bind(id).fetch_all(&mut **c).await?);
+
+    let mut by_variant: BTreeMap<Uuid, BTreeMap<String, String>> = BTreeMap::new();
+    for a in attrs {
+        by_variant
+            .entry(a.variant_id)
+            .or_default()
+            .insert(a.name, a.value);
+    }
+    Ok(Some(Product {
+        id: row.id,
+        name: row.name,
+        slug: row.slug,
+        description: row.description,
+        status: ProductStatus::parse(&row.status).ok_or_else(|| {
+            Error::BadInput(format!("unknown status {:?} in database", row.status))
+        })?,
+        category_id: row.category_id,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+        variants: variants
+            .into_iter()
+            .map(|v| Variant {
+                attributes: by_variant.remove(&v.id).unwrap_or_default(),
+                id: v.id,
+                sku: v.sku,
+                price_minor: v.price_minor,
+                currency: v.currency,
+                stock_on_hand: v.stock_on_hand,
+                position: v.position,
+                version: v.version,
+            })
+            .collect(),
+        images: images
+            .into_iter()
+            .map(|i| Image {
+                id: i.id,
+                blob_key: i.blob_key,
+                alt: i.alt,
+                position: i.position,
+                is_thumbnail: i.is_thumbnail,
+                version: i.version,
+            })
+            .collect(),
+    }))
+}
+
+pub async fn load_category(tx: &mut Tx, id: Uuid) -> Result<Option<Category>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        name: String,
+    }
+    #[derive(sqlx::FromRow)]
+    struct ValueRow {
+        attribute_id: Uuid,
+        name: String,
+        value: Option<String>,
+    }
+    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as("SELECT id, name FROM categories WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?);
+    let Some(row) = row else { return Ok(None) };
+    let values: Vec<ValueRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT a.id AS attribute_id, a.name, av.value FROM attributes a \
+         LEFT JOIN attribute_values av ON av.attribute_id = a.id \
+         WHERE a.category_id = $1 ORDER BY a.position, a.name, av.position, av.value")
+        .bind(id).fetch_all(&mut **c).await?);
+    let mut attributes: Vec<Attribute> = Vec::new();
+    for v in values {
+        if attributes.last().map(|a| a.id) != Some(v.attribute_id) {
+            attributes.push(Attribute {
+                id: v.attribute_id,
+                name: v.name,
+                values: Vec::new(),
+            });
+        }
+        if let Some(value) = v.value {
+            attributes
+                .last_mut()
+                .expect("pushed above")
+                .values
+                .push(value);
+        }
+    }
+    Ok(Some(Category {
+        id: row.id,
+        name: row.name,
+        attributes,
+    }))
+}
+
+pub async fn category_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM categories ORDER BY name")
+        .fetch_all(&mut **c).await?),
+    )
+}
+
+pub async fn insert_category(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    attributes: &[(Uuid, String, Vec<(Uuid, String)>)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(id).bind(name).bind(now).execute(&mut **c).await?.rows_affected());
+    for (pos, (attr_id, attr_name, values)) in attributes.iter().enumerate() {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)")
+            .bind(attr_id).bind(id).bind(attr_name).bind(pos as i64).execute(&mut **c).await?.rows_affected());
+        for (vpos, (value_id, value)) in values.iter().enumerate() {
+            on_tx!(tx, c => sqlx::query(
+                "INSERT INTO attribute_values (id, attribute_id, value, position) VALUES ($1, $2, $3, $4)")
+                .bind(value_id).bind(attr_id).bind(value).bind(vpos as i64).execute(&mut **c).await?.rows_affected());
+        }
+    }
+    Ok(())
+}
+
+pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM categories WHERE name = $1")
+        .bind(name).fetch_one(&mut **c).await?);
+    Ok(n > 0)
+}
+
+/// SKUs among `skus` that a variant of another product already uses.
+pub async fn skus_taken_elsewhere(
+    tx: &mut Tx,
+    product_id: Uuid,
+    skus: &[&str],
+) -> Result<Vec<String>> {
+    let mut taken = Vec::new();
+    for sku in skus {
+        let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM variants WHERE sku = $1 AND product_id <> $2")
+            .bind(*sku).bind(product_id).fetch_one(&mut **c).await?);
+        if n > 0 {
+            taken.push(sku.to_string());
+        }
+    }
+    Ok(taken)
+}
+
+pub async fn slug_taken_elsewhere(tx: &mut Tx, product_id: Uuid, slug: &str) -> Result<bool> {
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM products WHERE slug = $1 AND id <> $2")
+        .bind(slug).bind(product_id).fetch_one(&mut **c).await?);
+    Ok(n > 0)
+}
+
+/// Inserts the product row of a new product (version 1).
+pub async fn insert_product(tx: &mut Tx, p: &Product) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO products (id, name, slug, description, status, category_id, search_text, \
+         version, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(p.id).bind(&p.name).bind(&p.slug).bind(&p.description).bind(p.status.as_str())
+        .bind(p.category_id).bind(search_text(p)).bind(p.version).bind(p.created_at)
+        .bind(p.updated_at).bind(&p.updated_by)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+/// Compare-and-set of the product row: succeeds only if the row is still at `from_version`.
+/// Returns false when someone else committed first.
+pub async fn update_product_row(tx: &mut Tx, p: &Product, from_version: i64) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE products SET name = $3, slug = $4, description = $5, status = $6, category_id = $7, \
+         search_text = $8, version = version + 1, updated_at = $9, updated_by = $10 \
+         WHERE id = $1 AND version = $2")
+        .bind(p.id).bind(from_version).bind(&p.name).bind(&p.slug).bind(&p.description)
+        .bind(p.status.as_str()).bind(p.category_id).bind(search_text(p)).bind(p.updated_at)
+        .bind(&p.updated_by)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// What the list's search matches: name, slug and SKUs, lower-cased once on write.
+fn search_text(p: &Product) -> String {
+    let mut s = format!("{} {}", p.name, p.slug);
+    for v in &p.variants {
+        s.push(' ');
+        s.push_str(&v.sku);
+    }
+    s.to_lowercase()
+}
+
+pub async fn insert_variant(
+    tx: &mut Tx,
+    product_id: Uuid,
+    v: &Variant,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO variants (id, product_id, sku, price_minor, currency, stock_on_hand, position, \
+         version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)")
+        .bind(v.id).bind(product_id).bind(&v.sku).bind(v.price_minor).bind(&v.currency)
+        .bind(v.stock_on_hand).bind(v.position).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn update_variant(tx: &mut Tx, v: &Variant, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE variants SET sku = $2, price_minor = $3, currency = $4, stock_on_hand = $5, \
+         position = $6, version = version + 1, updated_at = $7 WHERE id = $1")
+        .bind(v.id).bind(&v.sku).bind(v.price_minor).bind(&v.currency).bind(v.stock_on_hand)
+        .bind(v.position).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+/// Frees the SKUs of variants about to change SKU, so that two variants can swap SKUs in one
+/// patch without tripping the unique index halfway.
+pub async fn park_sku(tx: &mut Tx, variant_id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE variants SET sku = $2 WHERE id = $1")
+        .bind(variant_id).bind(format!("\u{1}parked-{variant_id}"))
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn delete_variant(tx: &mut Tx, id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM variants WHERE id = $1").bind(id).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+/// Replaces a variant's attribute values; `values` are (attribute_id, value_id) pairs.
+pub async fn set_variant_attributes(
+    tx: &mut Tx,
+    variant_id: Uuid,
+    values: &[(Uuid, Uuid)],
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM variant_attributes WHERE variant_id = $1")
+        .bind(variant_id).execute(&mut **c).await?.rows_affected());
+    for (attribute_id, value_id) in values {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO variant_attributes (variant_id, attribute_id, value_id) VALUES ($1, $2, $3)")
+            .bind(variant_id).bind(attribute_id).bind(value_id).execute(&mut **c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+pub async fn update_image(tx: &mut Tx, i: &Image, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE images SET blob_key = $2, alt = $3, position = $4, is_thumbnail = $5, \
+         version = version + 1, updated_at = $6 WHERE id = $1")
+        .bind(i.id).bind(&i.blob_key).bind(&i.alt).bind(i.position).bind(i.is_thumbnail).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn insert_image(
+    tx: &mut Tx,
+    product_id: Uuid,
+    i: &Image,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO images (id, product_id, blob_key, alt, position, is_thumbnail, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)")
+        .bind(i.id).bind(product_id).bind(&i.blob_key).bind(&i.alt).bind(i.position)
+        .bind(i.is_thumbnail).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn delete_image(tx: &mut Tx, id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM images WHERE id = $1").bind(id).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn insert_history(
+    tx: &mut Tx,
+    p: &Product,
+    changes: &[String],
+    op_id: Option<Uuid>,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO product_history (product_id, version, actor, at, op_id, changes, snapshot) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(p.id).bind(p.version).bind(&p.updated_by).bind(p.updated_at).bind(op_id)
+        .bind(Json(changes)).bind(Json(p))
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn load_snapshot(tx: &mut Tx, product_id: Uuid, version: i64) -> Result<Option<Product>> {
+    let row: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT snapshot FROM product_history WHERE product_id = $1 AND version = $2")
+        .bind(product_id).bind(version).fetch_optional(&mut **c).await?);
+    Ok(row.map(|j| j.0))
+}
+
+/// History entries after `after_version`, oldest first.
+pub async fn history_since(
+    tx: &mut Tx,
+    product_id: Uuid,
+    after_version: i64,
+) -> Result<Vec<HistoryEntry>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        version: i64,
+        actor: String,
+        at: DateTime<Utc>,
+        changes: Json<Vec<String>>,
+    }
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT version, actor, at, changes FROM product_history \
+         WHERE product_id = $1 AND version > $2 ORDER BY version")
+        .bind(product_id).bind(after_version).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|r| HistoryEntry {
+            version: r.version,
+            actor: r.actor,
+            at: r.at,
+            changes: r.changes.0,
+        })
+        .collect())
+}

@@ -1,0 +1,1 @@
+//! A realistic demo catalog, the same for the same seed.

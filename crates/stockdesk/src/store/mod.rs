@@ -1,0 +1,164 @@
+//! Opening SQLite or Postgres, migrations, transactions and transient-error retries.
+//!
+//! Every query in the core is written once and runs on both backends: `on_tx!` expands one body
+//! for each backend, so the SQL text and its binds exist in one place. What differs between the
+//! dialects lives in `dialect.rs` and nowhere else.
+
+mod dialect;
+pub mod idempotency;
+mod retry;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::{Error, Result};
+
+pub use dialect::Backend;
+pub use retry::{is_transient, with_retry};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// How long a SQLite writer waits for the write lock before giving up. Writers queue on the lock
+/// (`BEGIN IMMEDIATE`), so this is a bound on a queue, not a failure mode under normal load.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One open transaction. Queries run on it through `on_tx!`.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the backend's connection (`&mut Transaction<…>`). The body is
+/// the same text for both backends; it is compiled once per backend.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite($c) => $body,
+            $crate::store::Tx::Postgres($c) => $body,
+        }
+    };
+}
+pub use crate::on_tx;
+
+impl Store {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and brings the schema up to
+    /// date.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating (for `stockdesk migrate` to report what it does).
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::BadInput(format!("bad Postgres URL: {e}")))?
+                .application_name("stockdesk");
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Error::BadInput(format!("bad SQLite URL: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a committed sale survives a power cut (see README, "Durability").
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            if let Some(dir) = opts.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))
+                .connect_with(opts)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        } else {
+            Err(Error::BadInput(format!(
+                "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
+            )))
+        }
+    }
+
+    /// The SQLite URL of a file path.
+    pub fn sqlite_url(path: &Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Store::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A read transaction: one consistent snapshot, no write lock.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes can never fail to upgrade its lock; writers queue
+    /// on the busy timeout instead of failing with "database is locked".
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        on_tx!(self, c => c.commit().await?);
+        Ok(())
+    }
+}
