@@ -402,3 +402,11 @@ pub async fn history_since(
         })
         .collect())
 }
+
+pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Option<Uuid>> {
+    let sql = format!(
+        "SELECT p.id FROM products p WHERE p.id = (SELECT product_id FROM variants WHERE id = $1){}",
+        tx.backend().for_update()
+    );
+    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(variant_id).fetch_optional(&mut **c).await?))
+}
