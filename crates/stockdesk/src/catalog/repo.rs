@@ -410,3 +410,11 @@ pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Op
     );
     Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(variant_id).fetch_optional(&mut **c).await?))
 }
+
+/// Rewrites the snapshot of the product's current version (seeding adds image rows to version 1).
+pub async fn replace_snapshot(tx: &mut Tx, p: &Product) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE product_history SET snapshot = $3 WHERE product_id = $1 AND version = $2")
+        .bind(p.id).bind(p.version).bind(Json(p)).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
