@@ -55,7 +55,10 @@ pub async fn postgres() -> TestDb {
         .expect("create test database");
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     // Keep any query string (sslmode etc.) of the admin URL.
-    let query = admin.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = admin
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let base = base.split_once('?').map(|(b, _)| b).unwrap_or(base);
     let url = format!("{base}/{name}{query}");
     open(url, tempfile::tempdir().unwrap()).await
@@ -119,7 +122,7 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
         let sql = format!("SELECT * FROM {table} ORDER BY {order}");
         match sd.store() {
             Store::Sqlite(p) => {
-                use sqlx::{Column as _, Row};
+                use sqlx::Row;
                 for row in sqlx::query(&sql).fetch_all(p).await.unwrap() {
                     let cols: Vec<String> = (0..row.columns().len())
                         .map(|i| {
@@ -132,7 +135,11 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
             }
             Store::Postgres(p) => {
                 let sql = format!("SELECT t::text FROM ({sql}) t");
-                for row in sqlx::query_scalar::<_, String>(&sql).fetch_all(p).await.unwrap() {
+                for row in sqlx::query_scalar::<_, String>(&sql)
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+                {
                     out.push(format!("{table}: {row}"));
                 }
             }
