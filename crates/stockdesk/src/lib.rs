@@ -7,6 +7,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod error;

@@ -1,6 +1,7 @@
 //! `stockdesk`: the command-line front end. JSON in (stdin), JSON out (stdout), and an exit code
 //! from the error's code. Every handler is a thin call into the core.
 
+mod bench;
 mod catalog;
 mod io;
 
@@ -42,6 +43,8 @@ enum Command {
     /// Categories and their attributes.
     #[command(subcommand)]
     Category(catalog::CategoryCmd),
+    /// Benchmarks against baselines, printed as ratios (in a scratch database beside --db).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,24 +66,38 @@ fn main() -> ExitCode {
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
-        Ok(value) => io::print(&value),
+        Ok(Output::Json(value)) => io::print(&value),
+        Ok(Output::Text(text)) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
         Err(e) => io::fail(&e),
     }
 }
 
-async fn run(cli: Cli) -> stockdesk::Result<serde_json::Value> {
+enum Output {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+async fn run(cli: Cli) -> stockdesk::Result<Output> {
     let data_dir = cli.data_dir.unwrap_or_else(stockdesk::default_data_dir);
     let url = cli
         .db
         .unwrap_or_else(|| stockdesk::default_database_url(&data_dir));
     let actor = cli.actor.unwrap_or_else(default_actor);
+    if let Command::Bench(args) = cli.command {
+        return bench::run(&url, args).await.map(Output::Text);
+    }
     let sd = Stockdesk::open(&url, &actor).await?.with_data_dir(data_dir);
-    match cli.command {
+    let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, args).await,
         Command::Product(cmd) => catalog::product(&sd, cmd).await,
         Command::Category(cmd) => catalog::category(&sd, cmd).await,
-    }
+        Command::Bench(_) => unreachable!("handled above"),
+    };
+    value.map(Output::Json)
 }
 
 fn default_actor() -> String {
