@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{Category, Product, ProductStatus};
@@ -24,7 +25,7 @@ pub const MAX_VARIANTS: usize = 1_000;
 pub type AttributeIds = HashMap<Uuid, Vec<(Uuid, Uuid)>>;
 
 /// Checks `next` as a whole. Returns the attribute ids its variants resolve to.
-pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
+pub async fn validate(tx: &mut Tx, next: &Product, now: DateTime<Utc>) -> Result<AttributeIds> {
     let mut errors = Vec::new();
     let mut err = |field: String, reason: &str| {
         errors.push(FieldError {
@@ -157,6 +158,9 @@ pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
             }
         }
     }
+
+    // Stock held by pending orders: no lowering on hand below it, no deleting a held variant.
+    errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
 
     if errors.is_empty() {
         Ok(attribute_ids)

@@ -27,6 +27,16 @@ impl Backend {
         }
     }
 
+    /// First statement of a read transaction that must see one snapshot across several queries
+    /// (the invariant check). Postgres reads each statement at its own snapshot by default;
+    /// an SQLite read transaction keeps one snapshot from its first read.
+    pub fn snapshot_read(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
