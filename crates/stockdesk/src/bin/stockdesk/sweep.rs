@@ -29,10 +29,13 @@ pub async fn sweep(sd: &Stockdesk, args: SweepArgs) -> Result<Value> {
     let mut runs = 0u64;
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One listener for the whole loop, so a Ctrl-C during a run is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = tokio::signal::ctrl_c() => return Ok(json!({ "stopped": true, "runs": runs })),
+            _ = &mut ctrl_c => return Ok(json!({ "stopped": true, "runs": runs })),
         }
         // A failed run is recorded and printed; the loop goes on (the database may come back).
         let line = match sd.sweep_once().await {
