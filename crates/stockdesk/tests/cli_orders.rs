@@ -102,13 +102,18 @@ fn order_and_stock_commands() {
         6
     );
     let adjusted = ok(sd(
-        &["stock", "adjust", &v, "--delta", "-2", "--reason", "chipped"],
+        &[
+            "stock", "adjust", &v, "--delta", "-2", "--reason", "chipped",
+        ],
         "",
     ));
     assert_eq!(adjusted["movement"]["reason"], "chipped");
     let counted = ok(sd(&["stock", "count", &v, "--counted", "3"], ""));
     assert_eq!(
-        (&counted["movement"]["quantity"], &counted["level"]["on_hand"]),
+        (
+            &counted["movement"]["quantity"],
+            &counted["level"]["on_hand"]
+        ),
         (&json!(-1), &json!(3))
     );
     let kinds: Vec<String> = ok(sd(&["stock", "movements", &v], ""))
@@ -144,7 +149,10 @@ fn order_and_stock_commands() {
     );
     assert_error(&sd(&["sweep"], ""), 2, "bad_input");
     assert_error(
-        &sd(&["stock", "adjust", &v, "--delta", "-9", "--reason", "x"], ""),
+        &sd(
+            &["stock", "adjust", &v, "--delta", "-9", "--reason", "x"],
+            "",
+        ),
         5,
         "insufficient_stock",
     );
@@ -152,7 +160,10 @@ fn order_and_stock_commands() {
     // A tampered figure: `check` lists it and fails.
     let path = dir.path().join("shop.db");
     assert_eq!(
-        tamper(&path, "UPDATE variants SET stock_on_hand = stock_on_hand + 7"),
+        tamper(
+            &path,
+            "UPDATE variants SET stock_on_hand = stock_on_hand + 7"
+        ),
         1
     );
     let bad = sd(&["check"], "");
@@ -168,7 +179,11 @@ fn tamper(path: &Path, sql: &str) -> u64 {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let url = format!("sqlite://{}", path.display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let n = sqlx::query(sql).execute(&pool).await.unwrap().rows_affected();
+        let n = sqlx::query(sql)
+            .execute(&pool)
+            .await
+            .unwrap()
+            .rows_affected();
         pool.close().await;
         n
     })
@@ -205,10 +220,9 @@ fn sweep_every_runs_until_interrupted() {
 
 /// The `cli-example` blocks of docs/orders.md, as one script.
 fn doc_examples() -> String {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/orders.md"),
-    )
-    .expect("docs/orders.md");
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/orders.md"))
+            .expect("docs/orders.md");
     let mut script = String::new();
     let mut inside = false;
     for line in doc.lines() {
@@ -268,6 +282,9 @@ fn docs_examples_run_as_written() {
         "true",
         r#"["ok",["expire_orders","prune_sweep_runs"]]"#,
     ] {
-        assert!(lines.contains(&expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            lines.contains(&expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
 }

@@ -83,7 +83,14 @@ both_backends!(order_lifecycle, |db: TestDb| async move {
         .create_order(order_of(&[(v[0], 6), (v[0], 5)]), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InsufficientStock { requested: 11, available: 10, .. }));
+    assert!(matches!(
+        err,
+        Error::InsufficientStock {
+            requested: 11,
+            available: 10,
+            ..
+        }
+    ));
     assert_eq!(dump(sd).await, before, "a refused order leaves no trace");
 
     let order = sd
@@ -132,10 +139,7 @@ both_backends!(order_lifecycle, |db: TestDb| async move {
     assert_eq!(err.code(), "invalid_state");
 
     // Cancel gives the stock back.
-    let o2 = sd
-        .create_order(order_of(&[(v[0], 5)]), None)
-        .await
-        .unwrap();
+    let o2 = sd.create_order(order_of(&[(v[0], 5)]), None).await.unwrap();
     assert_eq!(level(sd, v[0]).await, (5, 5, 0));
     let cancelled = sd.cancel_order(o2.id).await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
@@ -153,7 +157,10 @@ both_backends!(order_lifecycle, |db: TestDb| async move {
         .await
         .unwrap();
     assert_eq!(pending.iter().map(|o| o.id).collect::<Vec<_>>(), [order.id]);
-    assert_eq!(sd.list_orders(OrderQuery::default()).await.unwrap().len(), 2);
+    assert_eq!(
+        sd.list_orders(OrderQuery::default()).await.unwrap().len(),
+        2
+    );
 
     assert_eq!(
         sd.get_order(Uuid::now_v7()).await.unwrap_err().code(),
@@ -170,7 +177,10 @@ both_backends!(order_lifecycle, |db: TestDb| async move {
         .unwrap_err();
     assert_eq!(err.code(), "validation");
     assert_eq!(
-        sd.create_order(order_of(&[]), None).await.unwrap_err().code(),
+        sd.create_order(order_of(&[]), None)
+            .await
+            .unwrap_err()
+            .code(),
         "validation"
     );
     assert_consistent(sd).await;
@@ -230,53 +240,56 @@ both_backends!(expired_holds_never_block_a_sale, |db: TestDb| async move {
     assert_consistent(sd).await;
 });
 
-both_backends!(late_payment_and_extension_reuse_the_stock, |db: TestDb| async move {
-    let sd = &db.sd;
-    let v = stocked(sd, "pen", &[5]).await[0];
-    let o = sd.create_order(order_of(&[(v, 3)]), None).await.unwrap();
+both_backends!(
+    late_payment_and_extension_reuse_the_stock,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let v = stocked(sd, "pen", &[5]).await[0];
+        let o = sd.create_order(order_of(&[(v, 3)]), None).await.unwrap();
 
-    // Extending an open hold moves the deadline from the old one.
-    let ext = sd.extend_order(o.id, TimeDelta::minutes(10)).await.unwrap();
-    assert_eq!(ext.hold, Hold::Original);
-    assert_eq!(
-        ext.order.payment_expires_at,
-        o.payment_expires_at + TimeDelta::minutes(10)
-    );
-    assert!(ext
-        .order
-        .reservations
-        .iter()
-        .all(|r| r.reserved_until == ext.order.payment_expires_at));
-
-    // Past the deadline, an extension re-reserves from now if the stock is there.
-    db.clock.advance(TimeDelta::minutes(30));
-    let ext = sd.extend_order(o.id, TimeDelta::minutes(5)).await.unwrap();
-    assert_eq!(ext.hold, Hold::ReReserved);
-    assert_eq!(
-        ext.order.payment_expires_at,
-        db.clock.now() + TimeDelta::minutes(5)
-    );
-    assert_eq!(level(sd, v).await, (5, 3, 2));
-
-    // Past it again, unswept: the payment converts the lapsed holds in place.
-    db.clock.advance(TimeDelta::minutes(6));
-    let paid = sd.pay_order(o.id).await.unwrap();
-    assert_eq!(paid.hold, Hold::ReReserved);
-    assert_eq!(paid.order.reservations.len(), 1);
-    assert_eq!(
-        paid.order.reservations[0].status,
-        ReservationStatus::Converted
-    );
-    assert_eq!(level(sd, v).await, (2, 0, 2));
-
-    for bad in [TimeDelta::zero(), TimeDelta::days(31)] {
+        // Extending an open hold moves the deadline from the old one.
+        let ext = sd.extend_order(o.id, TimeDelta::minutes(10)).await.unwrap();
+        assert_eq!(ext.hold, Hold::Original);
         assert_eq!(
-            sd.extend_order(o.id, bad).await.unwrap_err().code(),
-            "validation"
+            ext.order.payment_expires_at,
+            o.payment_expires_at + TimeDelta::minutes(10)
         );
+        assert!(ext
+            .order
+            .reservations
+            .iter()
+            .all(|r| r.reserved_until == ext.order.payment_expires_at));
+
+        // Past the deadline, an extension re-reserves from now if the stock is there.
+        db.clock.advance(TimeDelta::minutes(30));
+        let ext = sd.extend_order(o.id, TimeDelta::minutes(5)).await.unwrap();
+        assert_eq!(ext.hold, Hold::ReReserved);
+        assert_eq!(
+            ext.order.payment_expires_at,
+            db.clock.now() + TimeDelta::minutes(5)
+        );
+        assert_eq!(level(sd, v).await, (5, 3, 2));
+
+        // Past it again, unswept: the payment converts the lapsed holds in place.
+        db.clock.advance(TimeDelta::minutes(6));
+        let paid = sd.pay_order(o.id).await.unwrap();
+        assert_eq!(paid.hold, Hold::ReReserved);
+        assert_eq!(paid.order.reservations.len(), 1);
+        assert_eq!(
+            paid.order.reservations[0].status,
+            ReservationStatus::Converted
+        );
+        assert_eq!(level(sd, v).await, (2, 0, 2));
+
+        for bad in [TimeDelta::zero(), TimeDelta::days(31)] {
+            assert_eq!(
+                sd.extend_order(o.id, bad).await.unwrap_err().code(),
+                "validation"
+            );
+        }
+        assert_consistent(sd).await;
     }
-    assert_consistent(sd).await;
-});
+);
 
 both_backends!(op_id_makes_create_idempotent, |db: TestDb| async move {
     let sd = &db.sd;
@@ -293,7 +306,10 @@ both_backends!(op_id_makes_create_idempotent, |db: TestDb| async move {
         .collect();
     assert!(ids.iter().all(|&id| id == ids[0]));
     assert_eq!(level(sd, v).await, (10, 2, 8));
-    assert_eq!(sd.list_orders(OrderQuery::default()).await.unwrap().len(), 1);
+    assert_eq!(
+        sd.list_orders(OrderQuery::default()).await.unwrap().len(),
+        1
+    );
     // A retry after payment answers with the order as it is now.
     sd.pay_order(ids[0]).await.unwrap();
     let again = sd
@@ -316,7 +332,14 @@ both_backends!(receipts_adjustments_and_counts, |db: TestDb| async move {
 
     // An adjustment may not take stock that orders hold.
     let err = sd.adjust_stock(v, -4, "broken").await.unwrap_err();
-    assert!(matches!(err, Error::InsufficientStock { requested: 4, available: 3, .. }));
+    assert!(matches!(
+        err,
+        Error::InsufficientStock {
+            requested: 4,
+            available: 3,
+            ..
+        }
+    ));
     let a = sd.adjust_stock(v, -3, "broken").await.unwrap();
     assert_eq!((a.level.on_hand, a.level.available), (12, 0));
     assert_eq!(
@@ -345,7 +368,14 @@ both_backends!(receipts_adjustments_and_counts, |db: TestDb| async move {
     // The short order cannot be paid; once stock arrives it can.
     let order = sd.list_orders(OrderQuery::default()).await.unwrap()[0].id;
     let err = sd.pay_order(order).await.unwrap_err();
-    assert!(matches!(err, Error::InsufficientStock { requested: 12, available: 10, .. }));
+    assert!(matches!(
+        err,
+        Error::InsufficientStock {
+            requested: 12,
+            available: 10,
+            ..
+        }
+    ));
     sd.receive_stock(v, 2, None).await.unwrap();
     sd.pay_order(order).await.unwrap();
 
@@ -382,7 +412,10 @@ both_backends!(receipts_adjustments_and_counts, |db: TestDb| async move {
 both_backends!(catalog_edits_respect_held_stock, |db: TestDb| async move {
     let sd = &db.sd;
     let v = stocked(sd, "bag", &[10, 3]).await;
-    let order = sd.create_order(order_of(&[(v[0], 6), (v[1], 3)]), None).await.unwrap();
+    let order = sd
+        .create_order(order_of(&[(v[0], 6), (v[1], 3)]), None)
+        .await
+        .unwrap();
     let product = sd.get_product(order.items[0].product_id).await.unwrap();
     let patch = |json: serde_json::Value| PatchRequest {
         product_id: product.id,
@@ -416,8 +449,7 @@ both_backends!(catalog_edits_respect_held_stock, |db: TestDb| async move {
     sd.patch_product(PatchRequest {
         product_id: product.id,
         expected_version: product.version,
-        patch: serde_json::from_value(serde_json::json!({"variants": {"delete": [v[1]]}}))
-            .unwrap(),
+        patch: serde_json::from_value(serde_json::json!({"variants": {"delete": [v[1]]}})).unwrap(),
         op_id: None,
     })
     .await
@@ -442,14 +474,21 @@ async fn stampede(
             (lines, r)
         })
     });
-    join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect()
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 both_backends!(last_units_200_buyers_one_each, |db: TestDb| async move {
     let sd = &db.sd;
     let v = stocked(sd, "ticket", &[50]).await[0];
     let results = stampede(sd, 200, |_| vec![(v, 1)]).await;
-    let ok: Vec<&Order> = results.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let ok: Vec<&Order> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .collect();
     assert_eq!(ok.len(), 50);
     for (_, r) in &results {
         match r {
@@ -476,62 +515,69 @@ both_backends!(last_units_200_buyers_one_each, |db: TestDb| async move {
     assert_consistent(sd).await;
 });
 
-both_backends!(last_units_mixed_quantities_and_variants, |db: TestDb| async move {
-    let sd = &db.sd;
-    let mut vs = stocked(sd, "shoe", &[50, 20]).await;
-    vs.extend(stocked(sd, "sock", &[30]).await);
-    let stock = [50, 20, 30];
-    // Single-variant buyers with 1–3 units, and buyers of two variants at once.
-    let plan: Vec<Vec<(Uuid, i64)>> = {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        (0..200)
-            .map(|i| {
-                let a = rng.random_range(0..3);
-                let mut lines = vec![(vs[a], rng.random_range(1..=3))];
-                if i % 3 == 0 {
-                    lines.push((vs[(a + 1) % 3], rng.random_range(1..=3)));
+both_backends!(
+    last_units_mixed_quantities_and_variants,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let mut vs = stocked(sd, "shoe", &[50, 20]).await;
+        vs.extend(stocked(sd, "sock", &[30]).await);
+        let stock = [50, 20, 30];
+        // Single-variant buyers with 1–3 units, and buyers of two variants at once.
+        let plan: Vec<Vec<(Uuid, i64)>> = {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            (0..200)
+                .map(|i| {
+                    let a = rng.random_range(0..3);
+                    let mut lines = vec![(vs[a], rng.random_range(1..=3))];
+                    if i % 3 == 0 {
+                        lines.push((vs[(a + 1) % 3], rng.random_range(1..=3)));
+                    }
+                    lines
+                })
+                .collect()
+        };
+        let results = stampede(sd, 200, |i| plan[i].clone()).await;
+        let mut taken = [0i64; 3];
+        let mut refused = Vec::new();
+        for (lines, r) in &results {
+            match r {
+                Ok(_) => {
+                    for (v, q) in lines {
+                        taken[vs.iter().position(|x| x == v).unwrap()] += q;
+                    }
                 }
-                lines
-            })
-            .collect()
-    };
-    let results = stampede(sd, 200, |i| plan[i].clone()).await;
-    let mut taken = [0i64; 3];
-    let mut refused = Vec::new();
-    for (lines, r) in &results {
-        match r {
-            Ok(_) => {
-                for (v, q) in lines {
-                    taken[vs.iter().position(|x| x == v).unwrap()] += q;
+                Err(Error::InsufficientStock {
+                    variant_id,
+                    requested,
+                    available,
+                }) => {
+                    let wanted: i64 = lines
+                        .iter()
+                        .filter(|(v, _)| v == variant_id)
+                        .map(|l| l.1)
+                        .sum();
+                    assert_eq!(*requested, wanted);
+                    assert!(*available < *requested && *available >= 0);
+                    refused.push((*variant_id, *available));
                 }
+                Err(e) => panic!("unexpected error {e:?}"),
             }
-            Err(Error::InsufficientStock {
-                variant_id,
-                requested,
-                available,
-            }) => {
-                let wanted: i64 = lines.iter().filter(|(v, _)| v == variant_id).map(|l| l.1).sum();
-                assert_eq!(*requested, wanted);
-                assert!(*available < *requested && *available >= 0);
-                refused.push((*variant_id, *available));
-            }
-            Err(e) => panic!("unexpected error {e:?}"),
         }
+        for i in 0..3 {
+            let (on_hand, reserved, available) = level(sd, vs[i]).await;
+            assert_eq!((on_hand, reserved), (stock[i], taken[i]));
+            assert!(taken[i] <= stock[i]);
+            assert_eq!(available, stock[i] - taken[i]);
+        }
+        // No false rejection: what was reported available then is at least what is left now.
+        for (v, available_then) in refused {
+            assert!(available_then >= level(sd, v).await.2);
+        }
+        // The stampede sold out at least one variant down to less than the largest request.
+        assert!((0..3).any(|i| stock[i] - taken[i] < 3));
+        assert_consistent(sd).await;
     }
-    for i in 0..3 {
-        let (on_hand, reserved, available) = level(sd, vs[i]).await;
-        assert_eq!((on_hand, reserved), (stock[i], taken[i]));
-        assert!(taken[i] <= stock[i]);
-        assert_eq!(available, stock[i] - taken[i]);
-    }
-    // No false rejection: what was reported available then is at least what is left now.
-    for (v, available_then) in refused {
-        assert!(available_then >= level(sd, v).await.2);
-    }
-    // The stampede sold out at least one variant down to less than the largest request.
-    assert!((0..3).any(|i| stock[i] - taken[i] < 3));
-    assert_consistent(sd).await;
-});
+);
 
 both_backends!(payment_expiry_and_sweepers_race, |db: TestDb| async move {
     let sd = &db.sd;
@@ -545,7 +591,8 @@ both_backends!(payment_expiry_and_sweepers_race, |db: TestDb| async move {
         if at_deadline {
             db.clock.advance(TimeDelta::minutes(15));
         } else {
-            db.clock.advance(TimeDelta::minutes(15) - TimeDelta::microseconds(1));
+            db.clock
+                .advance(TimeDelta::minutes(15) - TimeDelta::microseconds(1));
         }
         let pay = {
             let sd = sd.clone();
@@ -629,44 +676,52 @@ both_backends!(payment_expiry_and_sweepers_race, |db: TestDb| async move {
     eprintln!("race outcomes: {outcomes:?}");
 });
 
-both_backends!(three_sweepers_expire_each_order_once, |db: TestDb| async move {
-    let sd = &db.sd;
-    let vs = stocked(sd, "pin", &[1000, 1000]).await;
-    let creates = (0..300).map(|i| {
-        let sd = sd.clone();
-        let lines = [(vs[i % 2], 1), (vs[1], 1)];
-        tokio::spawn(async move { sd.create_order(order_of(&lines), None).await })
-    });
-    for r in join_all(creates).await {
-        r.unwrap().unwrap();
-    }
-    db.clock.advance(TimeDelta::minutes(16));
-    let sweepers = (0..3).map(|i| {
-        let sd = sd.with_actor(&format!("sweeper-{i}"));
-        tokio::spawn(async move { sd.sweep_once().await.unwrap() })
-    });
-    let runs: Vec<_> = join_all(sweepers)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
-    let orders: i64 = runs.iter().map(|r| r.jobs[0].counts["orders_expired"]).sum();
-    let reservations: i64 = runs
-        .iter()
-        .map(|r| r.jobs[0].counts["reservations_expired"])
-        .sum();
-    assert_eq!((orders, reservations), (300, 600));
-    assert!(runs.iter().all(|r| r.status == stockdesk::sweeper::RunStatus::Ok));
-    let again = sd.sweep_once().await.unwrap();
-    assert_eq!(again.jobs[0].counts["orders_expired"], 0);
+both_backends!(
+    three_sweepers_expire_each_order_once,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let vs = stocked(sd, "pin", &[1000, 1000]).await;
+        let creates = (0..300).map(|i| {
+            let sd = sd.clone();
+            let lines = [(vs[i % 2], 1), (vs[1], 1)];
+            tokio::spawn(async move { sd.create_order(order_of(&lines), None).await })
+        });
+        for r in join_all(creates).await {
+            r.unwrap().unwrap();
+        }
+        db.clock.advance(TimeDelta::minutes(16));
+        let sweepers = (0..3).map(|i| {
+            let sd = sd.with_actor(&format!("sweeper-{i}"));
+            tokio::spawn(async move { sd.sweep_once().await.unwrap() })
+        });
+        let runs: Vec<_> = join_all(sweepers)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let orders: i64 = runs
+            .iter()
+            .map(|r| r.jobs[0].counts["orders_expired"])
+            .sum();
+        let reservations: i64 = runs
+            .iter()
+            .map(|r| r.jobs[0].counts["reservations_expired"])
+            .sum();
+        assert_eq!((orders, reservations), (300, 600));
+        assert!(runs
+            .iter()
+            .all(|r| r.status == stockdesk::sweeper::RunStatus::Ok));
+        let again = sd.sweep_once().await.unwrap();
+        assert_eq!(again.jobs[0].counts["orders_expired"], 0);
 
-    let health = sd.sweeper_health().await.unwrap();
-    assert_eq!(health.last_run.unwrap().id, again.id);
-    assert_eq!((health.overdue_orders, health.failures_in_a_row), (0, 0));
-    assert!(health.last_ok_at.is_some());
-    assert_eq!(level(sd, vs[1]).await, (1000, 0, 1000));
-    assert_consistent(sd).await;
-});
+        let health = sd.sweeper_health().await.unwrap();
+        assert_eq!(health.last_run.unwrap().id, again.id);
+        assert_eq!((health.overdue_orders, health.failures_in_a_row), (0, 0));
+        assert!(health.last_ok_at.is_some());
+        assert_eq!(level(sd, vs[1]).await, (1000, 0, 1000));
+        assert_consistent(sd).await;
+    }
+);
 
 both_backends!(spawned_sweeper_records_runs, |db: TestDb| async move {
     let sd = &db.sd;

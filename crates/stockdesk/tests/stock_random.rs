@@ -29,88 +29,91 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-both_backends!(random_history_keeps_every_invariant, |db: TestDb| async move {
-    let sd = db.sd.clone();
-    let ops = env_or("STOCKDESK_RANDOM_OPS", 10_000) as usize;
-    let seed = env_or("STOCKDESK_RANDOM_SEED", 2026);
-    let mut variants = Vec::new();
-    for p in 0..3 {
-        let product = NewProduct {
-            id: None,
-            name: format!("Random {p}"),
-            slug: None,
-            description: String::new(),
-            status: ProductStatus::Published,
-            category_id: None,
-            variants: (0..2)
-                .map(|v| NewVariant {
-                    id: None,
-                    sku: format!("R{p}-{v}"),
-                    price_minor: 500,
-                    currency: "EUR".into(),
-                    stock_on_hand: 15,
-                    attributes: Default::default(),
-                })
-                .collect(),
-        };
-        let created = sd.create_product(product, None).await.unwrap();
-        variants.extend(created.variants.iter().map(|v| v.id));
-    }
-    let orders: Arc<Mutex<Vec<Uuid>>> = Arc::default();
-    let per_worker = ops.div_ceil(BATCHES * WORKERS);
-    let started = std::time::Instant::now();
-    let mut tally = Tally::default();
-
-    for batch in 0..BATCHES {
-        let workers = (0..WORKERS).map(|w| {
-            let rng = ChaCha8Rng::seed_from_u64(seed ^ ((batch * 100 + w) as u64));
-            let ctx = Worker {
-                sd: sd.with_actor(&format!("worker-{w}")),
-                clock: db.clock.clone(),
-                variants: variants.clone(),
-                orders: orders.clone(),
+both_backends!(
+    random_history_keeps_every_invariant,
+    |db: TestDb| async move {
+        let sd = db.sd.clone();
+        let ops = env_or("STOCKDESK_RANDOM_OPS", 10_000) as usize;
+        let seed = env_or("STOCKDESK_RANDOM_SEED", 2026);
+        let mut variants = Vec::new();
+        for p in 0..3 {
+            let product = NewProduct {
+                id: None,
+                name: format!("Random {p}"),
+                slug: None,
+                description: String::new(),
+                status: ProductStatus::Published,
+                category_id: None,
+                variants: (0..2)
+                    .map(|v| NewVariant {
+                        id: None,
+                        sku: format!("R{p}-{v}"),
+                        price_minor: 500,
+                        currency: "EUR".into(),
+                        stock_on_hand: 15,
+                        attributes: Default::default(),
+                    })
+                    .collect(),
             };
-            tokio::spawn(ctx.run(rng, per_worker))
-        });
-        let sweepers = (0..SWEEPERS).map(|s| {
-            let sd = sd.with_actor(&format!("sweeper-{s}"));
-            tokio::spawn(async move {
-                let mut expired = 0;
-                for _ in 0..3 {
-                    let run = sd.sweep_once().await.unwrap();
-                    assert_eq!(run.errors, 0, "{run:?}");
-                    expired += run.jobs[0].counts["reservations_expired"];
-                    tokio::task::yield_now().await;
-                }
-                expired
-            })
-        });
-        let (workers, sweepers) = futures::join!(join_all(workers), join_all(sweepers));
-        for w in workers {
-            tally.add(&w.unwrap());
+            let created = sd.create_product(product, None).await.unwrap();
+            variants.extend(created.variants.iter().map(|v| v.id));
         }
-        tally.swept += sweepers.into_iter().map(|s| s.unwrap()).sum::<i64>();
+        let orders: Arc<Mutex<Vec<Uuid>>> = Arc::default();
+        let per_worker = ops.div_ceil(BATCHES * WORKERS);
+        let started = std::time::Instant::now();
+        let mut tally = Tally::default();
 
-        let found = sd.check_invariants().await.unwrap();
-        assert!(found.is_empty(), "batch {batch}: {found:#?}");
-        for &v in &variants {
-            let l = sd.stock_level(v).await.unwrap();
-            assert!(
-                l.on_hand >= 0 && l.reserved >= 0 && l.available >= 0 && l.short >= 0,
-                "batch {batch}: {l:?}"
-            );
+        for batch in 0..BATCHES {
+            let workers = (0..WORKERS).map(|w| {
+                let rng = ChaCha8Rng::seed_from_u64(seed ^ ((batch * 100 + w) as u64));
+                let ctx = Worker {
+                    sd: sd.with_actor(&format!("worker-{w}")),
+                    clock: db.clock.clone(),
+                    variants: variants.clone(),
+                    orders: orders.clone(),
+                };
+                tokio::spawn(ctx.run(rng, per_worker))
+            });
+            let sweepers = (0..SWEEPERS).map(|s| {
+                let sd = sd.with_actor(&format!("sweeper-{s}"));
+                tokio::spawn(async move {
+                    let mut expired = 0;
+                    for _ in 0..3 {
+                        let run = sd.sweep_once().await.unwrap();
+                        assert_eq!(run.errors, 0, "{run:?}");
+                        expired += run.jobs[0].counts["reservations_expired"];
+                        tokio::task::yield_now().await;
+                    }
+                    expired
+                })
+            });
+            let (workers, sweepers) = futures::join!(join_all(workers), join_all(sweepers));
+            for w in workers {
+                tally.add(&w.unwrap());
+            }
+            tally.swept += sweepers.into_iter().map(|s| s.unwrap()).sum::<i64>();
+
+            let found = sd.check_invariants().await.unwrap();
+            assert!(found.is_empty(), "batch {batch}: {found:#?}");
+            for &v in &variants {
+                let l = sd.stock_level(v).await.unwrap();
+                assert!(
+                    l.on_hand >= 0 && l.reserved >= 0 && l.available >= 0 && l.short >= 0,
+                    "batch {batch}: {l:?}"
+                );
+            }
         }
+        eprintln!(
+            "{} random operations on {:?} in {:?}: {tally:?}",
+            per_worker * WORKERS * BATCHES,
+            sd.backend(),
+            started.elapsed()
+        );
+        // The history exercised what it is meant to.
+        assert!(tally.created > 0 && tally.paid > 0 && tally.paid_late > 0 && tally.refused > 0);
+        assert!(tally.cancelled > 0 && tally.swept > 0 && tally.expired_payments > 0);
     }
-    eprintln!(
-        "{} random operations on {:?} in {:?}: {tally:?}",
-        per_worker * WORKERS * BATCHES,
-        sd.backend(),
-        started.elapsed()
-    );
-    // The history exercised what it is meant to.
-    assert!(tally.created > 0 && tally.paid > 0 && tally.paid_late > 0 && tally.refused > 0);
-    assert!(tally.cancelled > 0 && tally.swept > 0 && tally.expired_payments > 0);
-});
+);
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -183,7 +186,10 @@ impl Worker {
                 }
                 (71..=79, _) => {
                     let q = rng.random_range(1..=6);
-                    self.sd.receive_stock(variant, q, None).await.map(|_| t.stock_changes += 1)
+                    self.sd
+                        .receive_stock(variant, q, None)
+                        .await
+                        .map(|_| t.stock_changes += 1)
                 }
                 (80..=85, _) => {
                     // Count against the figure read a moment ago: sales in between stay counted.
@@ -202,7 +208,8 @@ impl Worker {
                         .map(|_| t.stock_changes += 1)
                 }
                 (90..=95, _) => {
-                    self.clock.advance(TimeDelta::seconds(rng.random_range(10..=120)));
+                    self.clock
+                        .advance(TimeDelta::seconds(rng.random_range(10..=120)));
                     Ok(())
                 }
                 (_, _) => {

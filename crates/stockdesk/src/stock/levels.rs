@@ -76,17 +76,22 @@ impl Stockdesk {
         if reason.is_empty() {
             return Err(Error::validation("reason", "say why the stock changes"));
         }
-        self.change_on_hand(variant_id, MovementKind::Adjustment, &reason, |v, reserved| {
-            let available = v.stock_on_hand - reserved;
-            if delta < 0 && -delta > available {
-                return Err(Error::InsufficientStock {
-                    variant_id,
-                    requested: -delta,
-                    available: available.max(0),
-                });
-            }
-            Ok(delta)
-        })
+        self.change_on_hand(
+            variant_id,
+            MovementKind::Adjustment,
+            &reason,
+            |v, reserved| {
+                let available = v.stock_on_hand - reserved;
+                if delta < 0 && -delta > available {
+                    return Err(Error::InsufficientStock {
+                        variant_id,
+                        requested: -delta,
+                        available: available.max(0),
+                    });
+                }
+                Ok(delta)
+            },
+        )
         .instrument(span)
         .await
     }
@@ -133,7 +138,9 @@ impl Stockdesk {
         let change = with_retry(|| async {
             let mut tx = self.store.write().await?;
             let mut locked = repo::lock_variants(&mut tx, &BTreeSet::from([variant_id])).await?;
-            let v = locked.remove(&variant_id).expect("lock_variants returns every id");
+            let v = locked
+                .remove(&variant_id)
+                .expect("lock_variants returns every id");
             let now = self.now();
             let reserved = repo::reserved_now(&mut tx, variant_id, now, None).await?;
             let delta = delta_for(&v, reserved)?;

@@ -6,8 +6,8 @@
 //! counting the moment it lapses and correctness never waits for the sweeper.
 
 mod check;
-mod levels;
 pub mod ledger;
+mod levels;
 mod model;
 mod orders;
 mod repo;

@@ -23,10 +23,10 @@ use uuid::Uuid;
 use super::ledger::{self, MovementKind, NewMovement};
 use super::model::*;
 use super::repo::{self, LockedVariant};
+use crate::catalog::MAX_STOCK;
 use crate::error::{Error, FieldError, Result};
 use crate::store::idempotency::{self, Claim};
 use crate::store::{with_retry, Tx};
-use crate::catalog::MAX_STOCK;
 use crate::{ChangeEvent, Stockdesk};
 
 /// What one batch of `expire_overdue_orders` did.
@@ -59,7 +59,8 @@ impl Stockdesk {
             let now = self.now();
             for (&variant_id, &requested) in &wanted {
                 let on_hand = variants[&variant_id].stock_on_hand;
-                let available = on_hand - repo::reserved_now(&mut tx, variant_id, now, None).await?;
+                let available =
+                    on_hand - repo::reserved_now(&mut tx, variant_id, now, None).await?;
                 if requested > available {
                     return Err(Error::InsufficientStock {
                         variant_id,
@@ -150,7 +151,10 @@ impl Stockdesk {
             repo::close_reservations(&mut tx, id, ReservationStatus::Converted, now).await?;
             Hold::Original
         } else {
-            if !self.can_hold_again(&mut tx, id, &wanted, &variants, now).await? {
+            if !self
+                .can_hold_again(&mut tx, id, &wanted, &variants, now)
+                .await?
+            {
                 return Err(Error::ReservationExpired { order_id: id });
             }
             if order.status == OrderStatus::Pending {
@@ -163,7 +167,16 @@ impl Stockdesk {
             Hold::ReReserved
         };
         self.sell(&mut tx, id, &wanted, &variants, now).await?;
-        if !repo::set_status(&mut tx, id, order.status, OrderStatus::Paid, &self.actor, now).await? {
+        if !repo::set_status(
+            &mut tx,
+            id,
+            order.status,
+            OrderStatus::Paid,
+            &self.actor,
+            now,
+        )
+        .await?
+        {
             // The order row is locked by this transaction; a miss means the database let someone
             // in regardless, so start over on fresh data.
             return Err(Error::Busy);
@@ -183,8 +196,15 @@ impl Stockdesk {
                 return Err(invalid_state(id, order.status, "cancel"));
             }
             let now = self.now();
-            repo::set_status(&mut tx, id, order.status, OrderStatus::Cancelled, &self.actor, now)
-                .await?;
+            repo::set_status(
+                &mut tx,
+                id,
+                order.status,
+                OrderStatus::Cancelled,
+                &self.actor,
+                now,
+            )
+            .await?;
             repo::close_reservations(&mut tx, id, ReservationStatus::Released, now).await?;
             let order = self.load(&mut tx, id).await?;
             tx.commit().await?;
@@ -221,7 +241,10 @@ impl Stockdesk {
             let now = self.now();
             let (until, hold) = if order.payment_expires_at > now {
                 (order.payment_expires_at + by, Hold::Original)
-            } else if self.can_hold_again(&mut tx, id, &wanted, &variants, now).await? {
+            } else if self
+                .can_hold_again(&mut tx, id, &wanted, &variants, now)
+                .await?
+            {
                 (now + by, Hold::ReReserved)
             } else {
                 return Err(Error::ReservationExpired { order_id: id });
@@ -254,9 +277,11 @@ impl Stockdesk {
             let mut expired = Vec::new();
             for id in ids {
                 let from = OrderStatus::Pending;
-                if repo::set_status(&mut tx, id, from, OrderStatus::Expired, &self.actor, now).await? {
-                    let n =
-                        repo::close_reservations(&mut tx, id, ReservationStatus::Expired, now).await?;
+                if repo::set_status(&mut tx, id, from, OrderStatus::Expired, &self.actor, now)
+                    .await?
+                {
+                    let n = repo::close_reservations(&mut tx, id, ReservationStatus::Expired, now)
+                        .await?;
                     batch.orders_expired += 1;
                     batch.reservations_expired += n as i64;
                     expired.push(id);

@@ -93,7 +93,12 @@ pub async fn lapsed_holds(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> 
 }
 
 /// Sets a variant's on-hand figure (the caller has locked it and writes the movement).
-pub async fn set_on_hand(tx: &mut Tx, variant_id: Uuid, on_hand: i64, now: DateTime<Utc>) -> Result<()> {
+pub async fn set_on_hand(
+    tx: &mut Tx,
+    variant_id: Uuid,
+    on_hand: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE variants SET stock_on_hand = $2, version = version + 1, updated_at = $3 WHERE id = $1")
         .bind(variant_id).bind(on_hand).bind(now).execute(&mut **c).await?.rows_affected());
