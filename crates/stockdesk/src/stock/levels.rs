@@ -20,19 +20,29 @@ const MAX_REASON: usize = 500;
 impl Stockdesk {
     /// On hand, reserved and available for one variant, right now.
     pub async fn stock_level(&self, variant_id: Uuid) -> Result<StockLevel> {
-        let mut tx = self.store.read().await?;
-        level(&mut tx, variant_id, self.now()).await
+        let span = tracing::debug_span!("stock_level", %variant_id);
+        async {
+            let mut tx = self.store.read().await?;
+            level(&mut tx, variant_id, self.now()).await
+        }
+        .instrument(span)
+        .await
     }
 
     /// The variant's ledger, oldest first (also of a deleted variant: the ledger outlives it).
     pub async fn stock_movements(&self, variant_id: Uuid) -> Result<Vec<Movement>> {
-        let mut tx = self.store.read().await?;
-        let movements = ledger::movements(&mut tx, variant_id).await?;
-        if movements.is_empty() {
-            // Unknown variant ⇒ not_found rather than an empty ledger.
-            level(&mut tx, variant_id, self.now()).await?;
+        let span = tracing::debug_span!("stock_movements", %variant_id);
+        async {
+            let mut tx = self.store.read().await?;
+            let movements = ledger::movements(&mut tx, variant_id).await?;
+            if movements.is_empty() {
+                // Unknown variant ⇒ not_found rather than an empty ledger.
+                level(&mut tx, variant_id, self.now()).await?;
+            }
+            Ok(movements)
         }
-        Ok(movements)
+        .instrument(span)
+        .await
     }
 
     /// Goods arrived: on hand rises by `quantity`.

@@ -98,8 +98,13 @@ impl Stockdesk {
     }
 
     pub async fn get_order(&self, id: Uuid) -> Result<Order> {
-        let mut tx = self.store.read().await?;
-        self.load(&mut tx, id).await
+        let span = tracing::debug_span!("get_order", order_id = %id);
+        async {
+            let mut tx = self.store.read().await?;
+            self.load(&mut tx, id).await
+        }
+        .instrument(span)
+        .await
     }
 
     /// Orders, newest first.
@@ -112,8 +117,13 @@ impl Stockdesk {
         if offset < 0 {
             return Err(Error::validation("offset", "must not be negative"));
         }
-        let mut tx = self.store.read().await?;
-        repo::list_orders(&mut tx, query.status, limit, offset, self.now()).await
+        let span = tracing::debug_span!("list_orders", status = ?query.status, limit, offset);
+        async {
+            let mut tx = self.store.read().await?;
+            repo::list_orders(&mut tx, query.status, limit, offset, self.now()).await
+        }
+        .instrument(span)
+        .await
     }
 
     /// Confirms payment: the reservations become a sale (a `sale` movement per variant, on hand

@@ -126,7 +126,9 @@ impl Stockdesk {
     }
 
     pub async fn sweeper_health(&self) -> Result<SweeperHealth> {
-        runs::health(&self.store, self.now()).await
+        runs::health(&self.store, self.now())
+            .instrument(tracing::debug_span!("sweeper_health"))
+            .await
     }
 }
 
