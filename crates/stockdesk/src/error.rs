@@ -51,6 +51,9 @@ pub enum Error {
     #[error("the database stayed busy; try again")]
     Busy,
 
+    #[error("{} stock inconsistencies found", .0.len())]
+    Inconsistent(Vec<crate::stock::Inconsistency>),
+
     #[error("storage failure")]
     Storage(#[source] sqlx::Error),
 
@@ -87,6 +90,7 @@ impl Error {
             Error::ReservationExpired { .. } => "reservation_expired",
             Error::InvalidState { .. } => "invalid_state",
             Error::Busy => "busy",
+            Error::Inconsistent(_) => "inconsistent",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "migration",
             Error::Io(_) => "io",
@@ -111,6 +115,7 @@ impl Error {
                 json!({ "variant_id": variant_id, "requested": requested, "available": available })
             }
             Error::ReservationExpired { order_id } => json!({ "order_id": order_id }),
+            Error::Inconsistent(found) => json!({ "inconsistencies": found }),
             Error::InvalidState {
                 entity,
                 id,

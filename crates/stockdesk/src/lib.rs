@@ -13,6 +13,7 @@ pub mod clock;
 pub mod error;
 pub mod stock;
 pub mod store;
+pub mod sweeper;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

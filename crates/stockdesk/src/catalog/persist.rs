@@ -48,7 +48,7 @@ pub async fn create(
             .collect(),
         images: Vec::new(),
     };
-    let attribute_ids = validate::validate(tx, &product, None).await?;
+    let attribute_ids = validate::validate(tx, &product, None, now).await?;
     repo::insert_product(tx, &product)
         .await
         .map_err(unique_to_validation)?;
@@ -73,7 +73,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(current.clone());
     }
-    let attribute_ids = validate::validate(tx, &next, Some(current)).await?;
+    let attribute_ids = validate::validate(tx, &next, Some(current), now).await?;
     next.version = current.version + 1;
     next.updated_at = now;
     next.updated_by = actor.to_string();

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{Category, Product, ProductStatus};
@@ -31,6 +32,7 @@ pub async fn validate(
     tx: &mut Tx,
     next: &Product,
     current: Option<&Product>,
+    now: DateTime<Utc>,
 ) -> Result<AttributeIds> {
     let before = |id: Uuid| current.and_then(|c| c.variants.iter().find(|v| v.id == id));
     let attributes_changed =
@@ -179,6 +181,9 @@ pub async fn validate(
             }
         }
     }
+
+    // Stock held by pending orders: no lowering on hand below it, no deleting a held variant.
+    errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
 
     if errors.is_empty() {
         Ok(attribute_ids)

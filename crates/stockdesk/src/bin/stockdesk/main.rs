@@ -4,6 +4,9 @@
 mod bench;
 mod catalog;
 mod io;
+mod order;
+mod stock;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +48,16 @@ enum Command {
     Category(catalog::CategoryCmd),
     /// Benchmarks against baselines, printed as ratios (in a scratch database beside --db).
     Bench(bench::BenchArgs),
+    /// Orders: create (reserve), get, list, pay, cancel, extend.
+    #[command(subcommand)]
+    Order(order::OrderCmd),
+    /// Stock of one variant: get, receive, adjust, count, movements.
+    #[command(subcommand)]
+    Stock(stock::StockCmd),
+    /// Expire overdue orders and tidy up: once, or every so often.
+    Sweep(sweep::SweepArgs),
+    /// List stock inconsistencies; exits 1 if there is any.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +108,10 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Seed(args) => catalog::seed(&sd, args).await,
         Command::Product(cmd) => catalog::product(&sd, cmd).await,
         Command::Category(cmd) => catalog::category(&sd, cmd).await,
+        Command::Order(cmd) => order::order(&sd, cmd).await,
+        Command::Stock(cmd) => stock::stock(&sd, cmd).await,
+        Command::Sweep(args) => sweep::sweep(&sd, args).await,
+        Command::Check => sweep::check(&sd).await,
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

@@ -1,0 +1,64 @@
+//! The sweep jobs.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use futures::future::BoxFuture;
+
+use super::{runs, Job};
+use crate::error::Result;
+use crate::Stockdesk;
+
+/// Orders per transaction: small enough that payments never queue long behind a batch (SQLite
+/// has one writer at a time), large enough that a backlog clears in a few round trips.
+const EXPIRE_BATCH: i64 = 100;
+/// Batches per run, so one run ends even if orders keep lapsing while it works.
+const EXPIRE_MAX_BATCHES: i64 = 100;
+/// How long sweep runs are kept.
+const KEEP_RUNS_DAYS: i64 = 30;
+
+/// Marks overdue pending orders expired and their reservations with them. Purely tidying: a
+/// lapsed hold already counts for nothing in `available`.
+pub struct ExpireOrders;
+
+impl Job for ExpireOrders {
+    fn name(&self) -> &'static str {
+        "expire_orders"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let (mut orders, mut reservations) = (0, 0);
+            for _ in 0..EXPIRE_MAX_BATCHES {
+                let batch = sd.expire_overdue_orders(EXPIRE_BATCH).await?;
+                orders += batch.orders_expired;
+                reservations += batch.reservations_expired;
+                // A short batch: nothing left, or the rest is locked by another sweeper.
+                if batch.locked < EXPIRE_BATCH {
+                    break;
+                }
+            }
+            Ok(BTreeMap::from([
+                ("orders_expired".to_string(), orders),
+                ("reservations_expired".to_string(), reservations),
+            ]))
+        })
+    }
+}
+
+/// Forgets sweep runs older than a month.
+pub struct PruneSweepRuns;
+
+impl Job for PruneSweepRuns {
+    fn name(&self) -> &'static str {
+        "prune_sweep_runs"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let before = sd.now() - TimeDelta::days(KEEP_RUNS_DAYS);
+            let n = runs::prune(sd.store(), before).await?;
+            Ok(BTreeMap::from([("runs_pruned".to_string(), n)]))
+        })
+    }
+}
