@@ -4,16 +4,20 @@
 //! one it is pointed at — a temp SQLite file in the same directory, or a temporary database on
 //! the same Postgres server — so a shop can run it against its own set-up without touching data.
 
+mod contention;
 mod patch;
 mod scratch;
 mod search;
 mod stats;
+mod sweep;
 
 use serde_json::Value;
 use tracing::Instrument;
 
+pub use contention::{ContentionOptions, HotOptions};
 pub use patch::PatchOptions;
 pub use search::SearchOptions;
+pub use sweep::SweepOptions;
 
 use crate::error::Result;
 
@@ -36,6 +40,24 @@ pub async fn search(url: &str, opts: SearchOptions) -> Result<BenchReport> {
     let scratch = scratch::Scratch::create(url).await?;
     let out = search::run(&scratch, opts)
         .instrument(tracing::info_span!("bench", name = "search"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn contention(url: &str, opts: ContentionOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = contention::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "contention"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn sweep(url: &str, opts: SweepOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = sweep::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "sweep"))
         .await;
     scratch.drop_db().await;
     out

@@ -58,6 +58,15 @@ impl Backend {
         }
     }
 
+    /// An expression giving a fresh random id, for rows made in bulk by SQL alone (the bench's
+    /// seeding). Not UUIDv7 like the ids the core makes, which is fine for throw-away rows.
+    pub fn random_id(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "randomblob(16)",
+            Backend::Postgres => "gen_random_uuid()",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",

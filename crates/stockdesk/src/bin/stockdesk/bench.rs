@@ -1,7 +1,9 @@
 //! `stockdesk bench …`: a human table, and with `--json` one JSON object on the last line.
 
 use clap::{Args, Subcommand};
-use stockdesk::bench::{self, BenchReport, PatchOptions, SearchOptions};
+use stockdesk::bench::{
+    self, BenchReport, ContentionOptions, HotOptions, PatchOptions, SearchOptions, SweepOptions,
+};
 use stockdesk::Result;
 
 #[derive(Args)]
@@ -29,6 +31,31 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Concurrent buyers on few units: Stockdesk, the seeds' compare-and-set with retries, and
+    /// (Postgres) SELECT … FOR UPDATE. With --hot: reservations/s against a raw conditional
+    /// UPDATE on one row.
+    Contention {
+        #[arg(long, default_value_t = 200)]
+        buyers: usize,
+        /// Units on the variant (hot mode: use a large number, it must not run out).
+        #[arg(long, default_value_t = 50)]
+        units: i64,
+        #[arg(long)]
+        hot: bool,
+        /// Hot mode: concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Hot mode: seconds per side.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+    /// Expiring a backlog of overdue reservations, and an idle sweep over many active ones.
+    Sweep {
+        #[arg(long, default_value_t = 100_000)]
+        overdue: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        active: usize,
+    },
 }
 
 /// Benches run in a scratch database beside `url`; the database at `url` is not opened.
@@ -37,6 +64,19 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<String> {
         Bench::Patch { ops, products } => bench::patch(url, PatchOptions { ops, products }).await?,
         Bench::Search { products, queries } => {
             bench::search(url, SearchOptions { products, queries }).await?
+        }
+        Bench::Contention {
+            buyers,
+            units,
+            hot,
+            clients,
+            seconds,
+        } => {
+            let hot = hot.then_some(HotOptions { clients, seconds });
+            bench::contention(url, ContentionOptions { buyers, units, hot }).await?
+        }
+        Bench::Sweep { overdue, active } => {
+            bench::sweep(url, SweepOptions { overdue, active }).await?
         }
     };
     Ok(if args.json {
