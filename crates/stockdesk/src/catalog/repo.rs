@@ -27,6 +27,8 @@ struct ProductRow {
     updated_by: String,
 }
 
+/// A variant with one of its attributes (none: both `None`); a variant spans as many rows as it
+/// has attributes.
 #[derive(sqlx::FromRow)]
 struct VariantRow {
     id: Uuid,
@@ -36,6 +38,8 @@ struct VariantRow {
     stock_on_hand: i64,
     position: i64,
     version: i64,
+    attr_name: Option<String>,
+    attr_value: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -46,13 +50,6 @@ struct ImageRow {
     position: i64,
     is_thumbnail: bool,
     version: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct VariantAttrRow {
-    variant_id: Uuid,
-    name: String,
-    value: String,
 }
 
 const PRODUCT_COLUMNS: &str = "id, name, slug, description, status, category_id, version, \
@@ -69,28 +66,39 @@ pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Pr
         on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
     let Some(row) = row else { return Ok(None) };
 
-    let variants: Vec<VariantRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, sku, price_minor, currency, stock_on_hand, position, version \
-         FROM variants WHERE product_id = $1 ORDER BY position, id")
-        .bind(id).fetch_all(&mut **c).await?);
-    let attrs: Vec<VariantAttrRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT va.variant_id, a.name, av.value FROM variant_attributes va \
-         JOIN variants v ON v.id = va.variant_id \
-         JOIN attributes a ON a.id = va.attribute_id \
-         JOIN attribute_values av ON av.id = va.value_id \
-         WHERE v.product_id = $1")
+    // Variants and their attributes in one round trip: loading is on every edit's path, under
+    // the product's lock.
+    let rows: Vec<VariantRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT v.id, v.sku, v.price_minor, v.currency, v.stock_on_hand, v.position, v.version, \
+         a.name AS attr_name, av.value AS attr_value FROM variants v \
+         LEFT JOIN variant_attributes va ON va.variant_id = v.id \
+         LEFT JOIN attributes a ON a.id = va.attribute_id \
+         LEFT JOIN attribute_values av ON av.id = va.value_id \
+         WHERE v.product_id = $1 ORDER BY v.position, v.id")
         .bind(id).fetch_all(&mut **c).await?);
     let images: Vec<ImageRow> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, blob_key, alt, position, is_thumbnail, version \
          FROM images WHERE product_id = $1 ORDER BY position, id")
         .bind(id).fetch_all(&mut **c).await?);
 
-    let mut by_variant: BTreeMap<Uuid, BTreeMap<String, String>> = BTreeMap::new();
-    for a in attrs {
-        by_variant
-            .entry(a.variant_id)
-            .or_default()
-            .insert(a.name, a.value);
+    let mut variants: Vec<Variant> = Vec::new();
+    for v in rows {
+        if variants.last().map(|last| last.id) != Some(v.id) {
+            variants.push(Variant {
+                attributes: BTreeMap::new(),
+                id: v.id,
+                sku: v.sku,
+                price_minor: v.price_minor,
+                currency: v.currency,
+                stock_on_hand: v.stock_on_hand,
+                position: v.position,
+                version: v.version,
+            });
+        }
+        if let (Some(name), Some(value)) = (v.attr_name, v.attr_value) {
+            let last = variants.last_mut().expect("pushed above");
+            last.attributes.insert(name, value);
+        }
     }
     Ok(Some(Product {
         id: row.id,
@@ -105,19 +113,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Pr
         created_at: row.created_at,
         updated_at: row.updated_at,
         updated_by: row.updated_by,
-        variants: variants
-            .into_iter()
-            .map(|v| Variant {
-                attributes: by_variant.remove(&v.id).unwrap_or_default(),
-                id: v.id,
-                sku: v.sku,
-                price_minor: v.price_minor,
-                currency: v.currency,
-                stock_on_hand: v.stock_on_hand,
-                position: v.position,
-                version: v.version,
-            })
-            .collect(),
+        variants,
         images: images
             .into_iter()
             .map(|i| Image {
