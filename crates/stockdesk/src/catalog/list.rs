@@ -56,9 +56,11 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
-        let (filter, pattern) = tx
-            .backend()
-            .product_search(binds.len() + 1, &text.to_lowercase());
+        let text = text.to_lowercase();
+        if let Some(setup) = tx.backend().search_setup(&text) {
+            on_tx!(tx, c => sqlx::query(setup).execute(&mut **c).await?.rows_affected());
+        }
+        let (filter, pattern) = tx.backend().product_search(binds.len() + 1, &text);
         binds.push(Bind::Text(pattern));
         filters.push(filter);
     }
