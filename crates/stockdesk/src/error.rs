@@ -59,6 +59,12 @@ pub enum Error {
 
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+
+    #[error(
+        "image files are not consistent: {} missing, {} corrupt, {} orphaned",
+        .0.missing.len(), .0.corrupt.len(), .0.orphans.len()
+    )]
+    Inconsistent(Box<crate::images::VerifyReport>),
 }
 
 impl Error {
@@ -90,6 +96,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Migration(_) => "migration",
             Error::Io(_) => "io",
+            Error::Inconsistent(_) => "inconsistent",
         }
     }
 
@@ -103,6 +110,7 @@ impl Error {
                 "errors": errors,
             }),
             Error::Conflict(report) => serde_json::to_value(report).unwrap_or(Value::Null),
+            Error::Inconsistent(report) => serde_json::to_value(report).unwrap_or(Value::Null),
             Error::InsufficientStock {
                 variant_id,
                 requested,

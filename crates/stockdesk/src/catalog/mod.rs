@@ -182,16 +182,8 @@ impl Stockdesk {
             (current.clone(), Vec::new())
         };
 
-        let staged =
-            images::claim_staged(&mut tx, &self.blob_store(), &req.patch, now).await?;
-        let merged = merge::merge(
-            &base,
-            &current,
-            &req.patch,
-            &history,
-            &staged,
-            Uuid::now_v7,
-        )?;
+        let staged = images::claim_staged(&mut tx, &self.blob_store(), &req.patch, now).await?;
+        let merged = merge::merge(&base, &current, &req.patch, &history, &staged, Uuid::now_v7)?;
         if !merged.conflicts.is_empty() {
             return Err(Error::Conflict(Box::new(ConflictReport {
                 product_id: current.id,

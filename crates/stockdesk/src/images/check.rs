@@ -93,22 +93,25 @@ pub fn check_bytes(bytes: Vec<u8>) -> Result<CheckedImage> {
         .ok_or_else(|| bad("not a JPEG, PNG, WebP or GIF image".into()))?;
 
     // Header first: a file declaring a huge size is refused before anything is allocated.
+    let unreadable = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => bad(format!(
+            "the image is too large (at most {MAX_PIXELS} pixels, {MAX_SIDE} per side)"
+        )),
+        e => bad(format!("not a readable {} image: {e}", format_name(format))),
+    };
     let (width, height) = reader(&bytes, format)
         .into_dimensions()
-        .map_err(|e| bad(format!("not a readable {} image: {e}", format_name(format))))?;
+        .map_err(unreadable)?;
     if width == 0 || height == 0 {
         return Err(bad("the image has no pixels".into()));
     }
-    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS
-    {
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(bad(format!(
             "{width}×{height} pixels is too large (at most {MAX_PIXELS} pixels, {MAX_SIDE} per side)"
         )));
     }
     // The decoder keeps the same limits, for formats whose later frames could claim more.
-    let image = reader(&bytes, format)
-        .decode()
-        .map_err(|e| bad(format!("not a readable {} image: {e}", format_name(format))))?;
+    let image = reader(&bytes, format).decode().map_err(unreadable)?;
     let thumb = thumbnail(&image).map_err(|e| bad(format!("could not make a thumbnail: {e}")))?;
     Ok(CheckedImage {
         bytes,

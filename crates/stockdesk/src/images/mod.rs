@@ -85,7 +85,9 @@ pub struct GcReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct MissingBlob {
     pub key: String,
-    /// `image <id>` or `staged upload <id>`.
+    /// How many image rows and staged uploads use it.
+    pub uses: i64,
+    /// The first few of them: `image <id>` or `staged upload <id>`.
     pub used_by: Vec<String>,
 }
 
@@ -155,7 +157,8 @@ impl Stockdesk {
         expected_version: i64,
         paths: &[PathBuf],
     ) -> Result<PatchOutcome> {
-        let span = tracing::info_span!("add_images", %product_id, expected_version, files = paths.len());
+        let span =
+            tracing::info_span!("add_images", %product_id, expected_version, files = paths.len());
         async {
             if paths.is_empty() {
                 return Err(Error::BadInput("no image files given".into()));
@@ -376,7 +379,8 @@ impl Stockdesk {
                 if !inv.stored.contains_key(key) {
                     missing.push(MissingBlob {
                         key: key.clone(),
-                        used_by: used_by.clone(),
+                        uses: used_by.len() as i64,
+                        used_by: used_by.iter().take(10).cloned().collect(),
                     });
                 }
             }
@@ -408,7 +412,9 @@ impl Stockdesk {
             }
             if let BlobStore::Dir(dir) = &store {
                 for (path, modified) in dir.temp_files()? {
-                    if modified.elapsed().unwrap_or_default() > STAGE_TTL.to_std().unwrap_or(TEMP_GRACE) {
+                    if modified.elapsed().unwrap_or_default()
+                        > STAGE_TTL.to_std().unwrap_or(TEMP_GRACE)
+                    {
                         orphans.push(path.display().to_string());
                     }
                 }
@@ -426,7 +432,12 @@ impl Stockdesk {
                 failing_deletions: inv.queued.values().filter(|(_, a)| *a > 0).count() as i64,
             };
             if !report.ok {
-                tracing::warn!(?report, "blob store is not consistent");
+                tracing::warn!(
+                    missing = report.missing.len(),
+                    corrupt = report.corrupt.len(),
+                    orphans = report.orphans.len(),
+                    "blob store is not consistent"
+                );
             }
             Ok(report)
         }
@@ -567,7 +578,8 @@ impl Stockdesk {
             let mut tx = self.store.write().await?;
             let attempts: i64 = crate::on_tx!(&mut tx, c => sqlx::query_scalar(
                 "SELECT attempts FROM blob_outbox WHERE id = $1")
-                .bind(id).fetch_optional(&mut **c).await?).unwrap_or(0);
+                .bind(id).fetch_optional(&mut **c).await?)
+            .unwrap_or(0);
             let wait = RETRY_FIRST
                 .checked_mul(1 << attempts.clamp(0, 10))
                 .unwrap_or(RETRY_MAX)
@@ -661,7 +673,10 @@ pub(crate) async fn claim_staged(
             .await?
             .filter(|s| s.expires_at > now)
             .ok_or_else(|| {
-                Error::validation(&field, "the upload is unknown or expired; add the file again")
+                Error::validation(
+                    &field,
+                    "the upload is unknown or expired; add the file again",
+                )
             })?;
         for key in [&staged.blob_key, &staged.thumb_key] {
             if !store.exists(tx, key).await? {

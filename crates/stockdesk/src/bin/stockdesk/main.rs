@@ -2,6 +2,7 @@
 //! from the error's code. Every handler is a thin call into the core.
 
 mod catalog;
+mod images;
 mod io;
 
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ struct Cli {
     /// Who is acting (recorded in history and the stock ledger).
     #[arg(long, env = "STOCKDESK_ACTOR", global = true)]
     actor: Option<String>,
+    /// Where image bytes are kept: dir (files in the data directory) or db (in the database).
+    #[arg(long, env = "STOCKDESK_BLOBS", global = true, default_value = "dir")]
+    blobs: stockdesk::BlobBackend,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +46,12 @@ enum Command {
     /// Categories and their attributes.
     #[command(subcommand)]
     Category(catalog::CategoryCmd),
+    /// Product images: add files, replace a file.
+    #[command(subcommand)]
+    Image(images::ImageCmd),
+    /// Image file storage: gc, verify.
+    #[command(subcommand)]
+    Blobs(images::BlobsCmd),
 }
 
 fn main() -> ExitCode {
@@ -74,12 +84,17 @@ async fn run(cli: Cli) -> stockdesk::Result<serde_json::Value> {
         .db
         .unwrap_or_else(|| stockdesk::default_database_url(&data_dir));
     let actor = cli.actor.unwrap_or_else(default_actor);
-    let sd = Stockdesk::open(&url, &actor).await?.with_data_dir(data_dir);
+    let sd = Stockdesk::open(&url, &actor)
+        .await?
+        .with_data_dir(data_dir)
+        .with_blob_backend(cli.blobs);
     match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, args).await,
         Command::Product(cmd) => catalog::product(&sd, cmd).await,
         Command::Category(cmd) => catalog::category(&sd, cmd).await,
+        Command::Image(cmd) => images::image(&sd, cmd).await,
+        Command::Blobs(cmd) => images::blobs(&sd, cmd).await,
     }
 }
 
