@@ -305,7 +305,9 @@ all_stores!(
         for (name, bytes, reason) in cases {
             let path = write(&dir, name, &bytes);
             for result in [
-                sd.add_images(p.id, 1, &[path.clone()]).await.map(|_| ()),
+                sd.add_images(p.id, 1, std::slice::from_ref(&path))
+                    .await
+                    .map(|_| ()),
                 sd.stage_image_file(&path).await.map(|_| ()),
             ] {
                 match result {
