@@ -7,6 +7,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod failpoint;
 pub mod images;
 pub mod stock;
 pub mod store;
+pub mod sweeper;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -147,7 +147,9 @@ async fn referenced(sd: &Stockdesk) -> BTreeSet<String> {
 /// or queued.
 async fn recover_and_check(db: &TestDb, sd: &Stockdesk) {
     db.clock.advance(TimeDelta::hours(25));
-    sd.blobs_gc().await.unwrap();
+    // The sweeper's jobs, then the CLI's gc: the same work either way.
+    let run = sd.sweep_once().await.unwrap();
+    assert_eq!(run.errors, 0, "{run:?}");
     db.clock.advance(TimeDelta::hours(2));
     let gc = sd.blobs_gc().await.unwrap();
     assert_eq!(gc.failing_deletions, 0, "{gc:?}");
@@ -445,11 +447,15 @@ all_stores!(
         // Not due yet (backoff), then due and still failing, then the disk is back.
         assert_eq!(sd.blobs_gc().await.unwrap().outbox.failed, 0);
         db.clock.advance(TimeDelta::minutes(30));
-        assert_eq!(sd.blobs_gc().await.unwrap().outbox.failed, 2);
+        let run = sd.sweep_once().await.unwrap();
+        let outbox = run.jobs.iter().find(|j| j.job == "blob_outbox").unwrap();
+        assert_eq!(outbox.counts["deletions_failed"], 2, "{run:?}");
+        assert_eq!(sd.sweeper_health().await.unwrap().failing_blob_deletions, 2);
         broken.store(false, Ordering::SeqCst);
         db.clock.advance(TimeDelta::hours(2));
         let gc = sd.blobs_gc().await.unwrap();
         assert_eq!((gc.outbox.deleted, gc.failing_deletions), (2, 0), "{gc:?}");
+        assert_eq!(sd.sweeper_health().await.unwrap().failing_blob_deletions, 0);
         recover_and_check(&db, &sd).await;
     }
 );
@@ -661,6 +667,33 @@ all_stores!(
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );
+
+        // Damage one referenced blob: verify says so and exits non-zero.
+        let key = referenced(&db.sd).await.into_iter().next().unwrap();
+        match db.sd.blob_store() {
+            stockdesk::images::BlobStore::Dir(_) => {
+                let path = db.data_dir.join("blobs").join(&key[..2]).join(&key[2..]);
+                std::fs::write(path, b"bit rot").unwrap();
+            }
+            stockdesk::images::BlobStore::Db => {
+                let sql = "UPDATE blobs SET data = $1 WHERE key = $2";
+                match db.sd.store() {
+                    Store::Sqlite(p) => {
+                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
+                        q.execute(p).await.unwrap().rows_affected()
+                    }
+                    Store::Postgres(p) => {
+                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
+                        q.execute(p).await.unwrap().rows_affected()
+                    }
+                };
+            }
+        }
+        let out = cli(&["blobs", "verify"], None);
+        assert_eq!(out.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["code"], "blobs_inconsistent");
+        assert_eq!(report["details"]["corrupt"], json!([key]));
     }
 );
 

@@ -48,7 +48,7 @@ pub async fn create(
             .collect(),
         images: Vec::new(),
     };
-    let attribute_ids = validate::validate(tx, &product).await?;
+    let attribute_ids = validate::validate(tx, &product, None, now).await?;
     repo::insert_product(tx, &product)
         .await
         .map_err(unique_to_validation)?;
@@ -73,7 +73,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(current.clone());
     }
-    let attribute_ids = validate::validate(tx, &next).await?;
+    let attribute_ids = validate::validate(tx, &next, Some(current), now).await?;
     next.version = current.version + 1;
     next.updated_at = now;
     next.updated_by = actor.to_string();
@@ -87,7 +87,9 @@ pub async fn update(
         return Err(Error::Busy);
     }
 
-    // Variants: removals first, SKU changes parked, then inserts and updates.
+    // Variants: removals first, SKU changes parked, then inserts and updates. A new category
+    // means new attribute ids even where the names and values read the same.
+    let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
             if old.stock_on_hand != 0 {
@@ -119,12 +121,12 @@ pub async fn update(
                 let v = v.clone();
                 insert_variant(tx, current.id, &v, &attribute_ids, actor, now).await?;
             }
-            Some(old) if old != v => {
+            Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
                 repo::update_variant(tx, v, now)
                     .await
                     .map_err(unique_to_validation)?;
-                if old.attributes != v.attributes {
+                if old.attributes != v.attributes || category_changed {
                     repo::set_variant_attributes(tx, v.id, &attribute_ids[&v.id]).await?;
                 }
                 if old.stock_on_hand != v.stock_on_hand {

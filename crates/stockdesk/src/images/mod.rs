@@ -73,6 +73,13 @@ pub struct OutboxRun {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct UploadSweep {
+    pub expired_uploads: i64,
+    pub orphans_queued: i64,
+    pub temp_files_removed: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct GcReport {
     pub expired_uploads: i64,
     pub orphans_queued: i64,
@@ -326,31 +333,49 @@ impl Stockdesk {
         .await
     }
 
-    /// Everything the sweeper does for images, in one call (`stockdesk blobs gc`).
+    /// The sweeper's first image job: expires unclaimed uploads (their blobs are queued), queues
+    /// stored blobs that nothing uses or has queued, and removes stale temp files.
+    pub async fn sweep_uploads(&self) -> Result<UploadSweep> {
+        let mut out = UploadSweep::default();
+        loop {
+            let n = self.expire_staged_blobs(SWEEP_BATCH).await?;
+            out.expired_uploads += n;
+            if n < SWEEP_BATCH {
+                break;
+            }
+        }
+        out.orphans_queued = self.queue_orphan_blobs().await?;
+        out.temp_files_removed = self.remove_stale_temp_files().await?;
+        Ok(out)
+    }
+
+    /// The sweeper's second image job: works off every due outbox entry, batch by batch. A
+    /// batch with failures ends the run (they are recorded and retried with backoff).
+    pub async fn sweep_outbox(&self) -> Result<OutboxRun> {
+        let mut out = OutboxRun::default();
+        loop {
+            let run = self.work_blob_outbox(SWEEP_BATCH).await?;
+            out.deleted += run.deleted;
+            out.kept += run.kept;
+            out.failed += run.failed;
+            if run.deleted + run.kept + run.failed < SWEEP_BATCH || run.failed > 0 {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Both image sweep jobs in one call (`stockdesk blobs gc`).
     pub async fn blobs_gc(&self) -> Result<GcReport> {
         let span = tracing::info_span!("blobs_gc", backend = ?self.blob_backend);
         async {
-            let mut report = GcReport::default();
-            loop {
-                let n = self.expire_staged_blobs(SWEEP_BATCH).await?;
-                report.expired_uploads += n;
-                if n < SWEEP_BATCH {
-                    break;
-                }
-            }
-            report.orphans_queued = self.queue_orphan_blobs().await?;
-            report.temp_files_removed = self.remove_stale_temp_files().await?;
-            loop {
-                let run = self.work_blob_outbox(SWEEP_BATCH).await?;
-                let done = run.deleted + run.kept + run.failed;
-                report.outbox.deleted += run.deleted;
-                report.outbox.kept += run.kept;
-                report.outbox.failed += run.failed;
-                if done < SWEEP_BATCH || run.failed > 0 {
-                    break;
-                }
-            }
-            report.failing_deletions = self.failing_blob_deletions().await?;
+            let uploads = self.sweep_uploads().await?;
+            let report = GcReport {
+                expired_uploads: uploads.expired_uploads,
+                orphans_queued: uploads.orphans_queued,
+                temp_files_removed: uploads.temp_files_removed,
+                outbox: self.sweep_outbox().await?,
+                failing_deletions: self.failing_blob_deletions().await?,
+            };
             tracing::info!(?report, "blobs gc finished");
             Ok(report)
         }
@@ -360,10 +385,7 @@ impl Stockdesk {
 
     /// Outbox entries whose deletion has failed at least once (the sweeper's health shows it).
     pub async fn failing_blob_deletions(&self) -> Result<i64> {
-        let mut tx = self.store.read().await?;
-        let n: i64 = crate::on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM blob_outbox WHERE attempts > 0").fetch_one(&mut **c).await?);
-        Ok(n)
+        failing_deletions(&mut self.store.read().await?).await
     }
 
     /// Checks that every referenced blob exists with the right hash and that no unreferenced
@@ -721,6 +743,12 @@ pub(crate) async fn finish_claim(
         }
     }
     Ok(ids)
+}
+
+/// Outbox entries whose deletion has failed at least once (for the sweeper's health).
+pub(crate) async fn failing_deletions(tx: &mut Tx) -> Result<i64> {
+    Ok(crate::on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM blob_outbox WHERE attempts > 0").fetch_one(&mut **c).await?))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {

@@ -27,6 +27,16 @@ impl Backend {
         }
     }
 
+    /// First statement of a read transaction that must see one snapshot across several queries
+    /// (the invariant check). Postgres reads each statement at its own snapshot by default;
+    /// an SQLite read transaction keeps one snapshot from its first read.
+    pub fn snapshot_read(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
     /// A filter on products `p` whose search text contains `text` (lower-case): the SQL, using
     /// parameter `$n`, and the value to bind to it.
     pub fn product_search(self, n: usize, text: &str) -> (String, String) {

@@ -116,6 +116,9 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
         ("applied_ops", "op_id"),
         ("stock_movements", "id"),
         ("categories", "id"),
+        ("orders", "id"),
+        ("order_items", "id"),
+        ("reservations", "id"),
     ];
     let mut out = Vec::new();
     for (table, order) in tables {

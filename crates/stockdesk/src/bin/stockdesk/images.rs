@@ -65,7 +65,7 @@ pub async fn blobs(sd: &Stockdesk, cmd: BlobsCmd) -> Result<Value> {
             if report.ok {
                 to_json(&report)
             } else {
-                Err(Error::Inconsistent(Box::new(report)))
+                Err(Error::BlobsInconsistent(Box::new(report)))
             }
         }
     }
