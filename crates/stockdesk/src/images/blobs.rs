@@ -162,10 +162,6 @@ pub struct DirEntry {
 }
 
 impl DirBlobs {
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     fn path(&self, key: &str) -> Result<PathBuf> {
         if !is_key(key) {
             return Err(Error::BadInput(format!("{key:?} is not a blob key")));
