@@ -280,7 +280,7 @@ fn docs_examples_run_as_written() {
         "sale -3 → 2",
         "count -1 → 10",
         "true",
-        r#"["ok",["expire_orders","prune_sweep_runs"]]"#,
+        r#"["ok",["expire_orders","expire_staged_blobs","blob_outbox","prune_sweep_runs"]]"#,
     ] {
         assert!(
             lines.contains(&expected),
