@@ -62,6 +62,12 @@ pub enum Error {
 
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+
+    #[error(
+        "image files are not consistent: {} missing, {} corrupt, {} orphaned",
+        .0.missing.len(), .0.corrupt.len(), .0.orphans.len()
+    )]
+    BlobsInconsistent(Box<crate::images::VerifyReport>),
 }
 
 impl Error {
@@ -94,6 +100,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Migration(_) => "migration",
             Error::Io(_) => "io",
+            Error::BlobsInconsistent(_) => "blobs_inconsistent",
         }
     }
 
@@ -107,6 +114,7 @@ impl Error {
                 "errors": errors,
             }),
             Error::Conflict(report) => serde_json::to_value(report).unwrap_or(Value::Null),
+            Error::BlobsInconsistent(report) => serde_json::to_value(report).unwrap_or(Value::Null),
             Error::InsufficientStock {
                 variant_id,
                 requested,

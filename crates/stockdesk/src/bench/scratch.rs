@@ -58,6 +58,8 @@ impl Scratch {
 
     pub async fn drop_db(self) {
         self.sd.store().close().await;
+        // Seeding stores its demo images as blob files here.
+        let _ = std::fs::remove_dir_all(self.sd.data_dir());
         match self.cleanup {
             Cleanup::SqliteFiles(file) => {
                 for suffix in ["", "-wal", "-shm"] {

@@ -154,6 +154,7 @@ pub async fn update(
         }
     }
     let mut changed: Vec<usize> = Vec::new();
+    let mut added: Vec<usize> = Vec::new();
     for (n, i) in next.images.iter_mut().enumerate() {
         match current.images.iter().find(|o| o.id == i.id) {
             Some(old) if old != i => {
@@ -162,7 +163,7 @@ pub async fn update(
             }
             None => {
                 i.version = 1;
-                repo::insert_image(tx, next.id, i, now).await?;
+                added.push(n);
             }
             Some(_) => {}
         }
@@ -170,6 +171,10 @@ pub async fn update(
     changed.sort_by_key(|&n| next.images[n].is_thumbnail);
     for n in changed {
         repo::update_image(tx, &next.images[n], now).await?;
+    }
+    // New images after the updates, so a new thumbnail goes in after the old one was cleared.
+    for n in added {
+        repo::insert_image(tx, next.id, &next.images[n], now).await?;
     }
 
     repo::insert_history(tx, &next, &changes, op_id).await?;
@@ -225,6 +230,8 @@ pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
                 alt: differs(&f.alt, &i.alt),
                 position: (f.position != i.position).then_some(i.position),
                 is_thumbnail: (f.is_thumbnail != i.is_thumbnail).then_some(i.is_thumbnail),
+                // A file is brought back only by uploading it again: its blob may be deleted.
+                staged: None,
             };
             if upd
                 != (ImageUpdate {

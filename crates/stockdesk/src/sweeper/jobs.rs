@@ -62,3 +62,45 @@ impl Job for PruneSweepRuns {
         })
     }
 }
+
+/// Removes staged image uploads that no edit claimed before their limit, and queues for deletion
+/// blobs that nothing uses (see docs/images.md). Never touches a blob something references.
+pub struct ExpireStagedBlobs;
+
+impl Job for ExpireStagedBlobs {
+    fn name(&self) -> &'static str {
+        "expire_staged_blobs"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let s = sd.sweep_uploads().await?;
+            Ok(BTreeMap::from([
+                ("uploads_expired".to_string(), s.expired_uploads),
+                ("orphans_queued".to_string(), s.orphans_queued),
+                ("temp_files_removed".to_string(), s.temp_files_removed),
+            ]))
+        })
+    }
+}
+
+/// Deletes the blobs in the deletion outbox that nothing references any more; failures are
+/// recorded per entry and retried with backoff (health: `failing_blob_deletions`).
+pub struct WorkBlobOutbox;
+
+impl Job for WorkBlobOutbox {
+    fn name(&self) -> &'static str {
+        "blob_outbox"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let run = sd.sweep_outbox().await?;
+            Ok(BTreeMap::from([
+                ("blobs_deleted".to_string(), run.deleted),
+                ("entries_kept".to_string(), run.kept),
+                ("deletions_failed".to_string(), run.failed),
+            ]))
+        })
+    }
+}

@@ -28,7 +28,12 @@ pub trait Job: Send + Sync {
 
 /// Every job, in the order a run does them. Adding a job is one line here.
 pub fn jobs() -> Vec<Box<dyn Job>> {
-    vec![Box::new(jobs::ExpireOrders), Box::new(jobs::PruneSweepRuns)]
+    vec![
+        Box::new(jobs::ExpireOrders),
+        Box::new(jobs::ExpireStagedBlobs),
+        Box::new(jobs::WorkBlobOutbox),
+        Box::new(jobs::PruneSweepRuns),
+    ]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -70,6 +75,9 @@ pub struct SweeperHealth {
     /// Pending orders past their deadline and not yet expired: a growing figure means no sweeper
     /// is running (availability is right regardless; the orders just look pending).
     pub overdue_orders: i64,
+    /// Image blobs whose deletion has failed at least once and waits for a retry (disk full,
+    /// permissions): nothing is lost, but the files take space until the cause is fixed.
+    pub failing_blob_deletions: i64,
 }
 
 impl Stockdesk {

@@ -64,6 +64,7 @@ pub async fn health(store: &Store, now: DateTime<Utc>) -> Result<SweeperHealth> 
          ORDER BY started_at DESC, id DESC LIMIT $1")
         .bind(HEALTH_WINDOW).fetch_all(&mut **c).await?);
     let overdue_orders = crate::stock::overdue_orders(&mut tx, now).await?;
+    let failing_blob_deletions = crate::images::failing_deletions(&mut tx).await?;
     let runs = rows
         .into_iter()
         .map(|r| {
@@ -89,6 +90,7 @@ pub async fn health(store: &Store, now: DateTime<Utc>) -> Result<SweeperHealth> 
             .count() as i64,
         last_run: runs.into_iter().next(),
         overdue_orders,
+        failing_blob_deletions,
     })
 }
 

@@ -4,6 +4,8 @@
 //! skipped backend would hide exactly the bugs these tests exist for.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -64,6 +66,23 @@ pub async fn postgres() -> TestDb {
     open(url, tempfile::tempdir().unwrap()).await
 }
 
+/// Drops a test database after a passing test (a failing one keeps it for a look).
+pub async fn drop_postgres(url: &str) {
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let admin = postgres_admin_url();
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
 async fn open(url: String, dir: tempfile::TempDir) -> TestDb {
     let store = Store::open(&url).await.expect("open store");
     let clock = ManualClock::new(start_time());
@@ -98,7 +117,9 @@ macro_rules! both_backends {
             async fn postgres() {
                 let db = $crate::common::postgres().await;
                 let _dir = db.keep_alive();
+                let url = db.url.clone();
                 ($body)(db).await;
+                $crate::common::drop_postgres(&url).await;
             }
         }
     };

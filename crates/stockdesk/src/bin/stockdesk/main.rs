@@ -3,6 +3,7 @@
 
 mod bench;
 mod catalog;
+mod images;
 mod io;
 mod order;
 mod stock;
@@ -30,6 +31,9 @@ struct Cli {
     /// Who is acting (recorded in history and the stock ledger).
     #[arg(long, env = "STOCKDESK_ACTOR", global = true)]
     actor: Option<String>,
+    /// Where image bytes are kept: dir (files in the data directory) or db (in the database).
+    #[arg(long, env = "STOCKDESK_BLOBS", global = true, default_value = "dir")]
+    blobs: stockdesk::BlobBackend,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +62,12 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// List stock inconsistencies; exits 1 if there is any.
     Check,
+    /// Product images: add files, replace a file.
+    #[command(subcommand)]
+    Image(images::ImageCmd),
+    /// Image file storage: gc, verify.
+    #[command(subcommand)]
+    Blobs(images::BlobsCmd),
 }
 
 fn main() -> ExitCode {
@@ -102,7 +112,10 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
     if let Command::Bench(args) = cli.command {
         return bench::run(&url, args).await.map(Output::Text);
     }
-    let sd = Stockdesk::open(&url, &actor).await?.with_data_dir(data_dir);
+    let sd = Stockdesk::open(&url, &actor)
+        .await?
+        .with_data_dir(data_dir)
+        .with_blob_backend(cli.blobs);
     let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, args).await,
@@ -112,6 +125,8 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Stock(cmd) => stock::stock(&sd, cmd).await,
         Command::Sweep(args) => sweep::sweep(&sd, args).await,
         Command::Check => sweep::check(&sd).await,
+        Command::Image(cmd) => images::image(&sd, cmd).await,
+        Command::Blobs(cmd) => images::blobs(&sd, cmd).await,
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)
