@@ -1,19 +1,16 @@
 //! Every bench at tiny sizes on both backends, through the CLI, so the benches cannot rot. Only
 //! the shape and sanity of the JSON are checked; nothing here is timed.
 
+mod common;
+
 use std::process::Command;
 
 use serde_json::Value;
 
-fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .or_else(|_| std::env::var("DATABASE_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 /// Runs `stockdesk --db URL bench --json ARGS…` and parses the last line of its output.
 fn bench(db: &str, args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_stockdesk"))
+        .env_remove("STOCKDESK_DB")
         .args(["--db", db, "bench", "--json"])
         .args(args)
         .output()
@@ -130,5 +127,5 @@ fn every_bench_runs_on_sqlite() {
 
 #[test]
 fn every_bench_runs_on_postgres() {
-    every_bench(&postgres_url(), "postgres");
+    every_bench(&common::postgres_admin_url(), "postgres");
 }
