@@ -56,11 +56,9 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
-        let text = text.to_lowercase();
-        if let Some(setup) = tx.backend().search_setup(&text) {
-            on_tx!(tx, c => sqlx::query(setup).execute(&mut **c).await?.rows_affected());
-        }
-        let (filter, pattern) = tx.backend().product_search(binds.len() + 1, &text);
+        let (filter, pattern) = tx
+            .backend()
+            .product_search(binds.len() + 1, &text.to_lowercase());
         binds.push(Bind::Text(pattern));
         filters.push(filter);
     }

@@ -40,7 +40,9 @@ impl Backend {
     /// A filter on products `p` whose search text contains `text` (lower-case): the SQL, using
     /// parameter `$n`, and the value to bind to it.
     pub fn product_search(self, n: usize, text: &str) -> (String, String) {
-        let indexed = search_is_indexed(text);
+        // Trigram indexes need three characters; shorter text scans, which is cheap enough for
+        // a query that short and rare.
+        let indexed = text.chars().count() >= 3;
         match self {
             Backend::Sqlite if indexed => (
                 format!(
@@ -53,18 +55,6 @@ impl Backend {
                 format!("p.search_text LIKE ${n} ESCAPE '\\'"),
                 format!("%{}%", escape_like(text)),
             ),
-        }
-    }
-
-    /// A statement for the read transaction of a product search, before its queries. Postgres'
-    /// planner prices `LIKE` on the long search text as cheap and picks a sequential scan for
-    /// common words ("mug", "linen"), which measured 3–5× slower at 100,000 products than the
-    /// trigram index it passes over; with sequential scans priced out it takes the index, and
-    /// still scans where no index applies.
-    pub fn search_setup(self, text: &str) -> Option<&'static str> {
-        match self {
-            Backend::Postgres if search_is_indexed(text) => Some("SET LOCAL enable_seqscan = off"),
-            _ => None,
         }
     }
 
@@ -83,12 +73,6 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
-}
-
-/// Trigram indexes need three characters; shorter text scans, which is cheap enough for a query
-/// that short and rare.
-fn search_is_indexed(text: &str) -> bool {
-    text.chars().count() >= 3
 }
 
 fn escape_like(s: &str) -> String {
