@@ -47,12 +47,12 @@ impl Stockdesk {
         );
         let wanted = check_new_order(&new)?;
         let window = TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS));
-        let (order, replayed) = with_retry(|| async {
+        let (id, replayed) = with_retry(|| async {
             let mut tx = self.store.write().await?;
             if let Some(op) = op_id {
                 let claimed = idempotency::claim::<Uuid>(&mut tx, op, "create_order", self.now());
                 if let Claim::Done(id) = claimed.await? {
-                    return Ok((self.load(&mut tx, id).await?, true));
+                    return Ok((id, true));
                 }
             }
             let variants = repo::lock_variants(&mut tx, &wanted.keys().copied().collect()).await?;
@@ -85,12 +85,13 @@ impl Stockdesk {
             if let Some(op) = op_id {
                 idempotency::finish(&mut tx, op, &id).await?;
             }
-            let order = self.load(&mut tx, id).await?;
             tx.commit().await?;
-            Ok((order, false))
+            Ok((id, false))
         })
-        .instrument(span)
+        .instrument(span.clone())
         .await?;
+        // Read back after the commit, so other buyers of these variants do not wait for it.
+        let order = self.get_order(id).instrument(span).await?;
         if !replayed {
             self.emit_order(&order);
         }
