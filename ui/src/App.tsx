@@ -1,0 +1,86 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Confirm } from "./components/Confirm";
+import { applyTheme, loadTheme, type Theme } from "./components/theme";
+import { Editor } from "./features/editor/Editor";
+import { NewProductDialog } from "./features/products/NewProductDialog";
+import { ProductList } from "./features/products/ProductList";
+import { SettingsDialog } from "./features/settings/SettingsDialog";
+import { StatusBar } from "./features/status/StatusBar";
+import { useChangeEvents } from "./lib/queries";
+
+/** The window: product list on the left, the open product on the right, status bar below. */
+export function App() {
+  useChangeEvents();
+  const [selected, setSelected] = useState<string | null>(null);
+  const [pending, setPending] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [settings, setSettings] = useState(false);
+  const [theme, setTheme] = useState<Theme>(loadTheme);
+  const dirty = useRef(false);
+  const onDirtyChange = useCallback((d: boolean) => (dirty.current = d), []);
+
+  useEffect(() => {
+    applyTheme(theme);
+    const mq = window.matchMedia?.("(prefers-color-scheme: dark)");
+    const follow = () => applyTheme(theme);
+    mq?.addEventListener?.("change", follow);
+    return () => mq?.removeEventListener?.("change", follow);
+  }, [theme]);
+
+  // Unsaved-changes guard: opening another product asks first.
+  const open = (id: string) => {
+    if (id === selected) return;
+    if (dirty.current) setPending(id);
+    else setSelected(id);
+  };
+
+  return (
+    <div className="app">
+      <header className="titlebar">
+        <div className="brand">
+          <span className="logo" aria-hidden />
+          Stockdesk
+        </div>
+        <nav className="nav" aria-label="Sections">
+          <span className="nav-item nav-on">Products</span>
+        </nav>
+        <span className="spacer" />
+        <button className="btn btn-ghost" onClick={() => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark")} title="Switch light/dark">
+          {theme === "dark" || (theme === "system" && document.documentElement.dataset.theme === "dark") ? "☀" : "☾"}
+        </button>
+        <button className="btn btn-ghost" onClick={() => setSettings(true)} data-testid="open-settings">
+          Settings
+        </button>
+      </header>
+      <main className="workspace">
+        <ProductList selectedId={selected} onOpen={open} onNew={() => setCreating(true)} />
+        <Editor productId={selected} onDirtyChange={onDirtyChange} />
+      </main>
+      <StatusBar onSettings={() => setSettings(true)} />
+
+      <Confirm
+        open={pending !== null}
+        title="Discard unsaved changes?"
+        body="You have changes to this product that are not saved. Opening another product discards them."
+        confirm="Discard changes"
+        cancel="Keep editing"
+        danger
+        onConfirm={() => {
+          dirty.current = false;
+          setSelected(pending);
+          setPending(null);
+        }}
+        onCancel={() => setPending(null)}
+      />
+      <NewProductDialog
+        open={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(id) => {
+          setCreating(false);
+          open(id);
+        }}
+      />
+      <SettingsDialog open={settings} onClose={() => setSettings(false)} theme={theme} onTheme={setTheme} />
+    </div>
+  );
+}
