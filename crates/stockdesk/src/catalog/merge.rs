@@ -90,8 +90,8 @@ pub fn merge(
     for id in &patch.variants.delete {
         m.variant_delete(base, current, &mut next, *id)?;
     }
-    let mut position = next.variants.iter().map(|v| v.position).max().unwrap_or(-1);
-    for new in &patch.variants.create {
+    let first_free = next.variants.iter().map(|v| v.position).max().unwrap_or(-1) + 1;
+    for (position, new) in (first_free..).zip(&patch.variants.create) {
         let id = new.id.unwrap_or_else(&mut new_id);
         if next.variants.iter().any(|v| v.id == id) {
             return Err(Error::validation(
@@ -99,7 +99,6 @@ pub fn merge(
                 "a variant with this id already exists",
             ));
         }
-        position += 1;
         next.variants.push(Variant {
             id,
             sku: new.sku.clone(),

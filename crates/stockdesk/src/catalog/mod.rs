@@ -189,7 +189,7 @@ impl Stockdesk {
             persist::update(&mut tx, &current, merged.next, &self.actor, now, req.op_id).await?;
         let outcome = PatchOutcome {
             product,
-            merge: stale.then(|| MergeReport {
+            merge: stale.then_some(MergeReport {
                 base_version: req.expected_version,
                 merged_with: history,
                 applied: merged.applied,
@@ -243,4 +243,48 @@ impl Stockdesk {
         })
         .await
     }
+}
+
+/// Locks the product that owns `variant_id` (Postgres row lock; SQLite's write transaction already
+/// excludes other writers) and returns its id. Stock operations that change on-hand stock call
+/// this before touching the variant, so every writer locks product before variant and two
+/// writers never wait on each other in a cycle.
+#[allow(dead_code)] // first caller: stock operations (orders, receipts, counts)
+pub(crate) async fn lock_product_of_variant(
+    tx: &mut crate::store::Tx,
+    variant_id: Uuid,
+) -> Result<Uuid> {
+    repo::lock_product_of_variant(tx, variant_id)
+        .await?
+        .ok_or_else(|| Error::not_found("variant", variant_id))
+}
+
+/// Records that the on-hand stock of `variant_ids` changed outside an edit (a sale, a receipt, a
+/// count): the product gets a new version and a history row with its snapshot, so an editor
+/// still showing the old figure merges its own stock change as a delta against this one.
+/// Call after updating the variant rows, with the product locked.
+#[allow(dead_code)] // first caller: stock operations (orders, receipts, counts)
+pub(crate) async fn record_stock_change(
+    tx: &mut crate::store::Tx,
+    product_id: Uuid,
+    variant_ids: &[Uuid],
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Product> {
+    let mut product = repo::load_product(tx, product_id, false)
+        .await?
+        .ok_or_else(|| Error::not_found("product", product_id))?;
+    let from = product.version;
+    product.version += 1;
+    product.updated_at = now;
+    product.updated_by = actor.to_string();
+    if !repo::update_product_row(tx, &product, from).await? {
+        return Err(Error::Busy);
+    }
+    let changes: Vec<String> = variant_ids
+        .iter()
+        .map(|id| format!("variants.{id}.stock_on_hand"))
+        .collect();
+    repo::insert_history(tx, &product, &changes, None).await?;
+    Ok(product)
 }

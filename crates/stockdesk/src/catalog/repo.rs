@@ -10,6 +10,9 @@ use super::model::{Attribute, Category, HistoryEntry, Image, Product, ProductSta
 use crate::error::{Error, Result};
 use crate::store::{on_tx, Tx};
 
+/// An attribute to insert: its id, name and (value id, value) pairs.
+pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
+
 #[derive(sqlx::FromRow)]
 struct ProductRow {
     id: Uuid,
@@ -184,7 +187,7 @@ pub async fn insert_category(
     tx: &mut Tx,
     id: Uuid,
     name: &str,
-    attributes: &[(Uuid, String, Vec<(Uuid, String)>)],
+    attributes: &[NewAttribute],
     now: DateTime<Utc>,
 ) -> Result<()> {
     on_tx!(tx, c => sqlx::query("INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3)")
@@ -401,4 +404,21 @@ pub async fn history_since(
             changes: r.changes.0,
         })
         .collect())
+}
+
+#[allow(dead_code)] // first caller: stock operations
+pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Option<Uuid>> {
+    let sql = format!(
+        "SELECT p.id FROM products p WHERE p.id = (SELECT product_id FROM variants WHERE id = $1){}",
+        tx.backend().for_update()
+    );
+    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(variant_id).fetch_optional(&mut **c).await?))
+}
+
+/// Rewrites the snapshot of the product's current version (seeding adds image rows to version 1).
+pub async fn replace_snapshot(tx: &mut Tx, p: &Product) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE product_history SET snapshot = $3 WHERE product_id = $1 AND version = $2")
+        .bind(p.id).bind(p.version).bind(Json(p)).execute(&mut **c).await?.rows_affected());
+    Ok(())
 }

@@ -16,7 +16,15 @@ pub struct TestDb {
     pub clock: ManualClock,
     pub url: String,
     pub data_dir: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: Arc<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// The temp dir lives as long as this guard. Test bodies often use only `db.sd`, and a
+    /// closure captures only the fields it uses, so the harness holds the dir for them.
+    pub fn keep_alive(&self) -> Arc<tempfile::TempDir> {
+        self.dir.clone()
+    }
 }
 
 pub fn postgres_admin_url() -> String {
@@ -37,7 +45,7 @@ pub async fn sqlite() -> TestDb {
 
 pub async fn postgres() -> TestDb {
     let admin = postgres_admin_url();
-    let name = format!("stockdesk_test_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("stockdesk_test_{}", uuid::Uuid::now_v7().simple());
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|e| panic!("Postgres at {admin} is required for the tests: {e}"));
@@ -47,7 +55,10 @@ pub async fn postgres() -> TestDb {
         .expect("create test database");
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     // Keep any query string (sslmode etc.) of the admin URL.
-    let query = admin.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = admin
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let base = base.split_once('?').map(|(b, _)| b).unwrap_or(base);
     let url = format!("{base}/{name}{query}");
     open(url, tempfile::tempdir().unwrap()).await
@@ -63,7 +74,7 @@ async fn open(url: String, dir: tempfile::TempDir) -> TestDb {
         clock,
         url,
         data_dir,
-        _dir: dir,
+        dir: Arc::new(dir),
     }
 }
 
@@ -79,12 +90,14 @@ macro_rules! both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
                 let db = $crate::common::sqlite().await;
+                let _dir = db.keep_alive();
                 ($body)(db).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 let db = $crate::common::postgres().await;
+                let _dir = db.keep_alive();
                 ($body)(db).await;
             }
         }
@@ -109,7 +122,7 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
         let sql = format!("SELECT * FROM {table} ORDER BY {order}");
         match sd.store() {
             Store::Sqlite(p) => {
-                use sqlx::{Column, Row};
+                use sqlx::Row;
                 for row in sqlx::query(&sql).fetch_all(p).await.unwrap() {
                     let cols: Vec<String> = (0..row.columns().len())
                         .map(|i| {
@@ -122,7 +135,11 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
             }
             Store::Postgres(p) => {
                 let sql = format!("SELECT t::text FROM ({sql}) t");
-                for row in sqlx::query_scalar::<_, String>(&sql).fetch_all(p).await.unwrap() {
+                for row in sqlx::query_scalar::<_, String>(&sql)
+                    .fetch_all(p)
+                    .await
+                    .unwrap()
+                {
                     out.push(format!("{table}: {row}"));
                 }
             }

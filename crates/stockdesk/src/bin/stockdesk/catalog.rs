@@ -1,0 +1,168 @@
+//! `stockdesk product …`, `stockdesk category …`, `stockdesk seed`.
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use stockdesk::catalog::seed::SeedOptions;
+use stockdesk::catalog::{
+    NewCategory, NewProduct, PatchRequest, ProductPatch, ProductQuery, ProductStatus,
+};
+use stockdesk::{Result, Stockdesk};
+use uuid::Uuid;
+
+use crate::io::{read_stdin, to_json};
+
+#[derive(Args)]
+pub struct SeedArgs {
+    /// How many products to add.
+    #[arg(long, default_value_t = 200)]
+    products: usize,
+    /// The same seed gives the same catalog.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Seed only if the database has no products yet.
+    #[arg(long)]
+    if_empty: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ProductCmd {
+    /// List products: {"items": [...], "total": N}.
+    List {
+        /// Matches name, slug or SKU.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_parser = parse_status)]
+        status: Option<ProductStatus>,
+        #[arg(long)]
+        category: Option<Uuid>,
+        /// Products with a variant at or below this stock.
+        #[arg(long)]
+        low_stock: Option<i64>,
+        #[arg(long)]
+        limit: Option<i64>,
+        #[arg(long)]
+        offset: Option<i64>,
+    },
+    /// One product with its variants and images.
+    Get { id: Uuid },
+    /// Create a product from the JSON on stdin.
+    Create {
+        /// Makes a retried create return the first product.
+        #[arg(long)]
+        op_id: Option<Uuid>,
+    },
+    /// Apply the patch JSON on stdin, version-checked.
+    Patch {
+        id: Uuid,
+        /// The version the edit started from.
+        #[arg(long)]
+        expected_version: i64,
+        /// Makes a retried patch return the first outcome and apply nothing twice.
+        #[arg(long)]
+        op_id: Option<Uuid>,
+    },
+    /// Versions of a product, newest first.
+    History { id: Uuid },
+    /// The product as it was at a version.
+    Version { id: Uuid, version: i64 },
+    /// Bring back an old version as a new, version-checked edit.
+    Restore {
+        id: Uuid,
+        #[arg(long)]
+        to_version: i64,
+        #[arg(long)]
+        expected_version: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CategoryCmd {
+    List,
+    /// Create a category from JSON on stdin: {"name": "...", "attributes": {"Size": ["S", "M"]}}.
+    Create,
+}
+
+fn parse_status(s: &str) -> std::result::Result<ProductStatus, String> {
+    ProductStatus::parse(s).ok_or_else(|| format!("{s:?} is not one of draft, published, archived"))
+}
+
+pub async fn seed(sd: &Stockdesk, args: SeedArgs) -> Result<Value> {
+    if args.if_empty
+        && sd
+            .list_products(ProductQuery {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await?
+            .total
+            > 0
+    {
+        return Ok(serde_json::json!({ "skipped": "the database already has products" }));
+    }
+    to_json(
+        &sd.seed(SeedOptions {
+            products: args.products,
+            seed: args.seed,
+        })
+        .await?,
+    )
+}
+
+pub async fn product(sd: &Stockdesk, cmd: ProductCmd) -> Result<Value> {
+    match cmd {
+        ProductCmd::List {
+            search,
+            status,
+            category,
+            low_stock,
+            limit,
+            offset,
+        } => {
+            let query = ProductQuery {
+                search,
+                status,
+                category_id: category,
+                low_stock,
+                limit,
+                offset,
+            };
+            to_json(&sd.list_products(query).await?)
+        }
+        ProductCmd::Get { id } => to_json(&sd.get_product(id).await?),
+        ProductCmd::Create { op_id } => {
+            let new: NewProduct = read_stdin()?;
+            to_json(&sd.create_product(new, op_id).await?)
+        }
+        ProductCmd::Patch {
+            id,
+            expected_version,
+            op_id,
+        } => {
+            let patch: ProductPatch = read_stdin()?;
+            let req = PatchRequest {
+                product_id: id,
+                expected_version,
+                patch,
+                op_id,
+            };
+            to_json(&sd.patch_product(req).await?)
+        }
+        ProductCmd::History { id } => to_json(&sd.product_history(id).await?),
+        ProductCmd::Version { id, version } => to_json(&sd.product_version(id, version).await?),
+        ProductCmd::Restore {
+            id,
+            to_version,
+            expected_version,
+        } => to_json(&sd.restore_product(id, expected_version, to_version).await?),
+    }
+}
+
+pub async fn category(sd: &Stockdesk, cmd: CategoryCmd) -> Result<Value> {
+    match cmd {
+        CategoryCmd::List => to_json(&sd.list_categories().await?),
+        CategoryCmd::Create => {
+            let new: NewCategory = read_stdin()?;
+            to_json(&sd.create_category(new).await?)
+        }
+    }
+}
