@@ -87,7 +87,10 @@ struct Opened {
 impl Connection {
     /// Opens the database once at start-up. A failure is kept and shown, not fatal.
     pub async fn open(launch: Launch) -> Connection {
-        let (url, source) = match (&launch.env_url, load_settings(&launch.data_dir).database_url) {
+        let (url, source) = match (
+            &launch.env_url,
+            load_settings(&launch.data_dir).database_url,
+        ) {
             (Some(url), _) => (url.clone(), DatabaseSource::Environment),
             (None, Some(url)) => (url, DatabaseSource::Settings),
             (None, None) => (

@@ -11,10 +11,10 @@ use std::path::Path;
 
 use serde::Serialize;
 use stockdesk::catalog::{
-    Category, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest, Product,
-    ProductPage, ProductQuery,
+    Category, ConflictReport, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest,
+    Product, ProductPage, ProductQuery,
 };
-use stockdesk::{ApiError, ChangeEvent};
+use stockdesk::{ApiError, ChangeEvent, FieldError};
 use tauri::{Manager, State};
 use tauri_specta::{collect_commands, collect_events, Event};
 use uuid::Uuid;
@@ -46,8 +46,8 @@ async fn get_product(conn: State<'_, Connection>, id: Uuid) -> Res<Product> {
 
 #[tauri::command]
 #[specta::specta]
-async fn create_product(conn: State<'_, Connection>, new: NewProduct) -> Res<Product> {
-    Ok(conn.core()?.create_product(new, None).await?)
+async fn create_product(conn: State<'_, Connection>, product: NewProduct) -> Res<Product> {
+    Ok(conn.core()?.create_product(product, None).await?)
 }
 
 #[tauri::command]
@@ -76,7 +76,10 @@ async fn restore_product(
     expected_version: i64,
     to_version: i64,
 ) -> Res<PatchOutcome> {
-    Ok(conn.core()?.restore_product(id, expected_version, to_version).await?)
+    Ok(conn
+        .core()?
+        .restore_product(id, expected_version, to_version)
+        .await?)
 }
 
 #[tauri::command]
@@ -87,8 +90,8 @@ async fn list_categories(conn: State<'_, Connection>) -> Res<Vec<Category>> {
 
 #[tauri::command]
 #[specta::specta]
-async fn create_category(conn: State<'_, Connection>, new: NewCategory) -> Res<Category> {
-    Ok(conn.core()?.create_category(new).await?)
+async fn create_category(conn: State<'_, Connection>, category: NewCategory) -> Res<Category> {
+    Ok(conn.core()?.create_category(category).await?)
 }
 
 // ---- connection and settings ---------------------------------------------------------------
@@ -137,8 +140,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             use_database,
         ])
         .events(collect_events![DataChanged])
+        // Carried in `ApiError.details` (as JSON) for the `conflict` and `validation` codes.
+        .typ::<ConflictReport>()
+        .typ::<FieldError>()
         // Versions, prices and counts are i64 but far below 2^53.
         .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type (the UI reads and writes the same shapes).
+        .disable_serde_phases()
 }
 
 /// Where the generated bindings are checked in, relative to the repository root.

@@ -14,11 +14,11 @@ type Props = {
   onCancel: () => void;
 };
 
-const KIND_HELP = {
+const KIND_HELP: Record<string, { mine: string; theirs: string } | null> = {
   both_changed: null,
   deleted_by_them: { mine: "Keep my edit (re-create it)", theirs: "Accept the deletion" },
   edited_by_them: { mine: "Delete it anyway", theirs: "Keep their edited version" },
-} as const;
+};
 
 /** Someone else saved first: show each clash with both sides and who made theirs; let the person pick. */
 export function ConflictDialog({ report, mineBase, categories, onResolve, onCancel }: Props) {

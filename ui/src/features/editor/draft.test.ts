@@ -33,7 +33,7 @@ describe("buildPatch", () => {
     d.variants.push({ ...newVariant("new-1"), sku: "LS-L", price: "2x", stock: "3" });
     const b = buildPatch(p, d);
     expect(b.patch.variants?.delete).toEqual([V1]);
-    expect(b.patch.variants?.create[0]).toMatchObject({ id: "new-1", sku: "LS-L", stock_on_hand: 3 });
+    expect(b.patch.variants?.create?.[0]).toMatchObject({ id: "new-1", sku: "LS-L", stock_on_hand: 3 });
     expect(b.errors).toEqual({ "variants.new-1.price_minor": "Enter an amount like 12.50" });
   });
 

@@ -1,6 +1,15 @@
 // The editor's working copy of a product and the patch it turns into. Pure functions only: the
 // conflict resolver and the tests use them without React.
-import type { Image, Product, ProductPatch, ProductStatus, Variant } from "../../bindings";
+import type {
+  Image,
+  ImageUpdate,
+  NewVariant,
+  Product,
+  ProductPatch,
+  ProductStatus,
+  Variant,
+  VariantUpdate,
+} from "../../bindings";
 import { minorToText, parseCount, parseMoney } from "../../lib/format";
 
 export type VariantDraft = {
@@ -90,18 +99,20 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
   const patch: ProductPatch = {};
   const errors: Record<string, string> = {};
   const changed: string[] = [];
-  if (d.name !== base.name) (patch.name = d.name), changed.push("name");
-  if (d.slug !== base.slug) (patch.slug = d.slug), changed.push("slug");
-  if (d.description !== base.description) (patch.description = d.description), changed.push("description");
-  if (d.status !== base.status) (patch.status = d.status), changed.push("status");
+  for (const f of ["name", "slug", "description", "status"] as const) {
+    if (d[f] !== base[f]) {
+      (patch as Record<string, unknown>)[f] = d[f];
+      changed.push(f);
+    }
+  }
   if ((d.category_id ?? null) !== (base.category_id ?? null)) {
     patch.category_id = d.category_id;
     changed.push("category_id");
   }
 
   const baseVariants = new Map(base.variants.map((v) => [v.id, v]));
-  const create: NonNullable<ProductPatch["variants"]>["create"] = [];
-  const update: NonNullable<ProductPatch["variants"]>["update"] = [];
+  const create: NewVariant[] = [];
+  const update: VariantUpdate[] = [];
   for (const v of d.variants) {
     const p = (f: string) => `variants.${v.id}.${f}`;
     const price = parseMoney(v.price);
@@ -121,7 +132,7 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
       changed.push(`variants.${v.id}`);
       continue;
     }
-    const u: NonNullable<ProductPatch["variants"]>["update"][number] = { id: v.id };
+    const u: VariantUpdate = { id: v.id };
     let any = false;
     const set = <K extends keyof typeof u>(k: K, val: (typeof u)[K]) => {
       u[k] = val;
@@ -141,17 +152,18 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
   if (create.length || update.length || del.length) patch.variants = { create, update, delete: del };
 
   const baseImages = new Map(base.images.map((i) => [i.id, i]));
-  const imgUpdate: NonNullable<ProductPatch["images"]>["update"] = [];
+  const imgUpdate: ImageUpdate[] = [];
   for (const i of d.images) {
     const b = baseImages.get(i.id);
     if (!b) continue;
-    const u: (typeof imgUpdate)[number] = { id: i.id };
-    let any = false;
-    if (i.alt !== b.alt) (u.alt = i.alt), (any = true), changed.push(`images.${i.id}.alt`);
-    if (i.position !== b.position) (u.position = i.position), (any = true), changed.push(`images.${i.id}.position`);
-    if (i.is_thumbnail !== b.is_thumbnail)
-      (u.is_thumbnail = i.is_thumbnail), (any = true), changed.push(`images.${i.id}.is_thumbnail`);
-    if (any) imgUpdate.push(u);
+    const u: ImageUpdate = { id: i.id };
+    for (const f of ["alt", "position", "is_thumbnail"] as const) {
+      if (i[f] !== b[f]) {
+        (u as Record<string, unknown>)[f] = i[f];
+        changed.push(`images.${i.id}.${f}`);
+      }
+    }
+    if (Object.keys(u).length > 1) imgUpdate.push(u);
   }
   const imgDel = d.deletedImages.filter((id) => baseImages.has(id));
   imgDel.forEach((id) => changed.push(`images.${id}`));
