@@ -29,9 +29,19 @@ async fn edit_and_save_shows_the_new_version() {
     let Some(app) = App::start("edit").await else {
         return;
     };
-    let product = app.cli_first_product();
-    let (id, version) = (id_of(&product), version_of(&product));
-    app.open_product(&product).await;
+    // Open the first row of the list with the keyboard: focus the list, Enter.
+    let row = app.wait_css("[data-testid=product-row]").await;
+    let id = row.attr("data-product-id").await.unwrap().unwrap();
+    let product = app.cli(&["product", "get", &id], None);
+    let version = version_of(&product);
+    app.wait_css("[data-testid=product-list]")
+        .await
+        .send_keys(Key::Enter)
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=editor-title]", product["name"].as_str().unwrap())
+        .await;
+    app.wait_version(version).await;
     app.screenshot("list");
 
     app.type_into("[data-testid=field-name]", "Organic cotton tee, navy")
@@ -298,13 +308,29 @@ impl App {
     }
 
     async fn wait_css(&self, css: &str) -> WebElement {
-        self.driver
+        match self
+            .driver
             .query(By::Css(css))
             .wait(WAIT, POLL)
             .and_displayed()
             .first()
             .await
-            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+        {
+            Ok(el) => el,
+            Err(e) => panic!("waiting for {css}: {e} (screen: {})", self.failure_shot()),
+        }
+    }
+
+    /// A picture of the screen when a wait fails, to see what the app showed instead.
+    fn failure_shot(&self) -> String {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("e2e-failure-{}.png", self.display.trim_start_matches(':')));
+        let _ = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .env("DISPLAY", &self.display)
+            .status();
+        path.display().to_string()
     }
 
     async fn wait_gone(&self, css: &str) {
@@ -344,13 +370,28 @@ impl App {
     /// Replaces the text of an input the way a person does: select all, type.
     async fn type_into(&self, css: &str, text: &str) {
         let el = self.wait_css(css).await;
-        el.click().await.unwrap();
-        el.send_keys(Key::Control + "a").await.unwrap();
-        el.send_keys(Key::Backspace).await.unwrap();
-        el.send_keys(text).await.unwrap();
+        let fail = |e: WebDriverError| -> ! {
+            panic!("typing into {css}: {e} (screen: {})", self.failure_shot())
+        };
+        el.click().await.unwrap_or_else(|e| fail(e));
+        el.send_keys(Key::Control + "a")
+            .await
+            .unwrap_or_else(|e| fail(e));
+        el.send_keys(Key::Backspace)
+            .await
+            .unwrap_or_else(|e| fail(e));
+        el.send_keys(text).await.unwrap_or_else(|e| fail(e));
         let deadline = Instant::now() + WAIT;
-        while el.prop("value").await.unwrap().as_deref() != Some(text) {
-            assert!(Instant::now() < deadline, "{css} did not take {text:?}");
+        loop {
+            let el = self.wait_css(css).await;
+            if el.prop("value").await.ok().flatten().as_deref() == Some(text) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} did not take {text:?} (screen: {})",
+                self.failure_shot()
+            );
             tokio::time::sleep(POLL).await;
         }
     }

@@ -17,7 +17,9 @@ export function App() {
   const [settings, setSettings] = useState(false);
   const [theme, setTheme] = useState<Theme>(loadTheme);
   const dirty = useRef(false);
-  const onDirtyChange = useCallback((d: boolean) => (dirty.current = d), []);
+  const onDirtyChange = useCallback((d: boolean) => {
+    dirty.current = d;
+  }, []);
 
   useEffect(() => {
     applyTheme(theme);

@@ -60,8 +60,15 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
 
   const built = useMemo(() => buildPatch(base, draft), [base, draft]);
   const dirty = built.changed.length > 0 || Object.keys(built.errors).length > 0;
-  useEffect(() => onDirtyChange(dirty), [dirty, onDirtyChange]);
-  useEffect(() => () => onDirtyChange(false), [onDirtyChange]);
+  useEffect(() => {
+    onDirtyChange(dirty);
+  }, [dirty, onDirtyChange]);
+  useEffect(
+    () => () => {
+      onDirtyChange(false);
+    },
+    [onDirtyChange],
+  );
 
   // Someone saved a newer version: follow it if nothing is typed, otherwise say so and keep typing.
   const stale = latest.version > base.version;

@@ -42,6 +42,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
       {draft.variants.length === 0 ? (
         <div className="muted empty-inline">No variants. A product needs at least one to be sold.</div>
       ) : (
+        <div className="table-wrap">
         <table className="grid-table" data-testid="variants">
           <thead>
             <tr>
@@ -136,6 +137,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {draft.deletedVariants.length > 0 && (
         <div className="muted note">

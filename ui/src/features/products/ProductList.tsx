@@ -220,12 +220,15 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                         <Badge tone={row.status}>{row.status}</Badge>
                       </span>
                       <span className="c-num">{row.variant_count}</span>
-                      <span className={`c-num ${row.min_stock !== null && row.min_stock <= LOW_STOCK ? "low" : ""}`}>
+                      <span
+                        className={`c-num ${row.min_stock !== null && row.min_stock <= LOW_STOCK ? "low" : ""}`}
+                        title={row.min_stock !== null && row.min_stock <= LOW_STOCK ? `A variant has ${row.min_stock} left` : undefined}
+                      >
                         {row.total_stock}
                       </span>
                       <span className="c-num c-price">{formatMoney(row.min_price_minor, row.currency)}</span>
-                      <span className="c-updated muted" title={`${row.updated_by}, ${row.updated_at}`}>
-                        {timeAgo(row.updated_at)} · {row.updated_by}
+                      <span className="c-updated muted" title={`by ${row.updated_by}, ${row.updated_at}`}>
+                        {timeAgo(row.updated_at)}
                       </span>
                     </>
                   ) : (
