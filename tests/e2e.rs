@@ -39,8 +39,11 @@ async fn edit_and_save_shows_the_new_version() {
         .send_keys(Key::Enter)
         .await
         .unwrap();
-    app.wait_text("[data-testid=editor-title]", product["name"].as_str().unwrap())
-        .await;
+    app.wait_text(
+        "[data-testid=editor-title]",
+        product["name"].as_str().unwrap(),
+    )
+    .await;
     app.wait_version(version).await;
     app.screenshot("list");
 
@@ -324,7 +327,10 @@ impl App {
     /// A picture of the screen when a wait fails, to see what the app showed instead.
     fn failure_shot(&self) -> String {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let path = dir.join(format!("e2e-failure-{}.png", self.display.trim_start_matches(':')));
+        let path = dir.join(format!(
+            "e2e-failure-{}.png",
+            self.display.trim_start_matches(':')
+        ));
         let _ = Command::new("import")
             .args(["-window", "root"])
             .arg(&path)
