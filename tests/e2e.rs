@@ -59,6 +59,13 @@ async fn edit_and_save_shows_the_new_version() {
     assert_eq!(saved["name"], "Organic cotton tee, navy");
     assert_eq!(saved["version"], version + 1);
     assert_eq!(saved["updated_by"], "ana");
+
+    // The history shows who saved what; then the dark theme, for the README.
+    app.click("[data-testid=history-tab]").await;
+    app.wait_text("[data-testid=history] .who", "ana").await;
+    app.click("[data-testid=theme-toggle]").await;
+    app.wait_css("html[data-theme=dark]").await;
+    app.screenshot("dark");
     app.stop().await;
 }
 
@@ -241,6 +248,10 @@ impl App {
             .env("STOCKDESK_DB", &db)
             .env("STOCKDESK_DATA_DIR", data.path())
             .env("STOCKDESK_ACTOR", "ana")
+            // The webview's own storage (theme choice, caches) stays in the test's folder.
+            .env("XDG_DATA_HOME", data.path().join("xdg-data"))
+            .env("XDG_CONFIG_HOME", data.path().join("xdg-config"))
+            .env("XDG_CACHE_HOME", data.path().join("xdg-cache"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

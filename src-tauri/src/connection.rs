@@ -271,6 +271,53 @@ mod tests {
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
     }
 
+    #[tokio::test]
+    async fn test_connection_names_the_backend_or_fails_with_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = stockdesk::default_database_url(dir.path());
+        assert_eq!(test(&url).await.unwrap(), "sqlite");
+        let bad = test("postgres://nobody@127.0.0.1:1/none")
+            .await
+            .unwrap_err();
+        assert!(!bad.code.is_empty());
+        assert_eq!(test("mysql://x").await.unwrap_err().code, "bad_input");
+        if let Ok(pg) = std::env::var("DATABASE_URL") {
+            assert_eq!(test(&pg).await.unwrap(), "postgres");
+        }
+    }
+
+    #[tokio::test]
+    async fn start_up_prefers_environment_then_settings_then_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = |env_url: Option<String>| Launch {
+            data_dir: dir.path().to_path_buf(),
+            env_url,
+            actor: "ana".into(),
+        };
+        let conn = Connection::open(launch(None)).await;
+        assert_eq!(conn.info().source, DatabaseSource::Default);
+        assert_eq!(conn.info().backend, "sqlite");
+        assert!(conn.core().is_ok());
+
+        let other = format!("sqlite://{}/other.db", dir.path().display());
+        save_settings(
+            dir.path(),
+            &Settings {
+                database_url: Some(other.clone()),
+            },
+        )
+        .unwrap();
+        let conn = Connection::open(launch(None)).await;
+        assert_eq!(conn.info().source, DatabaseSource::Settings);
+        assert_eq!(conn.info().database, other);
+
+        let conn = Connection::open(launch(Some("mysql://nope".into()))).await;
+        let info = conn.info();
+        assert_eq!(info.source, DatabaseSource::Environment);
+        assert_eq!(info.error.map(|e| e.code), Some("bad_input".to_string()));
+        assert!(conn.core().is_err(), "the app starts; commands say why");
+    }
+
     #[test]
     fn settings_round_trip() {
         let dir = tempfile::tempdir().unwrap();

@@ -29,6 +29,30 @@ export function App() {
     return () => mq?.removeEventListener?.("change", follow);
   }, [theme]);
 
+  // Unsaved-changes guard, for closing the window too.
+  const [closing, setClosing] = useState(false);
+  useEffect(() => {
+    let unlisten: (() => void) | undefined;
+    let cancelled = false;
+    import("@tauri-apps/api/window")
+      .then(({ getCurrentWindow }) =>
+        getCurrentWindow().onCloseRequested((e) => {
+          if (dirty.current) {
+            e.preventDefault();
+            setClosing(true);
+          }
+        }),
+      )
+      .then((u) => (cancelled ? u() : (unlisten = u)))
+      .catch(() => {
+        /* not in a Tauri window (unit tests) */
+      });
+    return () => {
+      cancelled = true;
+      unlisten?.();
+    };
+  }, []);
+
   // Unsaved-changes guard: opening another product asks first.
   const open = (id: string) => {
     if (id === selected) return;
@@ -47,7 +71,11 @@ export function App() {
           <span className="nav-item nav-on">Products</span>
         </nav>
         <span className="spacer" />
-        <button className="btn btn-ghost" onClick={() => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark")} title="Switch light/dark">
+        <button className="btn btn-ghost" onClick={() => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark")}
+          title="Switch light/dark"
+          aria-label="Switch light/dark"
+          data-testid="theme-toggle"
+        >
           {theme === "dark" || (theme === "system" && document.documentElement.dataset.theme === "dark") ? "☀" : "☾"}
         </button>
         <button className="btn btn-ghost" onClick={() => setSettings(true)} data-testid="open-settings">
@@ -73,6 +101,19 @@ export function App() {
           setPending(null);
         }}
         onCancel={() => setPending(null)}
+      />
+      <Confirm
+        open={closing}
+        title="Quit with unsaved changes?"
+        body="Your changes to this product are not saved. Quitting discards them."
+        confirm="Discard and quit"
+        cancel="Keep editing"
+        danger
+        onConfirm={() => {
+          dirty.current = false;
+          void import("@tauri-apps/api/window").then(({ getCurrentWindow }) => getCurrentWindow().destroy());
+        }}
+        onCancel={() => setClosing(false)}
       />
       <NewProductDialog
         open={creating}
