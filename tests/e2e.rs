@@ -253,7 +253,8 @@ impl App {
             .env("XDG_CONFIG_HOME", data.path().join("xdg-config"))
             .env("XDG_CACHE_HOME", data.path().join("xdg-cache"))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            // A file, not the test's stderr: WebKitWebDriver may outlive the test by a moment.
+            .stderr(log_file(&display, "driver"))
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", driver_bin.display()));
         procs.0.push(driver);
@@ -488,6 +489,15 @@ fn start_xvfb(procs: &mut Procs) -> String {
         procs.0.pop();
     }
     panic!("no free X display number");
+}
+
+/// target/tmp/e2e-<display>-<what>.log, for reading after a failure.
+fn log_file(display: &str, what: &str) -> std::fs::File {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "e2e-{}-{what}.log",
+        display.trim_start_matches(':')
+    ));
+    std::fs::File::create(path).expect("create a log file")
 }
 
 fn free_port() -> u16 {
