@@ -51,6 +51,9 @@ pub enum Error {
     #[error("the database stayed busy; try again")]
     Busy,
 
+    #[error("{} stock inconsistencies found", .0.len())]
+    Inconsistent(Vec<crate::stock::Inconsistency>),
+
     #[error("storage failure")]
     Storage(#[source] sqlx::Error),
 
@@ -59,6 +62,12 @@ pub enum Error {
 
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+
+    #[error(
+        "image files are not consistent: {} missing, {} corrupt, {} orphaned",
+        .0.missing.len(), .0.corrupt.len(), .0.orphans.len()
+    )]
+    BlobsInconsistent(Box<crate::images::VerifyReport>),
 }
 
 impl Error {
@@ -87,9 +96,11 @@ impl Error {
             Error::ReservationExpired { .. } => "reservation_expired",
             Error::InvalidState { .. } => "invalid_state",
             Error::Busy => "busy",
+            Error::Inconsistent(_) => "inconsistent",
             Error::Storage(_) => "storage",
             Error::Migration(_) => "migration",
             Error::Io(_) => "io",
+            Error::BlobsInconsistent(_) => "blobs_inconsistent",
         }
     }
 
@@ -103,6 +114,7 @@ impl Error {
                 "errors": errors,
             }),
             Error::Conflict(report) => serde_json::to_value(report).unwrap_or(Value::Null),
+            Error::BlobsInconsistent(report) => serde_json::to_value(report).unwrap_or(Value::Null),
             Error::InsufficientStock {
                 variant_id,
                 requested,
@@ -111,6 +123,7 @@ impl Error {
                 json!({ "variant_id": variant_id, "requested": requested, "available": available })
             }
             Error::ReservationExpired { order_id } => json!({ "order_id": order_id }),
+            Error::Inconsistent(found) => json!({ "inconsistencies": found }),
             Error::InvalidState {
                 entity,
                 id,

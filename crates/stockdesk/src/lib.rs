@@ -7,11 +7,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod failpoint;
+pub mod images;
 pub mod stock;
 pub mod store;
+pub mod sweeper;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +26,8 @@ use uuid::Uuid;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Error, FieldError, Result};
+pub use failpoint::Failpoints;
+pub use images::BlobBackend;
 pub use store::{Backend, Store};
 
 /// What changed, for front ends that keep views fresh (the desktop app forwards these to the UI).
@@ -41,6 +47,10 @@ pub struct Stockdesk {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) actor: String,
     pub(crate) data_dir: PathBuf,
+    /// Where image bytes are kept (`images::BlobStore` is made from this and `data_dir`).
+    pub(crate) blob_backend: BlobBackend,
+    /// Injected failures on the image write path (tests only; see `failpoint`).
+    pub(crate) failpoints: Option<Failpoints>,
     events: broadcast::Sender<ChangeEvent>,
 }
 
@@ -50,6 +60,7 @@ impl std::fmt::Debug for Stockdesk {
             .field("backend", &self.store.backend())
             .field("actor", &self.actor)
             .field("data_dir", &self.data_dir)
+            .field("blob_backend", &self.blob_backend)
             .finish()
     }
 }
@@ -74,6 +85,8 @@ impl Stockdesk {
             clock,
             actor: actor.to_string(),
             data_dir,
+            blob_backend: BlobBackend::default(),
+            failpoints: None,
             events,
         }
     }

@@ -56,11 +56,11 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
-        binds.push(Bind::Text(format!(
-            "%{}%",
-            escape_like(&text.to_lowercase())
-        )));
-        filters.push(format!("p.search_text LIKE ${} ESCAPE '\\'", binds.len()));
+        let (filter, pattern) = tx
+            .backend()
+            .product_search(binds.len() + 1, &text.to_lowercase());
+        binds.push(Bind::Text(pattern));
+        filters.push(filter);
     }
     if let Some(status) = q.status {
         binds.push(Bind::Text(status.as_str().to_string()));
@@ -135,10 +135,4 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
         })
         .collect();
     Ok(ProductPage { items, total })
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

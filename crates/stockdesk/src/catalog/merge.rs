@@ -11,6 +11,7 @@ use super::patch::{
     ChangedBy, ConflictKind, FieldConflict, ImageUpdate, ProductPatch, StockMerge, VariantUpdate,
 };
 use crate::error::{Error, Result};
+use crate::images::StagedFiles;
 
 /// The merged product, or the list of clashes.
 pub struct Merged {
@@ -22,12 +23,14 @@ pub struct Merged {
 
 /// Applies `patch` to `current`, three-way against `base`. `history` holds the versions committed
 /// after `base` (to say who changed the other side); it is empty when the edit is not stale.
-/// `new_id` makes ids for created variants that came without one.
+/// `new_id` makes ids for created variants that came without one, and for created images.
+/// `staged` holds the uploads the patch names (claimed by the caller's transaction).
 pub fn merge(
     base: &Product,
     current: &Product,
     patch: &ProductPatch,
     history: &[HistoryEntry],
+    staged: &StagedFiles,
     mut new_id: impl FnMut() -> Uuid,
 ) -> Result<Merged> {
     let mut m = Merger {
@@ -118,10 +121,25 @@ pub fn merge(
         "images",
     )?;
     for upd in &patch.images.update {
-        m.image_update(base, current, &mut next, upd)?;
+        m.image_update(base, current, &mut next, upd, staged)?;
     }
     for id in &patch.images.delete {
         m.image_delete(base, current, &mut next, *id)?;
+    }
+    let first_free = next.images.iter().map(|i| i.position).max().unwrap_or(-1) + 1;
+    for (n, new) in patch.images.create.iter().enumerate() {
+        let file = &staged[&new.staged];
+        let id = new_id();
+        next.images.push(Image {
+            id,
+            blob_key: file.blob_key.clone(),
+            thumb_key: Some(file.thumb_key.clone()),
+            alt: new.alt.clone(),
+            position: new.position.unwrap_or(first_free + n as i64),
+            is_thumbnail: new.is_thumbnail,
+            version: 0,
+        });
+        m.applied.push(format!("images.{id}"));
     }
 
     next.variants.sort_by_key(|v| (v.position, v.id));
@@ -380,6 +398,7 @@ impl Merger<'_> {
         current: &Product,
         next: &mut Product,
         upd: &ImageUpdate,
+        staged: &StagedFiles,
     ) -> Result<()> {
         let id = upd.id;
         let base_i = base.images.iter().find(|i| i.id == id);
@@ -430,6 +449,21 @@ impl Merger<'_> {
                 &cur.is_thumbnail,
                 v,
             );
+        }
+        if let Some(file) = upd.staged.map(|s| &staged[&s]) {
+            // The file is one field: its thumbnail follows whichever blob wins.
+            out.blob_key = self.field(
+                "image",
+                id,
+                &p("blob_key"),
+                "blob_key",
+                &b.blob_key,
+                &cur.blob_key,
+                &file.blob_key,
+            );
+            if out.blob_key == file.blob_key {
+                out.thumb_key = Some(file.thumb_key.clone());
+            }
         }
         Ok(())
     }

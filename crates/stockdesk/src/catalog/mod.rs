@@ -14,6 +14,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::images;
 use crate::store::idempotency::{self, Claim};
 use crate::store::with_retry;
 use crate::{ChangeEvent, Stockdesk};
@@ -129,9 +130,12 @@ impl Stockdesk {
             expected_version = req.expected_version,
             actor = %self.actor,
         );
-        let outcome = with_retry(|| self.patch_once(&req))
-            .instrument(span)
+        let (outcome, outbox) = with_retry(|| self.patch_once(&req))
+            .instrument(span.clone())
             .await?;
+        self.failpoint("commit.after_commit")?;
+        // Files the edit stopped using: deleted now if possible, else by the sweeper.
+        self.work_outbox_now(&outbox).instrument(span).await;
         if !outcome.replayed {
             self.emit(ChangeEvent::Product {
                 id: outcome.product.id,
@@ -141,17 +145,21 @@ impl Stockdesk {
         Ok(outcome)
     }
 
-    async fn patch_once(&self, req: &PatchRequest) -> Result<PatchOutcome> {
+    /// One attempt at an edit; also returns the outbox entries it queued.
+    async fn patch_once(&self, req: &PatchRequest) -> Result<(PatchOutcome, Vec<Uuid>)> {
         let mut tx = self.store.write().await?;
         let now = self.clock.now();
         if let Some(op) = req.op_id {
             if let Claim::Done(first) =
                 idempotency::claim::<PatchOutcome>(&mut tx, op, "patch_product", now).await?
             {
-                return Ok(PatchOutcome {
-                    replayed: true,
-                    ..first
-                });
+                return Ok((
+                    PatchOutcome {
+                        replayed: true,
+                        ..first
+                    },
+                    Vec::new(),
+                ));
             }
         }
         let current = repo::load_product(&mut tx, req.product_id, true)
@@ -174,7 +182,8 @@ impl Stockdesk {
             (current.clone(), Vec::new())
         };
 
-        let merged = merge::merge(&base, &current, &req.patch, &history, Uuid::now_v7)?;
+        let staged = images::claim_staged(&mut tx, &self.blob_store(), &req.patch, now).await?;
+        let merged = merge::merge(&base, &current, &req.patch, &history, &staged, Uuid::now_v7)?;
         if !merged.conflicts.is_empty() {
             return Err(Error::Conflict(Box::new(ConflictReport {
                 product_id: current.id,
@@ -187,6 +196,7 @@ impl Stockdesk {
         }
         let product =
             persist::update(&mut tx, &current, merged.next, &self.actor, now, req.op_id).await?;
+        let outbox = images::finish_claim(&mut tx, &staged, &current, &product, now).await?;
         let outcome = PatchOutcome {
             product,
             merge: stale.then_some(MergeReport {
@@ -200,8 +210,9 @@ impl Stockdesk {
         if let Some(op) = req.op_id {
             idempotency::finish(&mut tx, op, &outcome).await?;
         }
+        self.failpoint("commit.in_tx")?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok((outcome, outbox))
     }
 
     /// Versions of a product, newest first.

@@ -66,7 +66,11 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Image {
     pub id: Uuid,
+    /// The file: the SHA-256 of its bytes (`Stockdesk::image_file` returns them).
     pub blob_key: String,
+    /// The list-size thumbnail. None only for images recorded before images had files.
+    #[serde(default)]
+    pub thumb_key: Option<String>,
     pub alt: String,
     pub position: i64,
     pub is_thumbnail: bool,

@@ -85,6 +85,9 @@ pub struct VariantUpdate {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct ImageOps {
+    /// New images, each from a staged upload (`Stockdesk::stage_image_file`).
+    #[serde(default)]
+    pub create: Vec<NewImage>,
     #[serde(default)]
     pub update: Vec<ImageUpdate>,
     #[serde(default)]
@@ -93,8 +96,23 @@ pub struct ImageOps {
 
 impl ImageOps {
     pub fn is_empty(&self) -> bool {
-        self.update.is_empty() && self.delete.is_empty()
+        self.create.is_empty() && self.update.is_empty() && self.delete.is_empty()
     }
+}
+
+/// An image to add. Its file is a staged upload; the edit's transaction claims it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct NewImage {
+    /// The `id` of a `StagedBlob` that has not expired.
+    pub staged: Uuid,
+    #[serde(default)]
+    pub alt: String,
+    /// After the last image when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    #[serde(default)]
+    pub is_thumbnail: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -107,6 +125,9 @@ pub struct ImageUpdate {
     pub position: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_thumbnail: Option<bool>,
+    /// Replaces the image's file with a staged upload (merged as a change of `blob_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged: Option<Uuid>,
 }
 
 /// A version-checked edit.

@@ -48,7 +48,7 @@ pub async fn create(
             .collect(),
         images: Vec::new(),
     };
-    let attribute_ids = validate::validate(tx, &product).await?;
+    let attribute_ids = validate::validate(tx, &product, None, now).await?;
     repo::insert_product(tx, &product)
         .await
         .map_err(unique_to_validation)?;
@@ -73,7 +73,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(current.clone());
     }
-    let attribute_ids = validate::validate(tx, &next).await?;
+    let attribute_ids = validate::validate(tx, &next, Some(current), now).await?;
     next.version = current.version + 1;
     next.updated_at = now;
     next.updated_by = actor.to_string();
@@ -87,7 +87,9 @@ pub async fn update(
         return Err(Error::Busy);
     }
 
-    // Variants: removals first, SKU changes parked, then inserts and updates.
+    // Variants: removals first, SKU changes parked, then inserts and updates. A new category
+    // means new attribute ids even where the names and values read the same.
+    let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
             if old.stock_on_hand != 0 {
@@ -119,12 +121,12 @@ pub async fn update(
                 let v = v.clone();
                 insert_variant(tx, current.id, &v, &attribute_ids, actor, now).await?;
             }
-            Some(old) if old != v => {
+            Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
                 repo::update_variant(tx, v, now)
                     .await
                     .map_err(unique_to_validation)?;
-                if old.attributes != v.attributes {
+                if old.attributes != v.attributes || category_changed {
                     repo::set_variant_attributes(tx, v.id, &attribute_ids[&v.id]).await?;
                 }
                 if old.stock_on_hand != v.stock_on_hand {
@@ -152,6 +154,7 @@ pub async fn update(
         }
     }
     let mut changed: Vec<usize> = Vec::new();
+    let mut added: Vec<usize> = Vec::new();
     for (n, i) in next.images.iter_mut().enumerate() {
         match current.images.iter().find(|o| o.id == i.id) {
             Some(old) if old != i => {
@@ -160,7 +163,7 @@ pub async fn update(
             }
             None => {
                 i.version = 1;
-                repo::insert_image(tx, next.id, i, now).await?;
+                added.push(n);
             }
             Some(_) => {}
         }
@@ -168,6 +171,10 @@ pub async fn update(
     changed.sort_by_key(|&n| next.images[n].is_thumbnail);
     for n in changed {
         repo::update_image(tx, &next.images[n], now).await?;
+    }
+    // New images after the updates, so a new thumbnail goes in after the old one was cleared.
+    for n in added {
+        repo::insert_image(tx, next.id, &next.images[n], now).await?;
     }
 
     repo::insert_history(tx, &next, &changes, op_id).await?;
@@ -223,6 +230,8 @@ pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
                 alt: differs(&f.alt, &i.alt),
                 position: (f.position != i.position).then_some(i.position),
                 is_thumbnail: (f.is_thumbnail != i.is_thumbnail).then_some(i.is_thumbnail),
+                // A file is brought back only by uploading it again: its blob may be deleted.
+                staged: None,
             };
             if upd
                 != (ImageUpdate {

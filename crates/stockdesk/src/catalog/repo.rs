@@ -42,6 +42,7 @@ struct VariantRow {
 struct ImageRow {
     id: Uuid,
     blob_key: String,
+    thumb_key: Option<String>,
     alt: String,
     position: i64,
     is_thumbnail: bool,
@@ -81,7 +82,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Pr
          WHERE v.product_id = $1")
         .bind(id).fetch_all(&mut **c).await?);
     let images: Vec<ImageRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, blob_key, alt, position, is_thumbnail, version \
+        "SELECT id, blob_key, thumb_key, alt, position, is_thumbnail, version \
          FROM images WHERE product_id = $1 ORDER BY position, id")
         .bind(id).fetch_all(&mut **c).await?);
 
@@ -123,6 +124,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Pr
             .map(|i| Image {
                 id: i.id,
                 blob_key: i.blob_key,
+                thumb_key: i.thumb_key,
                 alt: i.alt,
                 position: i.position,
                 is_thumbnail: i.is_thumbnail,
@@ -330,8 +332,9 @@ pub async fn set_variant_attributes(
 pub async fn update_image(tx: &mut Tx, i: &Image, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE images SET blob_key = $2, alt = $3, position = $4, is_thumbnail = $5, \
-         version = version + 1, updated_at = $6 WHERE id = $1")
+         version = version + 1, updated_at = $6, thumb_key = $7 WHERE id = $1")
         .bind(i.id).bind(&i.blob_key).bind(&i.alt).bind(i.position).bind(i.is_thumbnail).bind(now)
+        .bind(&i.thumb_key)
         .execute(&mut **c).await?.rows_affected());
     Ok(())
 }
@@ -343,10 +346,10 @@ pub async fn insert_image(
     now: DateTime<Utc>,
 ) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO images (id, product_id, blob_key, alt, position, is_thumbnail, version, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)")
+        "INSERT INTO images (id, product_id, blob_key, thumb_key, alt, position, is_thumbnail, \
+         version, created_at, updated_at) VALUES ($1, $2, $3, $8, $4, $5, $6, 1, $7, $7)")
         .bind(i.id).bind(product_id).bind(&i.blob_key).bind(&i.alt).bind(i.position)
-        .bind(i.is_thumbnail).bind(now)
+        .bind(i.is_thumbnail).bind(now).bind(&i.thumb_key)
         .execute(&mut **c).await?.rows_affected());
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{Category, Product, ProductStatus};
@@ -23,8 +24,19 @@ pub const MAX_VARIANTS: usize = 1_000;
 /// Resolved attribute ids of the final variants: variant id → [(attribute_id, value_id)].
 pub type AttributeIds = HashMap<Uuid, Vec<(Uuid, Uuid)>>;
 
-/// Checks `next` as a whole. Returns the attribute ids its variants resolve to.
-pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
+/// Checks `next` as a whole, against the database as it is now. `current` is the committed state
+/// `next` replaces (None for a new product): what it already had passed these checks and is held
+/// by the unique indexes, so only what changes is looked up again. Returns the attribute ids of
+/// the variants whose attributes are new or changed.
+pub async fn validate(
+    tx: &mut Tx,
+    next: &Product,
+    current: Option<&Product>,
+    now: DateTime<Utc>,
+) -> Result<AttributeIds> {
+    let before = |id: Uuid| current.and_then(|c| c.variants.iter().find(|v| v.id == id));
+    let attributes_changed =
+        |v: &super::model::Variant| before(v.id).is_none_or(|b| b.attributes != v.attributes);
     let mut errors = Vec::new();
     let mut err = |field: String, reason: &str| {
         errors.push(FieldError {
@@ -52,7 +64,9 @@ pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
             "slug".into(),
             &format!("1–{MAX_SLUG} lower-case letters, digits and inner dashes"),
         );
-    } else if repo::slug_taken_elsewhere(tx, next.id, &next.slug).await? {
+    } else if current.is_none_or(|c| c.slug != next.slug)
+        && repo::slug_taken_elsewhere(tx, next.id, &next.slug).await?
+    {
         err("slug".into(), "already used by another product");
     }
     if next.description.chars().count() > MAX_DESCRIPTION {
@@ -74,15 +88,17 @@ pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
         );
     }
 
+    let category_changed = current.is_none_or(|c| c.category_id != next.category_id);
+    let recheck_attributes = category_changed || next.variants.iter().any(attributes_changed);
     let category = match next.category_id {
-        Some(id) => {
+        Some(id) if recheck_attributes => {
             let c = repo::load_category(tx, id).await?;
             if c.is_none() {
                 err("category_id".into(), "no such category");
             }
             c
         }
-        None => None,
+        _ => None,
     };
 
     let mut seen_skus: HashMap<&str, Uuid> = HashMap::new();
@@ -125,14 +141,22 @@ pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
         if v.position < 0 {
             err(p("position"), "must not be negative");
         }
-        match resolve_attributes(category.as_ref(), &v.attributes) {
-            Ok(ids) => {
-                attribute_ids.insert(v.id, ids);
+        if recheck_attributes && (category_changed || attributes_changed(v)) {
+            match resolve_attributes(category.as_ref(), &v.attributes) {
+                Ok(ids) => {
+                    attribute_ids.insert(v.id, ids);
+                }
+                Err(reason) => err(p("attributes"), &reason),
             }
-            Err(reason) => err(p("attributes"), &reason),
         }
     }
-    let skus: Vec<&str> = seen_skus.keys().copied().collect();
+    let skus: Vec<&str> = next
+        .variants
+        .iter()
+        .filter(|v| before(v.id).is_none_or(|b| b.sku != v.sku))
+        .filter(|v| seen_skus.get(v.sku.as_str()) == Some(&v.id))
+        .map(|v| v.sku.as_str())
+        .collect();
     for sku in repo::skus_taken_elsewhere(tx, next.id, &skus).await? {
         let id = seen_skus[sku.as_str()];
         err(
@@ -157,6 +181,9 @@ pub async fn validate(tx: &mut Tx, next: &Product) -> Result<AttributeIds> {
             }
         }
     }
+
+    // Stock held by pending orders: no lowering on hand below it, no deleting a held variant.
+    errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
 
     if errors.is_empty() {
         Ok(attribute_ids)

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::Result;
+use super::model::Movement;
+use crate::error::{Error, Result};
 use crate::store::{on_tx, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -29,6 +30,17 @@ impl MovementKind {
             MovementKind::Adjustment => "adjustment",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "initial" => Some(MovementKind::Initial),
+            "receipt" => Some(MovementKind::Receipt),
+            "sale" => Some(MovementKind::Sale),
+            "count" => Some(MovementKind::Count),
+            "adjustment" => Some(MovementKind::Adjustment),
+            _ => None,
+        }
+    }
 }
 
 /// One movement to write; `quantity` is signed.
@@ -44,11 +56,64 @@ pub struct NewMovement<'a> {
 }
 
 pub async fn record(tx: &mut Tx, m: NewMovement<'_>) -> Result<()> {
+    append(tx, m).await.map(|_| ())
+}
+
+/// Like `record`, returning the row as written.
+pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
+    let id = Uuid::now_v7();
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
          order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(Uuid::now_v7()).bind(m.variant_id).bind(m.kind.as_str()).bind(m.quantity)
+        .bind(id).bind(m.variant_id).bind(m.kind.as_str()).bind(m.quantity)
         .bind(m.on_hand_after).bind(m.actor).bind(m.reason).bind(m.order_id).bind(m.at)
         .execute(&mut **c).await?.rows_affected());
-    Ok(())
+    Ok(Movement {
+        id,
+        variant_id: m.variant_id,
+        kind: m.kind,
+        quantity: m.quantity,
+        on_hand_after: m.on_hand_after,
+        actor: m.actor.to_string(),
+        reason: m.reason.to_string(),
+        order_id: m.order_id,
+        at: m.at,
+    })
+}
+
+/// A variant's movements, oldest first.
+pub async fn movements(tx: &mut Tx, variant_id: Uuid) -> Result<Vec<Movement>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        variant_id: Uuid,
+        kind: String,
+        quantity: i64,
+        on_hand_after: i64,
+        actor: String,
+        reason: String,
+        order_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, variant_id, kind, quantity, on_hand_after, actor, reason, order_id, at \
+         FROM stock_movements WHERE variant_id = $1 ORDER BY at, id")
+        .bind(variant_id).fetch_all(&mut **c).await?);
+    rows.into_iter()
+        .map(|r| {
+            Ok(Movement {
+                kind: MovementKind::parse(&r.kind).ok_or_else(|| {
+                    Error::BadInput(format!("unknown movement kind {:?} in database", r.kind))
+                })?,
+                id: r.id,
+                variant_id: r.variant_id,
+                quantity: r.quantity,
+                on_hand_after: r.on_hand_after,
+                actor: r.actor,
+                reason: r.reason,
+                order_id: r.order_id,
+                at: r.at,
+            })
+        })
+        .collect()
 }

@@ -27,10 +27,47 @@ impl Backend {
         }
     }
 
+    /// First statement of a read transaction that must see one snapshot across several queries
+    /// (the invariant check). Postgres reads each statement at its own snapshot by default;
+    /// an SQLite read transaction keeps one snapshot from its first read.
+    pub fn snapshot_read(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
+    /// A filter on products `p` whose search text contains `text` (lower-case): the SQL, using
+    /// parameter `$n`, and the value to bind to it.
+    pub fn product_search(self, n: usize, text: &str) -> (String, String) {
+        // Trigram indexes need three characters; shorter text scans, which is cheap enough for
+        // a query that short and rare.
+        let indexed = text.chars().count() >= 3;
+        match self {
+            Backend::Sqlite if indexed => (
+                format!(
+                    "p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${n})"
+                ),
+                // An FTS5 string: the whole text as one phrase, quotes doubled.
+                format!("\"{}\"", text.replace('"', "\"\"")),
+            ),
+            _ => (
+                format!("p.search_text LIKE ${n} ESCAPE '\\'"),
+                format!("%{}%", escape_like(text)),
+            ),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
     }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

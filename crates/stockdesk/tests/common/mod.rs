@@ -64,6 +64,23 @@ pub async fn postgres() -> TestDb {
     open(url, tempfile::tempdir().unwrap()).await
 }
 
+/// Drops a test database after a passing test (a failing one keeps it for a look).
+pub async fn drop_postgres(url: &str) {
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let admin = postgres_admin_url();
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
 async fn open(url: String, dir: tempfile::TempDir) -> TestDb {
     let store = Store::open(&url).await.expect("open store");
     let clock = ManualClock::new(start_time());
@@ -98,7 +115,9 @@ macro_rules! both_backends {
             async fn postgres() {
                 let db = $crate::common::postgres().await;
                 let _dir = db.keep_alive();
+                let url = db.url.clone();
                 ($body)(db).await;
+                $crate::common::drop_postgres(&url).await;
             }
         }
     };
@@ -116,6 +135,9 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
         ("applied_ops", "op_id"),
         ("stock_movements", "id"),
         ("categories", "id"),
+        ("orders", "id"),
+        ("order_items", "id"),
+        ("reservations", "id"),
     ];
     let mut out = Vec::new();
     for (table, order) in tables {

@@ -1,8 +1,13 @@
 //! `stockdesk`: the command-line front end. JSON in (stdin), JSON out (stdout), and an exit code
 //! from the error's code. Every handler is a thin call into the core.
 
+mod bench;
 mod catalog;
+mod images;
 mod io;
+mod order;
+mod stock;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +31,9 @@ struct Cli {
     /// Who is acting (recorded in history and the stock ledger).
     #[arg(long, env = "STOCKDESK_ACTOR", global = true)]
     actor: Option<String>,
+    /// Where image bytes are kept: dir (files in the data directory) or db (in the database).
+    #[arg(long, env = "STOCKDESK_BLOBS", global = true, default_value = "dir")]
+    blobs: stockdesk::BlobBackend,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +50,24 @@ enum Command {
     /// Categories and their attributes.
     #[command(subcommand)]
     Category(catalog::CategoryCmd),
+    /// Benchmarks against baselines, printed as ratios (in a scratch database beside --db).
+    Bench(bench::BenchArgs),
+    /// Orders: create (reserve), get, list, pay, cancel, extend.
+    #[command(subcommand)]
+    Order(order::OrderCmd),
+    /// Stock of one variant: get, receive, adjust, count, movements.
+    #[command(subcommand)]
+    Stock(stock::StockCmd),
+    /// Expire overdue orders and tidy up: once, or every so often.
+    Sweep(sweep::SweepArgs),
+    /// List stock inconsistencies; exits 1 if there is any.
+    Check,
+    /// Product images: add files, replace a file.
+    #[command(subcommand)]
+    Image(images::ImageCmd),
+    /// Image file storage: gc, verify.
+    #[command(subcommand)]
+    Blobs(images::BlobsCmd),
 }
 
 fn main() -> ExitCode {
@@ -63,24 +89,47 @@ fn main() -> ExitCode {
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
-        Ok(value) => io::print(&value),
+        Ok(Output::Json(value)) => io::print(&value),
+        Ok(Output::Text(text)) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
         Err(e) => io::fail(&e),
     }
 }
 
-async fn run(cli: Cli) -> stockdesk::Result<serde_json::Value> {
+enum Output {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+async fn run(cli: Cli) -> stockdesk::Result<Output> {
     let data_dir = cli.data_dir.unwrap_or_else(stockdesk::default_data_dir);
     let url = cli
         .db
         .unwrap_or_else(|| stockdesk::default_database_url(&data_dir));
     let actor = cli.actor.unwrap_or_else(default_actor);
-    let sd = Stockdesk::open(&url, &actor).await?.with_data_dir(data_dir);
-    match cli.command {
+    if let Command::Bench(args) = cli.command {
+        return bench::run(&url, args).await.map(Output::Text);
+    }
+    let sd = Stockdesk::open(&url, &actor)
+        .await?
+        .with_data_dir(data_dir)
+        .with_blob_backend(cli.blobs);
+    let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, args).await,
         Command::Product(cmd) => catalog::product(&sd, cmd).await,
         Command::Category(cmd) => catalog::category(&sd, cmd).await,
-    }
+        Command::Order(cmd) => order::order(&sd, cmd).await,
+        Command::Stock(cmd) => stock::stock(&sd, cmd).await,
+        Command::Sweep(args) => sweep::sweep(&sd, args).await,
+        Command::Check => sweep::check(&sd).await,
+        Command::Image(cmd) => images::image(&sd, cmd).await,
+        Command::Blobs(cmd) => images::blobs(&sd, cmd).await,
+        Command::Bench(_) => unreachable!("handled above"),
+    };
+    value.map(Output::Json)
 }
 
 fn default_actor() -> String {

@@ -1,0 +1,42 @@
+//! Benchmarks that race Stockdesk against the baseline a shop would otherwise use, side by side
+//! in one run on the same database settings, and report ratios (machines are shared and noisy;
+//! ratios hold where absolute times do not). Each bench works in a scratch database next to the
+//! one it is pointed at — a temp SQLite file in the same directory, or a temporary database on
+//! the same Postgres server — so a shop can run it against its own set-up without touching data.
+
+mod patch;
+mod scratch;
+mod search;
+mod stats;
+
+use serde_json::Value;
+use tracing::Instrument;
+
+pub use patch::PatchOptions;
+pub use search::SearchOptions;
+
+use crate::error::Result;
+
+/// One bench's result: a table for people and a JSON object for machines.
+pub struct BenchReport {
+    pub table: String,
+    pub json: Value,
+}
+
+pub async fn patch(url: &str, opts: PatchOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = patch::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "patch"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn search(url: &str, opts: SearchOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = search::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "search"))
+        .await;
+    scratch.drop_db().await;
+    out
+}

@@ -1,0 +1,234 @@
+//! Stock figures and the operations that change on-hand stock outside a sale: receipts,
+//! adjustments and counts. Each writes its movement in the transaction that changes the figure.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::ledger::{self, MovementKind, NewMovement};
+use super::model::{Movement, StockChange, StockLevel};
+use super::repo::{self, LockedVariant};
+use crate::catalog::MAX_STOCK;
+use crate::error::{Error, FieldError, Result};
+use crate::store::{on_tx, with_retry, Tx};
+use crate::{ChangeEvent, Stockdesk};
+
+const MAX_REASON: usize = 500;
+
+impl Stockdesk {
+    /// On hand, reserved and available for one variant, right now.
+    pub async fn stock_level(&self, variant_id: Uuid) -> Result<StockLevel> {
+        let span = tracing::debug_span!("stock_level", %variant_id);
+        async {
+            let mut tx = self.store.read().await?;
+            level(&mut tx, variant_id, self.now()).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The variant's ledger, oldest first (also of a deleted variant: the ledger outlives it).
+    pub async fn stock_movements(&self, variant_id: Uuid) -> Result<Vec<Movement>> {
+        let span = tracing::debug_span!("stock_movements", %variant_id);
+        async {
+            let mut tx = self.store.read().await?;
+            let movements = ledger::movements(&mut tx, variant_id).await?;
+            if movements.is_empty() {
+                // Unknown variant ⇒ not_found rather than an empty ledger.
+                level(&mut tx, variant_id, self.now()).await?;
+            }
+            Ok(movements)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Goods arrived: on hand rises by `quantity`.
+    pub async fn receive_stock(
+        &self,
+        variant_id: Uuid,
+        quantity: i64,
+        reason: Option<&str>,
+    ) -> Result<StockChange> {
+        let span = tracing::info_span!("receive_stock", %variant_id, quantity, actor = %self.actor);
+        if !(1..=MAX_STOCK).contains(&quantity) {
+            return Err(Error::validation(
+                "quantity",
+                format!("must be a whole number from 1 to {MAX_STOCK}"),
+            ));
+        }
+        let reason = check_reason(reason.unwrap_or("received"))?;
+        self.change_on_hand(variant_id, MovementKind::Receipt, &reason, |_, _| {
+            Ok(quantity)
+        })
+        .instrument(span)
+        .await
+    }
+
+    /// A manual correction (breakage, theft, found stock) with a reason. It may not take on hand
+    /// below what pending orders hold: cancel those first, or record a count.
+    pub async fn adjust_stock(
+        &self,
+        variant_id: Uuid,
+        delta: i64,
+        reason: &str,
+    ) -> Result<StockChange> {
+        let span = tracing::info_span!("adjust_stock", %variant_id, delta, actor = %self.actor);
+        if delta == 0 || delta.abs() > MAX_STOCK {
+            return Err(Error::validation(
+                "delta",
+                format!("must be non-zero and at most {MAX_STOCK} either way"),
+            ));
+        }
+        let reason = check_reason(reason)?;
+        if reason.is_empty() {
+            return Err(Error::validation("reason", "say why the stock changes"));
+        }
+        self.change_on_hand(
+            variant_id,
+            MovementKind::Adjustment,
+            &reason,
+            |v, reserved| {
+                let available = v.stock_on_hand - reserved;
+                if delta < 0 && -delta > available {
+                    return Err(Error::InsufficientStock {
+                        variant_id,
+                        requested: -delta,
+                        available: available.max(0),
+                    });
+                }
+                Ok(delta)
+            },
+        )
+        .instrument(span)
+        .await
+    }
+
+    /// A stock count found `counted` units where the system expected `expected` (the figure on
+    /// the count sheet; the current on hand when omitted). The difference is recorded as a
+    /// `count` movement and applied to the current figure, so sales made while counting stay
+    /// counted. A count is the shelf's truth and is never refused for what orders hold.
+    pub async fn count_stock(
+        &self,
+        variant_id: Uuid,
+        counted: i64,
+        expected: Option<i64>,
+    ) -> Result<StockChange> {
+        let span = tracing::info_span!("count_stock", %variant_id, counted, actor = %self.actor);
+        for (field, value) in [("counted", Some(counted)), ("expected", expected)] {
+            if value.is_some_and(|n| !(0..=MAX_STOCK).contains(&n)) {
+                return Err(Error::validation(
+                    field,
+                    format!("must be a whole number from 0 to {MAX_STOCK}"),
+                ));
+            }
+        }
+        let reason = match expected {
+            Some(e) => format!("counted {counted}, sheet said {e}"),
+            None => format!("counted {counted}"),
+        };
+        self.change_on_hand(variant_id, MovementKind::Count, &reason, |v, _| {
+            Ok(counted - expected.unwrap_or(v.stock_on_hand))
+        })
+        .instrument(span)
+        .await
+    }
+
+    /// The one path for receipts, adjustments and counts: lock product then variant, work out the
+    /// change from the locked figures, write figure + movement + product version together.
+    async fn change_on_hand(
+        &self,
+        variant_id: Uuid,
+        kind: MovementKind,
+        reason: &str,
+        delta_for: impl Fn(&LockedVariant, i64) -> Result<i64>,
+    ) -> Result<StockChange> {
+        let change = with_retry(|| async {
+            let mut tx = self.store.write().await?;
+            let mut locked = repo::lock_variants(&mut tx, &BTreeSet::from([variant_id])).await?;
+            let v = locked
+                .remove(&variant_id)
+                .expect("lock_variants returns every id");
+            let now = self.now();
+            let reserved = repo::reserved_now(&mut tx, variant_id, now, None).await?;
+            let delta = delta_for(&v, reserved)?;
+            let after = v.stock_on_hand + delta;
+            if !(0..=MAX_STOCK).contains(&after) {
+                return Err(Error::Validation(vec![FieldError {
+                    field: "stock_on_hand".into(),
+                    reason: format!(
+                        "{} {delta:+} = {after} is outside 0 to {MAX_STOCK}",
+                        v.stock_on_hand
+                    ),
+                }]));
+            }
+            if delta != 0 {
+                repo::set_on_hand(&mut tx, variant_id, after, now).await?;
+            }
+            // A count that matches is still worth a row: it says when the shelf was last checked.
+            let movement = ledger::append(
+                &mut tx,
+                NewMovement {
+                    variant_id,
+                    kind,
+                    quantity: delta,
+                    on_hand_after: after,
+                    actor: &self.actor,
+                    reason,
+                    order_id: None,
+                    at: now,
+                },
+            )
+            .await?;
+            if delta != 0 {
+                crate::catalog::record_stock_change(
+                    &mut tx,
+                    v.product_id,
+                    &[variant_id],
+                    &self.actor,
+                    now,
+                )
+                .await?;
+            }
+            let level = level(&mut tx, variant_id, now).await?;
+            tx.commit().await?;
+            Ok(StockChange { movement, level })
+        })
+        .await?;
+        self.emit(ChangeEvent::Stock { variant_id });
+        Ok(change)
+    }
+}
+
+/// The figures of one variant as `tx` sees them at `now`.
+async fn level(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<StockLevel> {
+    let row: Option<(Uuid, String, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT product_id, sku, stock_on_hand FROM variants WHERE id = $1")
+        .bind(variant_id).fetch_optional(&mut **c).await?);
+    let (product_id, sku, on_hand) = row.ok_or_else(|| Error::not_found("variant", variant_id))?;
+    let reserved = repo::reserved_now(tx, variant_id, now, None).await?;
+    Ok(StockLevel {
+        variant_id,
+        product_id,
+        sku,
+        on_hand,
+        reserved,
+        available: (on_hand - reserved).max(0),
+        short: (reserved - on_hand).max(0),
+        lapsed_holds: repo::lapsed_holds(tx, variant_id, now).await?,
+        at: now,
+    })
+}
+
+fn check_reason(reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    if reason.chars().count() > MAX_REASON {
+        return Err(Error::validation(
+            "reason",
+            format!("at most {MAX_REASON} characters"),
+        ));
+    }
+    Ok(reason.to_string())
+}

@@ -1,0 +1,106 @@
+//! The sweep jobs.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use futures::future::BoxFuture;
+
+use super::{runs, Job};
+use crate::error::Result;
+use crate::Stockdesk;
+
+/// Orders per transaction: small enough that payments never queue long behind a batch (SQLite
+/// has one writer at a time), large enough that a backlog clears in a few round trips.
+const EXPIRE_BATCH: i64 = 100;
+/// Batches per run, so one run ends even if orders keep lapsing while it works.
+const EXPIRE_MAX_BATCHES: i64 = 100;
+/// How long sweep runs are kept.
+const KEEP_RUNS_DAYS: i64 = 30;
+
+/// Marks overdue pending orders expired and their reservations with them. Purely tidying: a
+/// lapsed hold already counts for nothing in `available`.
+pub struct ExpireOrders;
+
+impl Job for ExpireOrders {
+    fn name(&self) -> &'static str {
+        "expire_orders"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let (mut orders, mut reservations) = (0, 0);
+            for _ in 0..EXPIRE_MAX_BATCHES {
+                let batch = sd.expire_overdue_orders(EXPIRE_BATCH).await?;
+                orders += batch.orders_expired;
+                reservations += batch.reservations_expired;
+                // A short batch: nothing left, or the rest is locked by another sweeper.
+                if batch.locked < EXPIRE_BATCH {
+                    break;
+                }
+            }
+            Ok(BTreeMap::from([
+                ("orders_expired".to_string(), orders),
+                ("reservations_expired".to_string(), reservations),
+            ]))
+        })
+    }
+}
+
+/// Forgets sweep runs older than a month.
+pub struct PruneSweepRuns;
+
+impl Job for PruneSweepRuns {
+    fn name(&self) -> &'static str {
+        "prune_sweep_runs"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let before = sd.now() - TimeDelta::days(KEEP_RUNS_DAYS);
+            let n = runs::prune(sd.store(), before).await?;
+            Ok(BTreeMap::from([("runs_pruned".to_string(), n)]))
+        })
+    }
+}
+
+/// Removes staged image uploads that no edit claimed before their limit, and queues for deletion
+/// blobs that nothing uses (see docs/images.md). Never touches a blob something references.
+pub struct ExpireStagedBlobs;
+
+impl Job for ExpireStagedBlobs {
+    fn name(&self) -> &'static str {
+        "expire_staged_blobs"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let s = sd.sweep_uploads().await?;
+            Ok(BTreeMap::from([
+                ("uploads_expired".to_string(), s.expired_uploads),
+                ("orphans_queued".to_string(), s.orphans_queued),
+                ("temp_files_removed".to_string(), s.temp_files_removed),
+            ]))
+        })
+    }
+}
+
+/// Deletes the blobs in the deletion outbox that nothing references any more; failures are
+/// recorded per entry and retried with backoff (health: `failing_blob_deletions`).
+pub struct WorkBlobOutbox;
+
+impl Job for WorkBlobOutbox {
+    fn name(&self) -> &'static str {
+        "blob_outbox"
+    }
+
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let run = sd.sweep_outbox().await?;
+            Ok(BTreeMap::from([
+                ("blobs_deleted".to_string(), run.deleted),
+                ("entries_kept".to_string(), run.kept),
+                ("deletions_failed".to_string(), run.failed),
+            ]))
+        })
+    }
+}

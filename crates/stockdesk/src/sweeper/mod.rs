@@ -1,0 +1,156 @@
+//! The sweeper: background tidying that correctness never waits for. Each run does every job in
+//! `jobs()` once and records itself in `sweep_runs` (the UI's health view). Jobs must be safe to
+//! run from several processes at once and must never undo a user's action; a failing job is
+//! recorded and the next job still runs.
+//!
+//! The desktop app runs it with `spawn`; servers and cron use `stockdesk sweep`.
+
+mod jobs;
+mod runs;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Result};
+use crate::{ChangeEvent, Stockdesk};
+
+/// One kind of tidying. Return named counts of what was done (`orders_expired: 3`).
+pub trait Job: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>>;
+}
+
+/// Every job, in the order a run does them. Adding a job is one line here.
+pub fn jobs() -> Vec<Box<dyn Job>> {
+    vec![
+        Box::new(jobs::ExpireOrders),
+        Box::new(jobs::ExpireStagedBlobs),
+        Box::new(jobs::WorkBlobOutbox),
+        Box::new(jobs::PruneSweepRuns),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Started and not finished: still going, or the process died mid-run.
+    Running,
+    Ok,
+    /// At least one job failed.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct JobOutcome {
+    pub job: String,
+    pub counts: BTreeMap<String, i64>,
+    pub error: Option<ApiError>,
+    pub millis: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct SweepRun {
+    pub id: Uuid,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+    pub errors: i64,
+    pub jobs: Vec<JobOutcome>,
+}
+
+/// What the UI shows about the sweeper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct SweeperHealth {
+    pub last_run: Option<SweepRun>,
+    pub last_ok_at: Option<DateTime<Utc>>,
+    /// Failed runs since the last good one.
+    pub failures_in_a_row: i64,
+    /// Pending orders past their deadline and not yet expired: a growing figure means no sweeper
+    /// is running (availability is right regardless; the orders just look pending).
+    pub overdue_orders: i64,
+    /// Image blobs whose deletion has failed at least once and waits for a retry (disk full,
+    /// permissions): nothing is lost, but the files take space until the cause is fixed.
+    pub failing_blob_deletions: i64,
+}
+
+impl Stockdesk {
+    /// One sweep: every job once, recorded in `sweep_runs`.
+    pub async fn sweep_once(&self) -> Result<SweepRun> {
+        let id = Uuid::now_v7();
+        let span = tracing::info_span!("sweep", run_id = %id, actor = %self.actor);
+        async {
+            let started_at = self.now();
+            runs::start(&self.store, id, &self.actor, started_at).await?;
+            let mut outcomes = Vec::new();
+            for job in jobs() {
+                let clock = Instant::now();
+                let result = job
+                    .run(self)
+                    .instrument(tracing::info_span!("sweep_job", job = job.name()))
+                    .await;
+                let millis = clock.elapsed().as_millis() as i64;
+                let (counts, error) = match result {
+                    Ok(counts) => (counts, None),
+                    Err(e) => {
+                        tracing::warn!(job = job.name(), error = %e, "sweep job failed");
+                        (BTreeMap::new(), Some(e.to_api()))
+                    }
+                };
+                outcomes.push(JobOutcome {
+                    job: job.name().to_string(),
+                    counts,
+                    error,
+                    millis,
+                });
+            }
+            let errors = outcomes.iter().filter(|o| o.error.is_some()).count() as i64;
+            let run = SweepRun {
+                id,
+                actor: self.actor.clone(),
+                started_at,
+                finished_at: Some(self.now()),
+                status: if errors == 0 {
+                    RunStatus::Ok
+                } else {
+                    RunStatus::Failed
+                },
+                errors,
+                jobs: outcomes,
+            };
+            runs::finish(&self.store, &run).await?;
+            tracing::info!(errors, "sweep finished");
+            self.emit(ChangeEvent::Sweep);
+            Ok(run)
+        }
+        .instrument(span)
+        .await
+    }
+
+    pub async fn sweeper_health(&self) -> Result<SweeperHealth> {
+        runs::health(&self.store, self.now())
+            .instrument(tracing::debug_span!("sweeper_health"))
+            .await
+    }
+}
+
+/// Runs `sweep_once` every `every` until the task is aborted (the desktop app keeps the handle
+/// and aborts it on exit; a run cut short rolls back its open transaction).
+pub fn spawn(sd: Stockdesk, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = sd.sweep_once().await {
+                tracing::error!(error = %e, "sweep could not run");
+            }
+        }
+    })
+}

@@ -1,0 +1,772 @@
+//! Product images on every combination of database (SQLite, Postgres) and blob backend
+//! (directory, database): adding, replacing, deleting and deduplicating files, refusing bad
+//! files, staged uploads across conflicts and expiry, and crash safety: a failure injected at
+//! every step of the write path, a randomised run of injected failures, and killed CLI
+//! processes — each followed by recovery and a sweep, after which `blobs_verify` must be clean.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::TimeDelta;
+use common::{dump, TestDb};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use stockdesk::catalog::*;
+use stockdesk::failpoint::POINTS;
+use stockdesk::{BlobBackend, Error, Failpoints, Stockdesk, Store};
+use uuid::Uuid;
+
+/// `all_stores!(name, |db: TestDb| async move { … })` makes four tests: {sqlite, postgres} ×
+/// {dir, db}, each on a fresh database and data directory.
+macro_rules! all_stores {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run(mut db: TestDb, backend: BlobBackend) {
+                let _dir = db.keep_alive();
+                db.sd = db.sd.clone().with_blob_backend(backend);
+                ($body)(db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_dir() {
+                run(common::sqlite().await, BlobBackend::Dir).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_db() {
+                run(common::sqlite().await, BlobBackend::Db).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_dir() {
+                run(common::postgres().await, BlobBackend::Dir).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_db() {
+                run(common::postgres().await, BlobBackend::Db).await;
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// A small opaque PNG whose bytes depend on `n` (distinct `n`, distinct blobs).
+fn png(n: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40 + n % 7, 30, |x, y| {
+        image::Rgb([(x * 5 + n * 13) as u8, (y * 7) as u8, (n * 31) as u8])
+    });
+    encode(image::DynamicImage::ImageRgb8(img), image::ImageFormat::Png)
+}
+
+fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+async fn product(sd: &Stockdesk, name: &str) -> Product {
+    sd.create_product(
+        NewProduct {
+            id: None,
+            name: name.into(),
+            slug: None,
+            description: String::new(),
+            status: ProductStatus::Draft,
+            category_id: None,
+            variants: vec![],
+        },
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+fn req(p: Uuid, version: i64, patch: serde_json::Value) -> PatchRequest {
+    PatchRequest {
+        product_id: p,
+        expected_version: version,
+        patch: serde_json::from_value(patch).unwrap(),
+        op_id: None,
+    }
+}
+
+async fn count(sd: &Stockdesk, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match sd.store() {
+        Store::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// Files in the blob directory (excluding temp files), as keys.
+fn files(db: &TestDb) -> BTreeSet<String> {
+    let root = db.data_dir.join("blobs");
+    let mut out = BTreeSet::new();
+    let Ok(shards) = std::fs::read_dir(&root) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let prefix = shard.file_name().to_string_lossy().to_string();
+        if prefix == "tmp" {
+            continue;
+        }
+        for f in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            out.insert(format!("{prefix}{}", f.file_name().to_string_lossy()));
+        }
+    }
+    out
+}
+
+/// Every blob key that image rows reference.
+async fn referenced(sd: &Stockdesk) -> BTreeSet<String> {
+    let sql = "SELECT blob_key FROM images UNION SELECT thumb_key FROM images";
+    let keys: Vec<Option<String>> = match sd.store() {
+        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+    };
+    keys.into_iter().flatten().collect()
+}
+
+/// Recovery as a shop would see it: time passes beyond every limit and the sweeper runs; then
+/// the store must verify clean, hold exactly the blobs image rows use, and have nothing staged
+/// or queued.
+async fn recover_and_check(db: &TestDb, sd: &Stockdesk) {
+    db.clock.advance(TimeDelta::hours(25));
+    // The sweeper's jobs, then the CLI's gc: the same work either way.
+    let run = sd.sweep_once().await.unwrap();
+    assert_eq!(run.errors, 0, "{run:?}");
+    db.clock.advance(TimeDelta::hours(2));
+    let gc = sd.blobs_gc().await.unwrap();
+    assert_eq!(gc.failing_deletions, 0, "{gc:?}");
+    let report = sd.blobs_verify().await.unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(report.unreferenced_recent, 0, "{report:#?}");
+    assert_eq!(report.pending_deletions, 0, "{report:#?}");
+    assert_eq!(count(sd, "staged_blobs").await, 0);
+    assert_eq!(count(sd, "blob_outbox").await, 0);
+    let refs = referenced(sd).await;
+    assert_eq!(report.stored, refs.len() as i64, "{report:#?}");
+    match sd.blob_store() {
+        stockdesk::images::BlobStore::Dir(_) => {
+            assert_eq!(files(db), refs);
+            assert_eq!(count(sd, "blobs").await, refs.len() as i64);
+        }
+        stockdesk::images::BlobStore::Db => {
+            assert!(files(db).is_empty());
+            assert_eq!(count(sd, "blobs").await, refs.len() as i64);
+        }
+    }
+    for key in &refs {
+        let f = sd.image_file(key).await.unwrap();
+        assert_eq!(stockdesk::images::key_of(&f.bytes), *key);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Behaviour
+
+all_stores!(add_replace_delete_and_dedup, |db: TestDb| async move {
+    let sd = &db.sd;
+    let p = product(sd, "Mug").await;
+    let dir = db.data_dir.parent().unwrap().join("in");
+    let a = write(&dir, "a.png", &png(1));
+    let a2 = write(&dir, "same-as-a.PNG", &png(1));
+
+    let out = sd.add_images(p.id, 1, &[a.clone(), a2]).await.unwrap();
+    let imgs = &out.product.images;
+    assert_eq!(out.product.version, 2);
+    assert_eq!(imgs.len(), 2);
+    assert_eq!(imgs[0].blob_key, imgs[1].blob_key, "same bytes, one blob");
+    assert_eq!(imgs[0].blob_key, stockdesk::images::key_of(&png(1)));
+    assert!(imgs[0].is_thumbnail && !imgs[1].is_thumbnail);
+    assert_eq!((imgs[0].position, imgs[1].position), (0, 1));
+    let thumb = sd
+        .image_file(imgs[0].thumb_key.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(thumb.content_type, "image/jpeg");
+    let full = sd.image_file(&imgs[0].blob_key).await.unwrap();
+    assert_eq!(
+        (full.content_type.as_str(), full.bytes),
+        ("image/png", png(1))
+    );
+    assert_eq!(count(sd, "staged_blobs").await, 0, "claimed by the commit");
+    assert_eq!(
+        sd.blobs_verify().await.unwrap().stored,
+        2,
+        "image + thumbnail"
+    );
+
+    // Deleting one of the two keeps the shared blob.
+    let out = sd
+        .patch_product(req(p.id, 2, json!({"images": {"delete": [imgs[1].id]}})))
+        .await
+        .unwrap();
+    assert_eq!(out.product.images.len(), 1);
+    let v = sd.blobs_verify().await.unwrap();
+    assert!(v.ok && v.stored == 2 && v.pending_deletions == 0, "{v:#?}");
+
+    // Replacing the file: the old blob goes as soon as nothing uses it.
+    let b = write(
+        &dir,
+        "b.jpg",
+        &encode(
+            image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+                64,
+                48,
+                image::Rgb([10, 200, 30]),
+            )),
+            image::ImageFormat::Jpeg,
+        ),
+    );
+    let img = out.product.images[0].id;
+    let out = sd.replace_image_file(p.id, 3, img, &b).await.unwrap();
+    let new = &out.product.images[0];
+    assert_eq!(new.id, img);
+    assert_ne!(new.blob_key, imgs[0].blob_key);
+    assert!(new.is_thumbnail);
+    let v = sd.blobs_verify().await.unwrap();
+    assert!(v.ok && v.stored == 2, "{v:#?}");
+    assert!(matches!(
+        sd.image_file(&imgs[0].blob_key).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        sd.image_file("../../etc/passwd").await,
+        Err(Error::NotFound { .. })
+    ));
+
+    // History knows which file each version had.
+    let v2 = sd.product_version(p.id, 2).await.unwrap();
+    assert_eq!(v2.images[0].blob_key, imgs[0].blob_key);
+
+    // Deleting the last image deletes its files.
+    sd.patch_product(req(p.id, 4, json!({"images": {"delete": [img]}})))
+        .await
+        .unwrap();
+    let v = sd.blobs_verify().await.unwrap();
+    assert!(v.ok && v.stored == 0 && v.referenced == 0, "{v:#?}");
+    recover_and_check(&db, sd).await;
+});
+
+all_stores!(
+    bad_files_are_refused_and_nothing_is_stored,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let p = product(sd, "Vase").await;
+        let before = dump(sd).await;
+        let dir = db.data_dir.parent().unwrap().join("in");
+        let good = png(3);
+        let gif = encode(
+            image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+                4,
+                4,
+                image::Rgba([1, 2, 3, 255]),
+            )),
+            image::ImageFormat::Gif,
+        );
+        let mut huge_gif = gif.clone();
+        huge_gif[6..10].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]); // logical screen 65535×65535
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "truncated.png",
+                good[..good.len() / 2].to_vec(),
+                "not a readable PNG",
+            ),
+            (
+                "photo.jpg",
+                good.clone(),
+                "is a PNG image but its name ends in .jpg",
+            ),
+            (
+                "archive.png",
+                b"PK\x03\x04\x14\x00\x00\x00\x08\x00zip file".to_vec(),
+                "not a JPEG",
+            ),
+            ("empty.png", Vec::new(), "empty"),
+            ("huge.png", huge_png(100_000, 100_000), "too large"),
+            ("huge.gif", huge_gif, "too large"),
+            ("notes.txt", b"hello".to_vec(), "extension"),
+            ("image.bmp", good.clone(), "extension"),
+        ];
+        for (name, bytes, reason) in cases {
+            let path = write(&dir, name, &bytes);
+            for result in [
+                sd.add_images(p.id, 1, std::slice::from_ref(&path))
+                    .await
+                    .map(|_| ()),
+                sd.stage_image_file(&path).await.map(|_| ()),
+            ] {
+                match result {
+                    Err(Error::Validation(errs)) => {
+                        assert_eq!(errs[0].field, "file");
+                        assert!(
+                            errs[0].reason.contains(reason),
+                            "{name}: {}",
+                            errs[0].reason
+                        );
+                    }
+                    other => panic!("{name}: expected a validation error, got {other:?}"),
+                }
+            }
+        }
+        // Too many bytes is refused before reading.
+        let big = write(&dir, "big.png", &vec![0u8; 20 * 1024 * 1024 + 1]);
+        assert!(matches!(
+            sd.stage_image_file(&big).await,
+            Err(Error::Validation(_))
+        ));
+        // One bad file among good ones: nothing is stored.
+        let ok = write(&dir, "ok.png", &good);
+        let bad = write(&dir, "bad.png", b"");
+        assert!(matches!(
+            sd.add_images(p.id, 1, &[ok, bad]).await,
+            Err(Error::Validation(_))
+        ));
+
+        assert_eq!(dump(sd).await, before);
+        assert!(files(&db).is_empty());
+        assert_eq!(count(sd, "blobs").await, 0);
+        assert_eq!(count(sd, "staged_blobs").await, 0);
+    }
+);
+
+all_stores!(
+    conflicts_keep_uploads_until_they_expire,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let p = product(sd, "Bowl").await;
+        let first = sd.stage_image_bytes(png(1)).await.unwrap();
+        let out = sd
+            .patch_product(req(
+                p.id,
+                1,
+                json!({"images": {"create": [{"staged": first.id}]}}),
+            ))
+            .await
+            .unwrap();
+        let img = out.product.images[0].id;
+
+        // Two editors replace the same image's file from version 2: the second one clashes.
+        let mine = sd.stage_image_bytes(png(2)).await.unwrap();
+        let theirs = sd.stage_image_bytes(png(3)).await.unwrap();
+        sd.patch_product(req(
+            p.id,
+            2,
+            json!({"images": {"update": [{"id": img, "staged": theirs.id}]}}),
+        ))
+        .await
+        .unwrap();
+        let add = sd.stage_image_bytes(png(4)).await.unwrap();
+        let stale = json!({"name": "Big Bowl", "images": {
+        "update": [{"id": img, "staged": mine.id}], "create": [{"staged": add.id, "alt": "side"}]}});
+        let Err(Error::Conflict(report)) = sd.patch_product(req(p.id, 2, stale)).await else {
+            panic!("expected a conflict")
+        };
+        assert_eq!(report.conflicts[0].path, format!("images.{img}.blob_key"));
+        assert_eq!(report.conflicts[0].mine, json!(mine.blob_key));
+        assert_eq!(report.conflicts[0].theirs, json!(theirs.blob_key));
+        // The uploads stay for the resubmission, which keeps theirs and adds the new image.
+        assert_eq!(count(sd, "staged_blobs").await, 2);
+        let resubmit =
+            json!({"name": "Big Bowl", "images": {"create": [{"staged": add.id, "alt": "side"}]}});
+        let out = sd.patch_product(req(p.id, 3, resubmit)).await.unwrap();
+        assert_eq!(out.product.images.len(), 2);
+        assert_eq!(out.product.images[0].blob_key, theirs.blob_key);
+        assert_eq!(out.product.images[1].alt, "side");
+
+        // `mine` was never used: it expires, its blobs go, and it can no longer be claimed.
+        assert_eq!(count(sd, "staged_blobs").await, 1);
+        db.clock.advance(TimeDelta::hours(25));
+        let late = json!({"images": {"update": [{"id": img, "staged": mine.id}]}});
+        match sd.patch_product(req(p.id, 4, late.clone())).await {
+            Err(Error::Validation(e)) => assert_eq!(e[0].field, format!("images.{img}.staged")),
+            other => panic!("expected validation, got {other:?}"),
+        }
+        let gc = sd.blobs_gc().await.unwrap();
+        assert_eq!(gc.expired_uploads, 1);
+        assert_eq!(gc.outbox.deleted, 2, "{gc:?}");
+        assert!(matches!(
+            sd.patch_product(req(p.id, 4, late)).await,
+            Err(Error::Validation(_))
+        ));
+        let unknown = json!({"images": {"create": [{"staged": Uuid::now_v7()}]}});
+        assert!(matches!(
+            sd.patch_product(req(p.id, 4, unknown)).await,
+            Err(Error::Validation(_))
+        ));
+        recover_and_check(&db, sd).await;
+    }
+);
+
+all_stores!(
+    failed_deletions_are_recorded_and_retried,
+    |db: TestDb| async move {
+        let p = product(&db.sd, "Plate").await;
+        let s = db.sd.stage_image_bytes(png(1)).await.unwrap();
+        let out = db
+            .sd
+            .patch_product(req(
+                p.id,
+                1,
+                json!({"images": {"create": [{"staged": s.id}]}}),
+            ))
+            .await
+            .unwrap();
+        let broken = Arc::new(AtomicBool::new(true));
+        let b = broken.clone();
+        let sd = db.sd.clone().with_failpoints(Failpoints::new(move |name| {
+            name == "outbox.before_delete" && b.load(Ordering::SeqCst)
+        }));
+        let img = out.product.images[0].id;
+        sd.patch_product(req(p.id, 2, json!({"images": {"delete": [img]}})))
+            .await
+            .unwrap();
+        // The edit committed; both deletions failed three times and wait for the sweeper.
+        assert_eq!(sd.failing_blob_deletions().await.unwrap(), 2);
+        let v = sd.blobs_verify().await.unwrap();
+        assert!(
+            v.ok && v.failing_deletions == 2 && v.unreferenced_recent == 2,
+            "{v:#?}"
+        );
+        // Not due yet (backoff), then due and still failing, then the disk is back.
+        assert_eq!(sd.blobs_gc().await.unwrap().outbox.failed, 0);
+        db.clock.advance(TimeDelta::minutes(30));
+        let run = sd.sweep_once().await.unwrap();
+        let outbox = run.jobs.iter().find(|j| j.job == "blob_outbox").unwrap();
+        assert_eq!(outbox.counts["deletions_failed"], 2, "{run:?}");
+        assert_eq!(sd.sweeper_health().await.unwrap().failing_blob_deletions, 2);
+        broken.store(false, Ordering::SeqCst);
+        db.clock.advance(TimeDelta::hours(2));
+        let gc = sd.blobs_gc().await.unwrap();
+        assert_eq!((gc.outbox.deleted, gc.failing_deletions), (2, 0), "{gc:?}");
+        assert_eq!(sd.sweeper_health().await.unwrap().failing_blob_deletions, 0);
+        recover_and_check(&db, &sd).await;
+    }
+);
+
+// ---------------------------------------------------------------------------------------------
+// Crash safety
+
+/// One random step of a shop's image work, against the product `p`.
+async fn random_step(sd: &Stockdesk, rng: &mut ChaCha8Rng, p: Uuid) {
+    let Ok(current) = sd.get_product(p).await else {
+        return;
+    };
+    let v = current.version;
+    // A small pool of images, so the same bytes are often shared and re-uploaded.
+    let bytes = png(rng.random_range(0..6));
+    let _ = match rng.random_range(0..6) {
+        0 | 1 => match sd.stage_image_bytes(bytes).await {
+            Ok(s) => sd
+                .patch_product(req(p, v, json!({"images": {"create": [{"staged": s.id}]}})))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        },
+        2 if !current.images.is_empty() => {
+            let img = &current.images[rng.random_range(0..current.images.len())];
+            match sd.stage_image_bytes(bytes).await {
+                Ok(s) => sd
+                    .patch_product(req(
+                        p,
+                        v,
+                        json!({"images": {"update": [{"id": img.id, "staged": s.id}]}}),
+                    ))
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
+        3 if !current.images.is_empty() => {
+            let img = &current.images[rng.random_range(0..current.images.len())];
+            sd.patch_product(req(p, v, json!({"images": {"delete": [img.id]}})))
+                .await
+                .map(|_| ())
+        }
+        // An upload whose edit never comes (the app closed, the dialog was cancelled).
+        4 => sd.stage_image_bytes(bytes).await.map(|_| ()),
+        _ => sd.blobs_gc().await.map(|_| ()),
+    };
+}
+
+all_stores!(
+    a_failure_at_every_step_is_recovered,
+    |db: TestDb| async move {
+        for point in POINTS {
+            let p = product(&db.sd, &format!("Point {point}")).await;
+            let fired = Arc::new(AtomicBool::new(false));
+            let f = fired.clone();
+            let sd = db.sd.clone().with_failpoints(Failpoints::new(move |name| {
+                name == *point && !f.swap(true, Ordering::SeqCst)
+            }));
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            // Enough steps that every point is passed: adds, replaces, deletes, abandoned uploads.
+            let mut steps = 0;
+            while !fired.load(Ordering::SeqCst) {
+                random_step(&sd, &mut rng, p.id).await;
+                if steps % 3 == 0 {
+                    db.clock.advance(TimeDelta::hours(25));
+                }
+                steps += 1;
+                assert!(steps < 200, "failpoint {point} was never reached");
+            }
+            let missing = db.sd.blobs_verify().await.unwrap().missing;
+            assert!(missing.is_empty(), "{point}: {missing:#?}");
+            recover_and_check(&db, &db.sd).await;
+        }
+    }
+);
+
+/// Steps per combination. Each failpoint a step passes fails with probability 1/5, so most
+/// steps that write anything fail somewhere; the four combinations inject well over 1,000
+/// failures in all (each asserts at least a quarter of that) and every failpoint fires.
+const RANDOM_STEPS: usize = 400;
+const MIN_INJECTED: usize = 250;
+
+all_stores!(
+    randomised_failures_never_orphan_or_lose_a_file,
+    |db: TestDb| async move {
+        let rng = Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(20261123)));
+        let hit = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (r, h) = (rng.clone(), hit.clone());
+        let sd = db.sd.clone().with_failpoints(Failpoints::new(move |name| {
+            let fail = r.lock().unwrap().random_range(0..5) == 0;
+            if fail {
+                h.lock().unwrap().push(name.to_string());
+            }
+            fail
+        }));
+        let products = [
+            product(&db.sd, "Alpha").await.id,
+            product(&db.sd, "Beta").await.id,
+        ];
+        let mut step_rng = ChaCha8Rng::seed_from_u64(99);
+        for step in 0..RANDOM_STEPS {
+            let p = products[step % 2];
+            random_step(&sd, &mut step_rng, p).await;
+            if step % 10 == 0 {
+                db.clock
+                    .advance(TimeDelta::minutes(step_rng.random_range(1..600)));
+            }
+            if step % 25 == 0 {
+                // Never lost: whatever failed, every file an image row uses is there.
+                let v = db.sd.blobs_verify().await.unwrap();
+                assert!(
+                    v.missing.is_empty() && v.corrupt.is_empty(),
+                    "step {step}: {v:#?}"
+                );
+            }
+        }
+        let hit = hit.lock().unwrap().clone();
+        let points: BTreeSet<&str> = hit.iter().map(String::as_str).collect();
+        eprintln!(
+            "{} failures injected in {RANDOM_STEPS} steps at {points:?}",
+            hit.len()
+        );
+        assert!(
+            hit.len() >= MIN_INJECTED,
+            "only {} failures injected",
+            hit.len()
+        );
+        assert_eq!(points.len(), POINTS.len(), "not every failpoint fired");
+        recover_and_check(&db, &db.sd).await;
+    }
+);
+
+all_stores!(
+    killed_cli_processes_are_recovered,
+    |db: TestDb| async move {
+        let dir = db.data_dir.parent().unwrap().join("in");
+        let backend = match db.sd.blob_store().backend() {
+            BlobBackend::Dir => "dir",
+            BlobBackend::Db => "db",
+        };
+        let cli = |args: &[&str], abort_at: Option<&str>| {
+            let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stockdesk"));
+            c.args(args)
+                .env("STOCKDESK_DB", &db.url)
+                .env("STOCKDESK_DATA_DIR", &db.data_dir)
+                .env("STOCKDESK_BLOBS", backend)
+                .env_remove(stockdesk::failpoint::ABORT_ENV)
+                .stdin(std::process::Stdio::null());
+            if let Some(point) = abort_at {
+                c.env(stockdesk::failpoint::ABORT_ENV, point);
+            }
+            c.output().unwrap()
+        };
+        let p = product(&db.sd, "Killed").await;
+        for (n, point) in POINTS
+            .iter()
+            .filter(|p| !p.starts_with("sweep"))
+            .enumerate()
+        {
+            let current = db.sd.get_product(p.id).await.unwrap();
+            let file = write(&dir, &format!("{n}.png"), &png(n as u32 + 10));
+            let file = file.to_str().unwrap().to_string();
+            let (pid, v) = (p.id.to_string(), current.version.to_string());
+            // Outbox points are passed only when an edit drops a file: replace for those.
+            let replace = n % 2 == 1 || point.starts_with("outbox");
+            let args: Vec<String> = match current.images.first() {
+                Some(img) if replace => {
+                    let id = img.id.to_string();
+                    [
+                        "image",
+                        "replace",
+                        &pid,
+                        &id,
+                        "--expected-version",
+                        &v,
+                        &file,
+                    ]
+                    .map(String::from)
+                    .to_vec()
+                }
+                _ => ["image", "add", &pid, "--expected-version", &v, &file]
+                    .map(String::from)
+                    .to_vec(),
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = cli(&args, Some(point));
+            let after = db.sd.get_product(p.id).await.unwrap();
+            assert_eq!(out.status.code(), None, "{point}: not killed, {out:?}");
+            let committed = after.version > current.version;
+            let expect = matches!(
+                *point,
+                "commit.after_commit" | "outbox.before_delete" | "outbox.after_delete"
+            );
+            assert_eq!(committed, expect, "{point}");
+            // Whatever the crash left, every file an image uses is there.
+            let v = db.sd.blobs_verify().await.unwrap();
+            assert!(
+                v.missing.is_empty() && v.corrupt.is_empty(),
+                "{point}: {v:#?}"
+            );
+        }
+        // The CLI used the system clock; move the test clock past its uploads' limits.
+        db.clock.set(chrono::Utc::now());
+        recover_and_check(&db, &db.sd).await;
+        let out = cli(&["blobs", "verify"], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // Damage one referenced blob: verify says so and exits non-zero.
+        let key = referenced(&db.sd).await.into_iter().next().unwrap();
+        match db.sd.blob_store() {
+            stockdesk::images::BlobStore::Dir(_) => {
+                let path = db.data_dir.join("blobs").join(&key[..2]).join(&key[2..]);
+                std::fs::write(path, b"bit rot").unwrap();
+            }
+            stockdesk::images::BlobStore::Db => {
+                let sql = "UPDATE blobs SET data = $1 WHERE key = $2";
+                match db.sd.store() {
+                    Store::Sqlite(p) => {
+                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
+                        q.execute(p).await.unwrap().rows_affected()
+                    }
+                    Store::Postgres(p) => {
+                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
+                        q.execute(p).await.unwrap().rows_affected()
+                    }
+                };
+            }
+        }
+        let out = cli(&["blobs", "verify"], None);
+        assert_eq!(out.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["code"], "blobs_inconsistent");
+        assert_eq!(report["details"]["corrupt"], json!([key]));
+    }
+);
+
+all_stores!(
+    concurrent_uploads_and_deletions_of_the_same_bytes,
+    |db: TestDb| async move {
+        // Several tills add and delete images with the same few files at once: a deletion of a blob
+        // races new uploads of the same bytes. No file an image uses may ever go missing.
+        let mut tasks = Vec::new();
+        for t in 0..3 {
+            let sd = db.sd.clone();
+            let p = product(&sd, &format!("Till {t}")).await.id;
+            tasks.push(tokio::spawn(async move {
+                for round in 0..25u32 {
+                    let s = sd.stage_image_bytes(png(round % 2)).await.unwrap();
+                    let v = sd.get_product(p).await.unwrap().version;
+                    let out = sd
+                        .patch_product(req(p, v, json!({"images": {"create": [{"staged": s.id}]}})))
+                        .await
+                        .unwrap();
+                    for img in &out.product.images {
+                        sd.image_file(&img.blob_key).await.unwrap();
+                        sd.image_file(img.thumb_key.as_deref().unwrap())
+                            .await
+                            .unwrap();
+                    }
+                    let img = out.product.images[0].id;
+                    sd.patch_product(req(
+                        p,
+                        out.product.version,
+                        json!({"images": {"delete": [img]}}),
+                    ))
+                    .await
+                    .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let v = db.sd.blobs_verify().await.unwrap();
+        assert!(v.ok && v.pending_deletions == 0, "{v:#?}");
+        recover_and_check(&db, &db.sd).await;
+    }
+);
+
+/// A PNG header declaring `w`×`h` pixels (with a valid CRC, so only the size check refuses it).
+fn huge_png(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(b"IEND");
+    out.extend_from_slice(&crc32(b"IEND").to_be_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
