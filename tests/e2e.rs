@@ -186,6 +186,48 @@ async fn disjoint_change_merges_without_a_dialog() {
     app.stop().await;
 }
 
+/// Orders taken at the till (the CLI) show in the orders view with a countdown; confirming payment
+/// there turns the hold into a sale, which the stock tab and the ledger show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_view_confirms_payment_and_stock_follows() {
+    let Some(app) = App::start("orders").await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
+    let before = app.cli(&["stock", "get", &variant], None);
+    let on_hand = before["on_hand"].as_i64().unwrap();
+    assert!(on_hand >= 1, "the seeded variant has stock");
+    let order = app.cli(
+        &["order", "create"],
+        Some(json!({ "items": [{ "variant_id": variant, "quantity": 1 }] })),
+    );
+    assert_eq!(order["status"], "pending");
+
+    app.click("[data-testid=nav-orders]").await;
+    let card = app.wait_css("[data-testid=order]").await;
+    let text = card.text().await.unwrap();
+    assert!(text.contains("left to pay"), "countdown shown: {text}");
+    assert!(text.contains(product["name"].as_str().unwrap()));
+    app.screenshot("orders");
+    app.click("[data-testid=order] .btn-primary").await;
+    app.wait_css("[data-testid=toast-success]").await;
+    app.wait_gone("[data-testid=order]").await;
+    let after = app.cli(&["stock", "get", &variant], None);
+    assert_eq!(after["on_hand"], on_hand - 1);
+    assert_eq!(after["reserved"], 0);
+
+    // The product's stock tab shows the level and the sale in the ledger (a sale is a new
+    // version of the product: its history records stock changes too).
+    app.click("[data-testid=nav-products]").await;
+    let product = app.cli(&["product", "get", &id_of(&product)], None);
+    app.open_product(&product).await;
+    app.click("[data-testid=stock-tab]").await;
+    app.wait_text(".ledger .cap", "Sale").await;
+    app.screenshot("stock");
+    app.stop().await;
+}
+
 // ---- harness -------------------------------------------------------------------------------
 
 struct App {
@@ -367,7 +409,12 @@ impl App {
             .with_text(text.to_string())
             .first()
             .await
-            .unwrap_or_else(|e| panic!("waiting for {css} to read {text:?}: {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "waiting for {css} to read {text:?}: {e} (screen: {})",
+                    self.failure_shot()
+                )
+            });
     }
 
     async fn wait_version(&self, version: i64) {
@@ -461,7 +508,13 @@ async fn connect(port: u16, app_bin: &Path) -> WebDriver {
 
 /// Starts a private Xvfb and returns its DISPLAY.
 fn start_xvfb(procs: &mut Procs) -> String {
-    for n in 100..200u32 {
+    // Tests run in parallel, as threads (cargo test) or processes (nextest): start each one's
+    // search at a number from its process id and an in-process counter, so they do not race for
+    // the same display.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let slot = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let first = 100 + (std::process::id() % 400) * 8 + (slot % 8);
+    for n in (first..first + 64).step_by(8) {
         let socket = format!("/tmp/.X11-unix/X{n}");
         let lock = format!("/tmp/.X{n}-lock");
         if Path::new(&socket).exists() || Path::new(&lock).exists() {
@@ -475,15 +528,24 @@ fn start_xvfb(procs: &mut Procs) -> String {
             .spawn()
             .expect("start Xvfb (apt-get install xvfb)");
         procs.0.push(child);
+        // Ours once the socket is there and our Xvfb still runs (another test may have taken
+        // the same number a moment earlier; then ours exits and we try the next).
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&socket).exists() {
+        let mut lost = false;
+        while !Path::new(&socket).exists() || Instant::now() + Duration::from_secs(9) < deadline {
             if let Ok(Some(_)) = procs.0.last_mut().unwrap().try_wait() {
-                break; // lost a race for this display number; try the next
+                lost = true;
+                break;
+            }
+            if Path::new(&socket).exists() {
+                // Give a losing Xvfb the moment it needs to notice the lock and exit.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
             }
             assert!(Instant::now() < deadline, "Xvfb :{n} did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        if Path::new(&socket).exists() {
+        if !lost && matches!(procs.0.last_mut().unwrap().try_wait(), Ok(None)) {
             return format!(":{n}");
         }
         procs.0.pop();

@@ -13,6 +13,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 const SETTINGS_FILE: &str = "settings.json";
 const TEST_TIMEOUT: Duration = Duration::from_secs(8);
+/// How often the app's sweeper tidies (expired orders, staged files, the deletion outbox).
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Where the database URL in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -76,6 +78,7 @@ pub struct Connection {
     launch: Launch,
     state: RwLock<Opened>,
     forwarder: Mutex<Option<JoinHandle<()>>>,
+    sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 struct Opened {
@@ -106,6 +109,20 @@ impl Connection {
             launch,
             state: RwLock::new(Opened { core, url, source }),
             forwarder: Mutex::new(None),
+            sweeper: Mutex::new(None),
+        }
+    }
+
+    /// Runs the core's sweeper in the background on the open database (restarted on a switch).
+    /// Correctness never waits for it; its health shows in the status bar.
+    pub fn start_sweeper(&self) {
+        let mut slot = self.sweeper.lock().expect("sweeper lock");
+        if let Some(old) = slot.take() {
+            old.abort();
+        }
+        if let Ok(core) = self.core() {
+            let _guard = tauri::async_runtime::handle().inner().enter();
+            *slot = Some(stockdesk::sweeper::spawn(core, SWEEP_EVERY));
         }
     }
 
@@ -154,6 +171,7 @@ impl Connection {
             source,
         };
         self.forward_events(app);
+        self.start_sweeper();
         crate::notify(app, None);
         Ok(self.info())
     }

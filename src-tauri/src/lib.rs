@@ -14,6 +14,8 @@ use stockdesk::catalog::{
     Category, ConflictReport, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest,
     Product, ProductPage, ProductQuery,
 };
+use stockdesk::stock::{ExtendOutcome, Movement, Order, OrderQuery, PaymentOutcome, StockLevel};
+use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, ChangeEvent, FieldError};
 use tauri::{Manager, State};
 use tauri_specta::{collect_commands, collect_events, Event};
@@ -94,6 +96,52 @@ async fn create_category(conn: State<'_, Connection>, category: NewCategory) -> 
     Ok(conn.core()?.create_category(category).await?)
 }
 
+// ---- orders, stock, sweeper ----------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+async fn list_orders(conn: State<'_, Connection>, query: OrderQuery) -> Res<Vec<Order>> {
+    Ok(conn.core()?.list_orders(query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn pay_order(conn: State<'_, Connection>, id: Uuid) -> Res<PaymentOutcome> {
+    Ok(conn.core()?.pay_order(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn cancel_order(conn: State<'_, Connection>, id: Uuid) -> Res<Order> {
+    Ok(conn.core()?.cancel_order(id).await?)
+}
+
+/// Gives a pending order `minutes` more to pay.
+#[tauri::command]
+#[specta::specta]
+async fn extend_order(conn: State<'_, Connection>, id: Uuid, minutes: i64) -> Res<ExtendOutcome> {
+    let by = chrono::TimeDelta::try_minutes(minutes).unwrap_or(chrono::TimeDelta::MAX);
+    Ok(conn.core()?.extend_order(id, by).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn stock_level(conn: State<'_, Connection>, variant_id: Uuid) -> Res<StockLevel> {
+    Ok(conn.core()?.stock_level(variant_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn stock_movements(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Vec<Movement>> {
+    Ok(conn.core()?.stock_movements(variant_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn sweeper_health(conn: State<'_, Connection>) -> Res<SweeperHealth> {
+    Ok(conn.core()?.sweeper_health().await?)
+}
+
 // ---- connection and settings ---------------------------------------------------------------
 
 #[tauri::command]
@@ -135,6 +183,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             restore_product,
             list_categories,
             create_category,
+            list_orders,
+            pay_order,
+            cancel_order,
+            extend_order,
+            stock_level,
+            stock_movements,
+            sweeper_health,
             connection_info,
             test_connection,
             use_database,
@@ -177,6 +232,7 @@ pub fn run() {
             builder.mount_events(app);
             let conn = tauri::async_runtime::block_on(Connection::open(launch));
             conn.forward_events(app.handle());
+            conn.start_sweeper();
             app.manage(conn);
             Ok(())
         })

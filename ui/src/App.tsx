@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Confirm } from "./components/Confirm";
 import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
+import { OrdersView } from "./features/orders/OrdersView";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
 import { SettingsDialog } from "./features/settings/SettingsDialog";
@@ -11,6 +12,7 @@ import { useChangeEvents } from "./lib/queries";
 /** The window: product list on the left, the open product on the right, status bar below. */
 export function App() {
   useChangeEvents();
+  const [section, setSection] = useState<"products" | "orders">("products");
   const [selected, setSelected] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
@@ -68,7 +70,17 @@ export function App() {
           Stockdesk
         </div>
         <nav className="nav" aria-label="Sections">
-          <span className="nav-item nav-on">Products</span>
+          {(["products", "orders"] as const).map((s) => (
+            <button
+              key={s}
+              className={`nav-item ${section === s ? "nav-on" : ""}`}
+              aria-current={section === s ? "page" : undefined}
+              data-testid={`nav-${s}`}
+              onClick={() => setSection(s)}
+            >
+              {s === "products" ? "Products" : "Orders"}
+            </button>
+          ))}
         </nav>
         <span className="spacer" />
         <button className="btn btn-ghost" onClick={() => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark")}
@@ -82,10 +94,16 @@ export function App() {
           Settings
         </button>
       </header>
-      <main className="workspace">
+      {/* Both sections stay mounted, so switching to Orders never drops an edit in progress. */}
+      <main className="workspace" hidden={section !== "products"}>
         <ProductList selectedId={selected} onOpen={open} onNew={() => setCreating(true)} />
         <Editor productId={selected} onDirtyChange={onDirtyChange} />
       </main>
+      {section === "orders" && (
+        <main className="workspace workspace-single">
+          <OrdersView />
+        </main>
+      )}
       <StatusBar onSettings={() => setSettings(true)} />
 
       <Confirm

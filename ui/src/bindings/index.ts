@@ -17,6 +17,14 @@ export const commands = {
 	restoreProduct: (id: string, expectedVersion: number, toVersion: number) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("restore_product", { id, expectedVersion, toVersion })),
 	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
 	createCategory: (category: NewCategory) => typedError<Category, ApiError>(__TAURI_INVOKE("create_category", { category })),
+	listOrders: (query: OrderQuery) => typedError<Order[], ApiError>(__TAURI_INVOKE("list_orders", { query })),
+	payOrder: (id: string) => typedError<PaymentOutcome, ApiError>(__TAURI_INVOKE("pay_order", { id })),
+	cancelOrder: (id: string) => typedError<Order, ApiError>(__TAURI_INVOKE("cancel_order", { id })),
+	/**  Gives a pending order `minutes` more to pay. */
+	extendOrder: (id: string, minutes: number) => typedError<ExtendOutcome, ApiError>(__TAURI_INVOKE("extend_order", { id, minutes })),
+	stockLevel: (variantId: string) => typedError<StockLevel, ApiError>(__TAURI_INVOKE("stock_level", { variantId })),
+	stockMovements: (variantId: string) => typedError<Movement[], ApiError>(__TAURI_INVOKE("stock_movements", { variantId })),
+	sweeperHealth: () => typedError<SweeperHealth, ApiError>(__TAURI_INVOKE("sweeper_health")),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
 	testConnection: (url: string) => typedError<string, ApiError>(__TAURI_INVOKE("test_connection", { url })),
@@ -107,6 +115,11 @@ export type DatabaseSource =
 /**  The SQLite file in the data directory. */
 "default";
 
+export type ExtendOutcome = {
+	order: Order,
+	hold: Hold,
+};
+
 export type FieldConflict = {
 	/**  `name`, `variants.<id>.price_minor`, `images.<id>` (a whole image), … */
 	path: string,
@@ -136,9 +149,19 @@ export type HistoryEntry = {
 	changes: string[],
 };
 
+/**  Whether a payment or an extension kept the original hold or had to take the stock again. */
+export type Hold = 
+/**  The order's reservations were still valid. */
+"original" | 
+/**  The payment window had passed; the stock was still there and was reserved again. */
+"re_reserved";
+
 export type Image = {
 	id: string,
+	/**  The file: the SHA-256 of its bytes (`Stockdesk::image_file` returns them). */
 	blob_key: string,
+	/**  The list-size thumbnail. None only for images recorded before images had files. */
+	thumb_key?: string | null,
 	alt: string,
 	position: number,
 	is_thumbnail: boolean,
@@ -146,6 +169,8 @@ export type Image = {
 };
 
 export type ImageOps = {
+	/**  New images, each from a staged upload (`Stockdesk::stage_image_file`). */
+	create?: NewImage[],
 	update?: ImageUpdate[],
 	delete?: string[],
 };
@@ -155,6 +180,15 @@ export type ImageUpdate = {
 	alt?: string | null,
 	position?: number | null,
 	is_thumbnail?: boolean | null,
+	/**  Replaces the image's file with a staged upload (merged as a change of `blob_key`). */
+	staged?: string | null,
+};
+
+export type JobOutcome = {
+	job: string,
+	counts: { [key in string]: number },
+	error: ApiError | null,
+	millis: number,
 };
 
 export type MergeReport = {
@@ -167,10 +201,44 @@ export type MergeReport = {
 	stock: StockMerge[],
 };
 
+export type Money = {
+	currency: string,
+	amount_minor: number,
+};
+
+/**  One row of the ledger. */
+export type Movement = {
+	id: string,
+	variant_id: string,
+	kind: MovementKind,
+	quantity: number,
+	on_hand_after: number,
+	actor: string,
+	reason: string,
+	order_id: string | null,
+	at: string,
+};
+
+export type MovementKind = 
+/**  Stock a variant was created with. */
+"initial" | "receipt" | "sale" | 
+/**  A stock count: the difference between the counted and the expected figure. */
+"count" | "adjustment";
+
 /**  A category to create: its attributes and their allowed values. */
 export type NewCategory = {
 	name: string,
 	attributes?: { [key in string]: string[] },
+};
+
+/**  An image to add. Its file is a staged upload; the edit's transaction claims it. */
+export type NewImage = {
+	/**  The `id` of a `StagedBlob` that has not expired. */
+	staged: string,
+	alt?: string,
+	/**  After the last image when omitted. */
+	position?: number | null,
+	is_thumbnail?: boolean,
 };
 
 /**  A product to create (JSON of `stockdesk product create`). */
@@ -195,6 +263,50 @@ export type NewVariant = {
 	attributes?: { [key in string]: string },
 };
 
+export type Order = {
+	id: string,
+	/**
+	 *  As stored. A pending order past its deadline holds nothing any more (see `overdue`); the
+	 *  sweeper will mark it expired.
+	 */
+	status: OrderStatus,
+	overdue: boolean,
+	payment_expires_at: string,
+	created_at: string,
+	created_by: string,
+	updated_at: string,
+	updated_by: string,
+	paid_at: string | null,
+	/**  When it was cancelled or expired. */
+	closed_at: string | null,
+	items: OrderItem[],
+	reservations: Reservation[],
+	/**  Sum of the lines per currency. */
+	totals: Money[],
+};
+
+export type OrderItem = {
+	id: string,
+	line_no: number,
+	variant_id: string,
+	product_id: string,
+	/**  SKU, product name and price as they were when the order was taken. */
+	sku: string,
+	product_name: string,
+	quantity: number,
+	unit_price_minor: number,
+	currency: string,
+};
+
+export type OrderQuery = {
+	status?: OrderStatus | null,
+	/**  50 when omitted, at most 1,000. */
+	limit?: number | null,
+	offset?: number | null,
+};
+
+export type OrderStatus = "pending" | "paid" | "cancelled" | "expired";
+
 export type PatchOutcome = {
 	product: Product,
 	/**  Present when the edit started from an older version and was merged with later changes. */
@@ -211,6 +323,11 @@ export type PatchRequest = {
 	patch: ProductPatch,
 	/**  Resubmitting the same id returns the first outcome and applies nothing twice. */
 	op_id?: string | null,
+};
+
+export type PaymentOutcome = {
+	order: Order,
+	hold: Hold,
 };
 
 /**  A product with its variants and images: the unit that is edited, versioned and snapshotted. */
@@ -276,12 +393,87 @@ export type ProductSummary = {
 	currency: string | null,
 };
 
+export type Reservation = {
+	id: string,
+	order_item_id: string,
+	variant_id: string,
+	quantity: number,
+	reserved_until: string,
+	status: ReservationStatus,
+	created_at: string,
+	closed_at: string | null,
+};
+
+export type ReservationStatus = 
+/**  Holds stock until `reserved_until` (and not a moment longer, swept or not). */
+"active" | 
+/**  Became a sale: a `sale` movement of the same order exists. */
+"converted" | 
+/**  Given back by a cancellation. */
+"released" | 
+/**  Given back because the payment window passed. */
+"expired";
+
+export type RunStatus = 
+/**  Started and not finished: still going, or the process died mid-run. */
+"running" | "ok" | 
+/**  At least one job failed. */
+"failed";
+
+/**  One variant's stock right now. */
+export type StockLevel = {
+	variant_id: string,
+	product_id: string,
+	sku: string,
+	on_hand: number,
+	/**  Held by pending orders whose payment window is still open. */
+	reserved: number,
+	/**  What a new order can take: on hand − reserved, never below zero. */
+	available: number,
+	/**
+	 *  Reserved beyond what is on hand (a stock count found less than the orders hold): the
+	 *  first of those orders to pay gets the stock, the others get `insufficient_stock`.
+	 */
+	short: number,
+	/**  Holds that ran out but the sweeper has not tidied yet; they block nothing. */
+	lapsed_holds: number,
+	at: string,
+};
+
 export type StockMerge = {
 	variant_id: string,
 	base: number,
 	mine: number,
 	theirs: number,
 	result: number,
+};
+
+export type SweepRun = {
+	id: string,
+	actor: string,
+	started_at: string,
+	finished_at: string | null,
+	status: RunStatus,
+	errors: number,
+	jobs: JobOutcome[],
+};
+
+/**  What the UI shows about the sweeper. */
+export type SweeperHealth = {
+	last_run: SweepRun | null,
+	last_ok_at: string | null,
+	/**  Failed runs since the last good one. */
+	failures_in_a_row: number,
+	/**
+	 *  Pending orders past their deadline and not yet expired: a growing figure means no sweeper
+	 *  is running (availability is right regardless; the orders just look pending).
+	 */
+	overdue_orders: number,
+	/**
+	 *  Image blobs whose deletion has failed at least once and waits for a retry (disk full,
+	 *  permissions): nothing is lost, but the files take space until the cause is fixed.
+	 */
+	failing_blob_deletions: number,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -2,7 +2,7 @@
 // ["history", id], ["categories"], ["connection"]. The core's change events invalidate them.
 import { useEffect } from "react";
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { commands, events, type ProductQuery } from "../bindings";
+import { commands, events, type OrderStatus, type ProductQuery } from "../bindings";
 import { call } from "./api";
 
 export const PAGE_SIZE = 200;
@@ -14,7 +14,38 @@ export const keys = {
   history: (id: string) => ["history", id] as const,
   categories: ["categories"] as const,
   connection: ["connection"] as const,
+  orders: ["orders"] as const,
+  orderList: (status: OrderStatus | null) => ["orders", status] as const,
+  stock: ["stock"] as const,
+  stockLevel: (variantId: string) => ["stock", "level", variantId] as const,
+  movements: (variantId: string) => ["stock", "movements", variantId] as const,
+  sweeper: ["sweeper"] as const,
 };
+
+export function useOrders(status: OrderStatus | null) {
+  return useQuery({
+    queryKey: keys.orderList(status),
+    queryFn: () => call(commands.listOrders({ status, limit: 200, offset: null })),
+    refetchInterval: 15_000,
+  });
+}
+
+export function useStockLevel(variantId: string) {
+  return useQuery({ queryKey: keys.stockLevel(variantId), queryFn: () => call(commands.stockLevel(variantId)) });
+}
+
+export function useMovements(variantId: string | null) {
+  return useQuery({
+    queryKey: keys.movements(variantId ?? ""),
+    queryFn: () => call(commands.stockMovements(variantId!)),
+    enabled: variantId !== null,
+  });
+}
+
+/** The sweeper's health, polled: it runs every 30 s in the background. */
+export function useSweeperHealth() {
+  return useQuery({ queryKey: keys.sweeper, queryFn: () => call(commands.sweeperHealth()), refetchInterval: 10_000 });
+}
 
 export function pageQuery(q: ProductQuery, page: number) {
   return {
@@ -63,8 +94,16 @@ export function useChangeEvents() {
     events.dataChanged
       .listen((e) => {
         const change = e.payload.change;
-        if (change?.kind === "product") invalidateProduct(qc, change.id);
-        else void qc.invalidateQueries();
+        if (change?.kind === "product") {
+          invalidateProduct(qc, change.id);
+          void qc.invalidateQueries({ queryKey: keys.stock });
+        } else if (change?.kind === "stock") {
+          void qc.invalidateQueries({ queryKey: keys.stock });
+          void qc.invalidateQueries({ queryKey: keys.products });
+        } else if (change?.kind === "order") {
+          void qc.invalidateQueries({ queryKey: keys.orders });
+          void qc.invalidateQueries({ queryKey: keys.stock });
+        } else void qc.invalidateQueries();
       })
       .then((u) => (cancelled ? u() : (unlisten = u)))
       .catch(() => {

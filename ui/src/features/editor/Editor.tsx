@@ -10,6 +10,7 @@ import { useToast } from "../../components/Toasts";
 import { ConflictDialog } from "../conflicts/ConflictDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { StockPanel } from "../stock/StockPanel";
 import { buildPatch, draftFrom, type Draft } from "./draft";
 import { ImagesTable } from "./ImagesTable";
 import { VariantsTable } from "./VariantsTable";
@@ -221,6 +222,9 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           <Tabs.Trigger className="tab" value="details">
             Details
           </Tabs.Trigger>
+          <Tabs.Trigger className="tab" value="stock" data-testid="stock-tab">
+            Stock
+          </Tabs.Trigger>
           <Tabs.Trigger className="tab" value="history" data-testid="history-tab">
             History
           </Tabs.Trigger>
@@ -277,6 +281,9 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           </div>
           <VariantsTable draft={draft} category={category} errors={errors} onChange={setDraft} />
           <ImagesTable draft={draft} errors={errors} onChange={setDraft} />
+        </Tabs.Content>
+        <Tabs.Content className="tab-content" value="stock">
+          <StockPanel product={base} />
         </Tabs.Content>
         <Tabs.Content className="tab-content" value="history">
           <HistoryPanel product={base} dirty={dirty} onRestored={saved} />

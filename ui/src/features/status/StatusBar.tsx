@@ -1,9 +1,23 @@
-import { useConnection } from "../../lib/queries";
+import { timeAgo } from "../../lib/format";
+import { useConnection, useSweeperHealth } from "../../lib/queries";
 
-/** Which database, who is acting, and (when the sweeper lands in the core) its health. */
+/** Which database, who is acting, and the background sweeper's health. */
 export function StatusBar({ onSettings }: { onSettings: () => void }) {
   const conn = useConnection();
   const info = conn.data;
+  const health = useSweeperHealth();
+  const h = health.data;
+  const sweeper = !h
+    ? null
+    : h.failures_in_a_row > 0
+      ? { bad: true, text: `Sweeper failing (${h.failures_in_a_row} runs)`, title: h.last_run?.jobs.find((j) => j.error)?.error?.message ?? "" }
+      : h.overdue_orders > 0 && h.last_ok_at === null
+        ? { bad: true, text: `Sweeper not running · ${h.overdue_orders} overdue orders`, title: "" }
+        : {
+            bad: false,
+            text: h.last_ok_at ? `Sweeper ok · ${timeAgo(h.last_ok_at)}` : "Sweeper starting…",
+            title: h.failing_blob_deletions > 0 ? `${h.failing_blob_deletions} file deletions waiting for a retry` : "",
+          };
   return (
     <footer className="statusbar" data-testid="statusbar">
       {info ? (
@@ -15,6 +29,12 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
         <span className="status-item muted">Connecting…</span>
       )}
       <span className="spacer" />
+      {sweeper && (
+        <span className={`status-item ${sweeper.bad ? "status-bad" : "muted"}`} title={sweeper.title} data-testid="sweeper-status">
+          <span className="dot" aria-hidden />
+          {sweeper.text}
+        </span>
+      )}
       {info && <span className="status-item muted">Signed in as {info.actor}</span>}
     </footer>
   );
