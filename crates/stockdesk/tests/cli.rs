@@ -1,45 +1,16 @@
 //! The CLI's contract for bad input: a typed JSON error on stdout and the documented exit code,
 //! with the database unchanged.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
-use serde_json::Value;
-
-struct Run {
-    code: i32,
-    json: Value,
-}
+use common::cli::{assert_error, Run};
 
 fn stockdesk(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stockdesk"))
-        .args(args)
-        .env("STOCKDESK_DATA_DIR", data_dir)
-        .env_remove("STOCKDESK_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        json: serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
-    }
-}
-
-fn assert_error(run: &Run, exit: i32, code: &str) {
-    assert_eq!(run.code, exit, "{}", run.json);
-    assert_eq!(run.json["code"], code, "{}", run.json);
-    let keys: Vec<_> = run.json.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["code", "message", "details"]);
+    common::cli::stockdesk(
+        &[("STOCKDESK_DATA_DIR", data_dir.to_str().unwrap())],
+        args,
+        stdin,
+    )
 }
 
 #[test]

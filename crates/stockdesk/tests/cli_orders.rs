@@ -1,48 +1,22 @@
 //! The order, stock, sweep and check commands of the real binary on a temp SQLite file: the
 //! examples of docs/orders.md run as written, and the exit-code contract.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-struct Run {
-    code: i32,
-    json: Value,
-}
+mod common;
+
+use common::cli::{assert_error, ok, Run};
 
 fn stockdesk(db: &str, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stockdesk"))
-        .args(args)
-        .env("STOCKDESK_DB", db)
-        .env("STOCKDESK_ACTOR", "till-1")
-        .env_remove("STOCKDESK_ORDER_EXPIRES_IN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    // A command that exits before reading (bad flags) closes the pipe: not an error here.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        json: serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
-    }
-}
-
-fn ok(run: Run) -> Value {
-    assert_eq!(run.code, 0, "{}", run.json);
-    run.json
-}
-
-fn assert_error(run: &Run, exit: i32, code: &str) {
-    assert_eq!(run.code, exit, "{}", run.json);
-    assert_eq!(run.json["code"], code, "{}", run.json);
-    let keys: Vec<_> = run.json.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["code", "message", "details"]);
+    common::cli::stockdesk(
+        &[("STOCKDESK_DB", db), ("STOCKDESK_ACTOR", "till-1")],
+        args,
+        stdin,
+    )
 }
 
 #[test]
@@ -218,51 +192,9 @@ fn sweep_every_runs_until_interrupted() {
     assert!(rest.contains("\"stopped\": true"), "{rest}");
 }
 
-/// The `cli-example` blocks of docs/orders.md, as one script.
-fn doc_examples() -> String {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/orders.md"))
-            .expect("docs/orders.md");
-    let mut script = String::new();
-    let mut inside = false;
-    for line in doc.lines() {
-        if line.trim_start().starts_with("```bash cli-example") {
-            inside = true;
-        } else if inside && line.trim_start().starts_with("```") {
-            inside = false;
-        } else if inside {
-            script.push_str(line);
-            script.push('\n');
-        }
-    }
-    script
-}
-
 #[test]
 fn docs_examples_run_as_written() {
-    let script = doc_examples();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_stockdesk")).parent().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!("set -euo pipefail\n{script}"))
-        .current_dir(work.path())
-        .env("PATH", path)
-        .env_remove("STOCKDESK_DB")
-        .env_remove("STOCKDESK_ORDER_EXPIRES_IN")
-        .output()
-        .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "docs/orders.md examples failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::cli::run_doc_examples("docs/orders.md");
     let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
     for expected in [
         r#"{"status":"pending","totals":[{"currency":"EUR","amount_minor":3600}]}"#,

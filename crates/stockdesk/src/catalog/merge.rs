@@ -13,6 +13,22 @@ use super::patch::{
 use crate::error::{Error, Result};
 use crate::images::StagedFiles;
 
+/// For each named field the edit sets: the three-way rule, and the result into `out`.
+/// Paths are `<prefix><field>`: `name` for the product, `variants.<id>.sku` for a part.
+macro_rules! merge_fields {
+    ($m:expr, $entity:literal, $id:expr, $upd:expr, $base:expr, $cur:expr, $out:expr, [$($f:ident),*]) => {
+        merge_fields!($m, $entity, $id, $upd, $base, $cur, $out, [$($f),*], format!("{}s.{}.", $entity, $id))
+    };
+    ($m:expr, $entity:literal, $id:expr, $upd:expr, $base:expr, $cur:expr, $out:expr, [$($f:ident),*], $prefix:expr) => {
+        $(
+            if let Some(v) = &$upd.$f {
+                let path = format!("{}{}", $prefix, stringify!($f));
+                $out.$f = $m.field($entity, $id, &path, stringify!($f), &$base.$f, &$cur.$f, v);
+            }
+        )*
+    };
+}
+
 /// The merged product, or the list of clashes.
 pub struct Merged {
     pub next: Product,
@@ -42,46 +58,17 @@ pub fn merge(
     let mut next = current.clone();
     let pid = current.id;
 
-    if let Some(v) = &patch.name {
-        next.name = m.field("product", pid, "name", "name", &base.name, &current.name, v);
-    }
-    if let Some(v) = &patch.slug {
-        next.slug = m.field("product", pid, "slug", "slug", &base.slug, &current.slug, v);
-    }
-    if let Some(v) = &patch.description {
-        next.description = m.field(
-            "product",
-            pid,
-            "description",
-            "description",
-            &base.description,
-            &current.description,
-            v,
-        );
-    }
-    if let Some(v) = &patch.status {
-        next.status = m.field(
-            "product",
-            pid,
-            "status",
-            "status",
-            &base.status,
-            &current.status,
-            v,
-        );
-    }
-    if let Some(v) = &patch.category_id {
-        next.category_id = m.field(
-            "product",
-            pid,
-            "category_id",
-            "category_id",
-            &base.category_id,
-            &current.category_id,
-            v,
-        );
-    }
-
+    merge_fields!(
+        m,
+        "product",
+        pid,
+        patch,
+        base,
+        current,
+        next,
+        [name, slug, description, status, category_id],
+        ""
+    );
     check_ops_disjoint(
         patch.variants.update.iter().map(|u| u.id),
         &patch.variants.delete,
@@ -91,7 +78,7 @@ pub fn merge(
         m.variant_update(base, current, &mut next, upd)?;
     }
     for id in &patch.variants.delete {
-        m.variant_delete(base, current, &mut next, *id)?;
+        m.delete::<Variant>(base, current, &mut next, *id)?;
     }
     let first_free = next.variants.iter().map(|v| v.position).max().unwrap_or(-1) + 1;
     for (position, new) in (first_free..).zip(&patch.variants.create) {
@@ -124,7 +111,7 @@ pub fn merge(
         m.image_update(base, current, &mut next, upd, staged)?;
     }
     for id in &patch.images.delete {
-        m.image_delete(base, current, &mut next, *id)?;
+        m.delete::<Image>(base, current, &mut next, *id)?;
     }
     let first_free = next.images.iter().map(|i| i.position).max().unwrap_or(-1) + 1;
     for (n, new) in patch.images.create.iter().enumerate() {
@@ -257,6 +244,69 @@ impl Merger<'_> {
         });
     }
 
+    /// Finds the variant or image an update names, as (base, current). `Ok(None)` means someone
+    /// else deleted it since the base: that is recorded as a clash.
+    fn locate<'p, T: Part>(
+        &mut self,
+        base: &'p Product,
+        current: &'p Product,
+        id: Uuid,
+        mine: Value,
+    ) -> Result<Option<(&'p T, &'p T)>> {
+        let base_part = T::find(base, id);
+        match T::find(current, id) {
+            // A part created after the base: the caller has seen its current state.
+            Some(cur) => Ok(Some((base_part.unwrap_or(cur), cur))),
+            None => match base_part {
+                Some(b) => {
+                    self.whole(
+                        T::ENTITY,
+                        id,
+                        ConflictKind::DeletedByThem,
+                        json(b),
+                        mine,
+                        Value::Null,
+                    );
+                    Ok(None)
+                }
+                None => Err(Error::not_found(T::ENTITY, id)),
+            },
+        }
+    }
+
+    /// Deletes a variant or image, unless someone else edited it since the base (a clash).
+    fn delete<T: Part>(
+        &mut self,
+        base: &Product,
+        current: &Product,
+        next: &mut Product,
+        id: Uuid,
+    ) -> Result<()> {
+        let base_part = T::find(base, id);
+        let Some(cur) = T::find(current, id) else {
+            // Deleted by both sides: they agree.
+            return base_part
+                .map(|_| ())
+                .ok_or_else(|| Error::not_found(T::ENTITY, id));
+        };
+        if let Some(b) = base_part {
+            if b.edited(cur) {
+                self.whole(
+                    T::ENTITY,
+                    id,
+                    ConflictKind::EditedByThem,
+                    json(b),
+                    Value::Null,
+                    json(cur),
+                );
+                return Ok(());
+            }
+        }
+        T::all_mut(next).retain(|p| p.id() != id);
+        self.applied.push(format!("{}s.{id}", T::ENTITY));
+        Ok(())
+    }
+
     fn variant_update(
         &mut self,
         base: &Product,
@@ -265,78 +315,20 @@ impl Merger<'_> {
         upd: &VariantUpdate,
     ) -> Result<()> {
         let id = upd.id;
-        let base_v = base.variants.iter().find(|v| v.id == id);
-        let Some(cur) = current.variants.iter().find(|v| v.id == id) else {
-            return match base_v {
-                Some(b) => {
-                    self.whole(
-                        "variant",
-                        id,
-                        ConflictKind::DeletedByThem,
-                        json(b),
-                        json(upd),
-                        Value::Null,
-                    );
-                    Ok(())
-                }
-                None => Err(Error::not_found("variant", id)),
-            };
+        let Some((b, cur)) = self.locate::<Variant>(base, current, id, json(upd))? else {
+            return Ok(());
         };
-        // A variant created after the base: the caller has seen its current state.
-        let b = base_v.unwrap_or(cur);
-        let out = next
-            .variants
-            .iter_mut()
-            .find(|v| v.id == id)
-            .expect("next starts as a copy of current");
-        let p = |f: &str| format!("variants.{id}.{f}");
-        if let Some(v) = &upd.sku {
-            out.sku = self.field("variant", id, &p("sku"), "sku", &b.sku, &cur.sku, v);
-        }
-        if let Some(v) = &upd.price_minor {
-            out.price_minor = self.field(
-                "variant",
-                id,
-                &p("price_minor"),
-                "price_minor",
-                &b.price_minor,
-                &cur.price_minor,
-                v,
-            );
-        }
-        if let Some(v) = &upd.currency {
-            out.currency = self.field(
-                "variant",
-                id,
-                &p("currency"),
-                "currency",
-                &b.currency,
-                &cur.currency,
-                v,
-            );
-        }
-        if let Some(v) = &upd.attributes {
-            out.attributes = self.field(
-                "variant",
-                id,
-                &p("attributes"),
-                "attributes",
-                &b.attributes,
-                &cur.attributes,
-                v,
-            );
-        }
-        if let Some(v) = &upd.position {
-            out.position = self.field(
-                "variant",
-                id,
-                &p("position"),
-                "position",
-                &b.position,
-                &cur.position,
-                v,
-            );
-        }
+        let out = Variant::find_mut(next, id);
+        merge_fields!(
+            self,
+            "variant",
+            id,
+            upd,
+            b,
+            cur,
+            out,
+            [sku, price_minor, currency, attributes, position]
+        );
         if let Some(mine) = upd.stock_on_hand {
             // Delta merge: what the editor changed is added to whatever happened meanwhile.
             let result = cur
@@ -344,7 +336,7 @@ impl Merger<'_> {
                 .checked_add(mine.checked_sub(b.stock_on_hand).ok_or_else(too_big)?)
                 .ok_or_else(too_big)?;
             if result != cur.stock_on_hand {
-                self.applied.push(p("stock_on_hand"));
+                self.applied.push(format!("variants.{id}.stock_on_hand"));
             }
             if cur.stock_on_hand != b.stock_on_hand {
                 self.stock.push(StockMerge {
@@ -360,38 +352,6 @@ impl Merger<'_> {
         Ok(())
     }
 
-    fn variant_delete(
-        &mut self,
-        base: &Product,
-        current: &Product,
-        next: &mut Product,
-        id: Uuid,
-    ) -> Result<()> {
-        let base_v = base.variants.iter().find(|v| v.id == id);
-        let Some(cur) = current.variants.iter().find(|v| v.id == id) else {
-            // Deleted by both sides: they agree.
-            return base_v
-                .map(|_| ())
-                .ok_or_else(|| Error::not_found("variant", id));
-        };
-        if let Some(b) = base_v {
-            if edited_variant(b, cur) {
-                self.whole(
-                    "variant",
-                    id,
-                    ConflictKind::EditedByThem,
-                    json(b),
-                    Value::Null,
-                    json(cur),
-                );
-                return Ok(());
-            }
-        }
-        next.variants.retain(|v| v.id != id);
-        self.applied.push(format!("variants.{id}"));
-        Ok(())
-    }
-
     fn image_update(
         &mut self,
         base: &Product,
@@ -401,61 +361,26 @@ impl Merger<'_> {
         staged: &StagedFiles,
     ) -> Result<()> {
         let id = upd.id;
-        let base_i = base.images.iter().find(|i| i.id == id);
-        let Some(cur) = current.images.iter().find(|i| i.id == id) else {
-            return match base_i {
-                Some(b) => {
-                    self.whole(
-                        "image",
-                        id,
-                        ConflictKind::DeletedByThem,
-                        json(b),
-                        json(upd),
-                        Value::Null,
-                    );
-                    Ok(())
-                }
-                None => Err(Error::not_found("image", id)),
-            };
+        let Some((b, cur)) = self.locate::<Image>(base, current, id, json(upd))? else {
+            return Ok(());
         };
-        let b = base_i.unwrap_or(cur);
-        let out = next
-            .images
-            .iter_mut()
-            .find(|i| i.id == id)
-            .expect("next starts as a copy of current");
-        let p = |f: &str| format!("images.{id}.{f}");
-        if let Some(v) = &upd.alt {
-            out.alt = self.field("image", id, &p("alt"), "alt", &b.alt, &cur.alt, v);
-        }
-        if let Some(v) = &upd.position {
-            out.position = self.field(
-                "image",
-                id,
-                &p("position"),
-                "position",
-                &b.position,
-                &cur.position,
-                v,
-            );
-        }
-        if let Some(v) = &upd.is_thumbnail {
-            out.is_thumbnail = self.field(
-                "image",
-                id,
-                &p("is_thumbnail"),
-                "is_thumbnail",
-                &b.is_thumbnail,
-                &cur.is_thumbnail,
-                v,
-            );
-        }
+        let out = Image::find_mut(next, id);
+        merge_fields!(
+            self,
+            "image",
+            id,
+            upd,
+            b,
+            cur,
+            out,
+            [alt, position, is_thumbnail]
+        );
         if let Some(file) = upd.staged.map(|s| &staged[&s]) {
             // The file is one field: its thumbnail follows whichever blob wins.
             out.blob_key = self.field(
                 "image",
                 id,
-                &p("blob_key"),
+                &format!("images.{id}.blob_key"),
                 "blob_key",
                 &b.blob_key,
                 &cur.blob_key,
@@ -467,53 +392,66 @@ impl Merger<'_> {
         }
         Ok(())
     }
+}
 
-    fn image_delete(
-        &mut self,
-        base: &Product,
-        current: &Product,
-        next: &mut Product,
-        id: Uuid,
-    ) -> Result<()> {
-        let base_i = base.images.iter().find(|i| i.id == id);
-        let Some(cur) = current.images.iter().find(|i| i.id == id) else {
-            return base_i
-                .map(|_| ())
-                .ok_or_else(|| Error::not_found("image", id));
-        };
-        if let Some(b) = base_i {
-            if edited_image(b, cur) {
-                self.whole(
-                    "image",
-                    id,
-                    ConflictKind::EditedByThem,
-                    json(b),
-                    Value::Null,
-                    json(cur),
-                );
-                return Ok(());
-            }
-        }
-        next.images.retain(|i| i.id != id);
-        self.applied.push(format!("images.{id}"));
-        Ok(())
+/// Variants and images: the parts of a product that are merged one by one.
+trait Part: Serialize + Sized {
+    const ENTITY: &'static str;
+    fn id(&self) -> Uuid;
+    fn all(p: &Product) -> &Vec<Self>;
+    fn all_mut(p: &mut Product) -> &mut Vec<Self>;
+    /// Whether someone edited it (a sale moving stock is not an edit).
+    fn edited(&self, other: &Self) -> bool;
+
+    fn find(p: &Product, id: Uuid) -> Option<&Self> {
+        Self::all(p).iter().find(|x| x.id() == id)
+    }
+
+    fn find_mut(p: &mut Product, id: Uuid) -> &mut Self {
+        Self::all_mut(p)
+            .iter_mut()
+            .find(|x| x.id() == id)
+            .expect("next starts as a copy of current")
     }
 }
 
-/// An edit someone made to a variant, as opposed to stock moving (a sale is not an edit).
-fn edited_variant(a: &Variant, b: &Variant) -> bool {
-    a.sku != b.sku
-        || a.price_minor != b.price_minor
-        || a.currency != b.currency
-        || a.attributes != b.attributes
-        || a.position != b.position
+impl Part for Variant {
+    const ENTITY: &'static str = "variant";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn all(p: &Product) -> &Vec<Self> {
+        &p.variants
+    }
+    fn all_mut(p: &mut Product) -> &mut Vec<Self> {
+        &mut p.variants
+    }
+    fn edited(&self, b: &Self) -> bool {
+        self.sku != b.sku
+            || self.price_minor != b.price_minor
+            || self.currency != b.currency
+            || self.attributes != b.attributes
+            || self.position != b.position
+    }
 }
 
-fn edited_image(a: &Image, b: &Image) -> bool {
-    a.blob_key != b.blob_key
-        || a.alt != b.alt
-        || a.position != b.position
-        || a.is_thumbnail != b.is_thumbnail
+impl Part for Image {
+    const ENTITY: &'static str = "image";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn all(p: &Product) -> &Vec<Self> {
+        &p.images
+    }
+    fn all_mut(p: &mut Product) -> &mut Vec<Self> {
+        &mut p.images
+    }
+    fn edited(&self, b: &Self) -> bool {
+        self.blob_key != b.blob_key
+            || self.alt != b.alt
+            || self.position != b.position
+            || self.is_thumbnail != b.is_thumbnail
+    }
 }
 
 fn too_big() -> Error {

@@ -4,6 +4,8 @@
 //! skipped backend would hide exactly the bugs these tests exist for.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
