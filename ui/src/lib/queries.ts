@@ -103,6 +103,11 @@ export function useChangeEvents() {
         } else if (change?.kind === "order") {
           void qc.invalidateQueries({ queryKey: keys.orders });
           void qc.invalidateQueries({ queryKey: keys.stock });
+        } else if (change?.kind === "sweep") {
+          // A sweep expires overdue orders (freeing stock) and tidies files: products are untouched.
+          void qc.invalidateQueries({ queryKey: keys.orders });
+          void qc.invalidateQueries({ queryKey: keys.stock });
+          void qc.invalidateQueries({ queryKey: keys.sweeper });
         } else void qc.invalidateQueries();
       })
       .then((u) => (cancelled ? u() : (unlisten = u)))
