@@ -1,23 +1,63 @@
 # The two commands of the README: `make run` and `make test`.
-# Every cargo call uses the same package selection and features, so nothing is built twice.
-CARGO_FLAGS := --workspace
+# Every cargo call uses the same package selection and features, so nothing is built twice:
+# the desktop app always embeds ui/dist (`custom-protocol`), also in tests.
+CARGO_FLAGS := --workspace --features stockdesk-app/custom-protocol
 export RUST_BACKTRACE := 1
 
-.PHONY: run test lint test-rust cli
+NPM := npm --prefix ui
+TAURI := ui/node_modules/.bin/tauri
+CLI := ./target/debug/stockdesk
+APP := ./target/debug/stockdesk-app
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
+DEMO_PRODUCTS ?= 500
 
-## Run Stockdesk on SQLite in the default data directory (no set-up).
-run: cli
-	./target/debug/stockdesk --help
+.PHONY: run test lint test-rust cli ui-deps ui-check bindings deb
+
+## Start the desktop app on SQLite in the default data directory, with a demo catalog the first
+## time (STOCKDESK_DB / STOCKDESK_DATA_DIR choose another database, as for the CLI).
+run: ui/dist/index.html
+	cargo build $(CARGO_FLAGS) --bins
+	$(CLI) seed --if-empty --products $(DEMO_PRODUCTS) >/dev/null
+	$(APP)
 
 cli:
 	cargo build $(CARGO_FLAGS) --bin stockdesk
 
-## The whole test suite: formatting, lints, and every test on SQLite and Postgres.
-test: lint test-rust
+# Node packages as locked; re-installed only when the lock file changes.
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
 
-lint:
+ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SOURCES)
+	$(NPM) run build
+
+## The whole test suite: formatting, lints, the UI's checks and tests, every Rust test on SQLite
+## and Postgres, the end-to-end tests in a real window under Xvfb, and a .deb build.
+test: ui-check lint test-rust deb
+
+ui-deps:
+	$(NPM) ci --no-audit --no-fund
+
+ui-check: ui-deps
+	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) test
+	$(NPM) run build
+
+lint: ui/dist/index.html
 	cargo fmt --all -- --check
 	cargo clippy $(CARGO_FLAGS) --all-targets -- -D warnings
 
-test-rust:
-	cargo nextest run $(CARGO_FLAGS) --no-fail-fast
+# xvfb-run gives the suite a display; each end-to-end test also starts its own Xvfb, so tests run
+# in parallel and every screenshot shows one window.
+test-rust: ui/dist/index.html
+	xvfb-run -a cargo nextest run $(CARGO_FLAGS) --no-fail-fast
+
+## Regenerate ui/src/bindings/ from the Rust types (a test fails while they are stale).
+bindings:
+	UPDATE_BINDINGS=1 cargo test $(CARGO_FLAGS) --test bindings
+
+## Smoke test of packaging: a Debian package of the app (debug profile: fast, same artifacts).
+deb: ui/node_modules/.package-lock.json
+	$(TAURI) build --debug --bundles deb --ci
+	ls -l target/debug/bundle/deb/*.deb

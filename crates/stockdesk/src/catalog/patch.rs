@@ -27,6 +27,8 @@ pub struct ProductPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    // On the wire an optional, nullable id (`present` only tells null from absent).
+    #[specta(type = Option<Uuid>)]
     pub category_id: Option<Option<Uuid>>,
     #[serde(default, skip_serializing_if = "VariantOps::is_empty")]
     pub variants: VariantOps,

@@ -1,0 +1,248 @@
+//! The desktop shell around the Stockdesk core.
+//!
+//! It owns three things and nothing else: the open database (one `Stockdesk` handle, opened at
+//! start-up and swapped when settings choose another database), the commands (each a one-line
+//! adapter over a core method, twin of a CLI subcommand) and the forwarding of the core's change
+//! events to the UI. Domain rules never live here: a command that grows belongs in the core.
+
+mod connection;
+
+use std::path::Path;
+
+use serde::Serialize;
+use stockdesk::catalog::{
+    Category, ConflictReport, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest,
+    Product, ProductPage, ProductQuery,
+};
+use stockdesk::stock::{ExtendOutcome, Movement, Order, OrderQuery, PaymentOutcome, StockLevel};
+use stockdesk::sweeper::SweeperHealth;
+use stockdesk::{ApiError, ChangeEvent, FieldError};
+use tauri::{Manager, State};
+use tauri_specta::{collect_commands, collect_events, Event};
+use uuid::Uuid;
+
+pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
+
+/// Sent to the UI whenever data may have changed, so cached queries are refetched.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct DataChanged {
+    /// What changed; `null` when events were missed or the database was switched (refetch all).
+    pub change: Option<ChangeEvent>,
+}
+
+type Res<T> = Result<T, ApiError>;
+
+// ---- catalog -------------------------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+async fn list_products(conn: State<'_, Connection>, query: ProductQuery) -> Res<ProductPage> {
+    Ok(conn.core()?.list_products(query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn get_product(conn: State<'_, Connection>, id: Uuid) -> Res<Product> {
+    Ok(conn.core()?.get_product(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn create_product(conn: State<'_, Connection>, product: NewProduct) -> Res<Product> {
+    Ok(conn.core()?.create_product(product, None).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn patch_product(conn: State<'_, Connection>, req: PatchRequest) -> Res<PatchOutcome> {
+    Ok(conn.core()?.patch_product(req).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn product_history(conn: State<'_, Connection>, id: Uuid) -> Res<Vec<HistoryEntry>> {
+    Ok(conn.core()?.product_history(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn product_version(conn: State<'_, Connection>, id: Uuid, version: i64) -> Res<Product> {
+    Ok(conn.core()?.product_version(id, version).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn restore_product(
+    conn: State<'_, Connection>,
+    id: Uuid,
+    expected_version: i64,
+    to_version: i64,
+) -> Res<PatchOutcome> {
+    Ok(conn
+        .core()?
+        .restore_product(id, expected_version, to_version)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn list_categories(conn: State<'_, Connection>) -> Res<Vec<Category>> {
+    Ok(conn.core()?.list_categories().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn create_category(conn: State<'_, Connection>, category: NewCategory) -> Res<Category> {
+    Ok(conn.core()?.create_category(category).await?)
+}
+
+// ---- orders, stock, sweeper ----------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+async fn list_orders(conn: State<'_, Connection>, query: OrderQuery) -> Res<Vec<Order>> {
+    Ok(conn.core()?.list_orders(query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn pay_order(conn: State<'_, Connection>, id: Uuid) -> Res<PaymentOutcome> {
+    Ok(conn.core()?.pay_order(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn cancel_order(conn: State<'_, Connection>, id: Uuid) -> Res<Order> {
+    Ok(conn.core()?.cancel_order(id).await?)
+}
+
+/// Gives a pending order `minutes` more to pay.
+#[tauri::command]
+#[specta::specta]
+async fn extend_order(conn: State<'_, Connection>, id: Uuid, minutes: i64) -> Res<ExtendOutcome> {
+    let by = chrono::TimeDelta::try_minutes(minutes).unwrap_or(chrono::TimeDelta::MAX);
+    Ok(conn.core()?.extend_order(id, by).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn stock_level(conn: State<'_, Connection>, variant_id: Uuid) -> Res<StockLevel> {
+    Ok(conn.core()?.stock_level(variant_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn stock_movements(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Vec<Movement>> {
+    Ok(conn.core()?.stock_movements(variant_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn sweeper_health(conn: State<'_, Connection>) -> Res<SweeperHealth> {
+    Ok(conn.core()?.sweeper_health().await?)
+}
+
+// ---- connection and settings ---------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+fn connection_info(conn: State<'_, Connection>) -> ConnectionInfo {
+    conn.info()
+}
+
+/// Connects to `url` without migrating or switching to it; says which backend answered.
+#[tauri::command]
+#[specta::specta]
+async fn test_connection(url: String) -> Res<String> {
+    connection::test(&url).await
+}
+
+/// Switches to `url` (`null`: the SQLite file in the data directory) and remembers the choice.
+#[tauri::command]
+#[specta::specta]
+async fn use_database(
+    app: tauri::AppHandle,
+    conn: State<'_, Connection>,
+    url: Option<String>,
+) -> Res<ConnectionInfo> {
+    conn.switch(&app, url).await
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+/// Every command and event the UI may use; the TypeScript bindings are generated from this.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            list_products,
+            get_product,
+            create_product,
+            patch_product,
+            product_history,
+            product_version,
+            restore_product,
+            list_categories,
+            create_category,
+            list_orders,
+            pay_order,
+            cancel_order,
+            extend_order,
+            stock_level,
+            stock_movements,
+            sweeper_health,
+            connection_info,
+            test_connection,
+            use_database,
+        ])
+        .events(collect_events![DataChanged])
+        // Carried in `ApiError.details` (as JSON) for the `conflict` and `validation` codes.
+        .typ::<ConflictReport>()
+        .typ::<FieldError>()
+        // Versions, prices and counts are i64 but far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type (the UI reads and writes the same shapes).
+        .disable_serde_phases()
+}
+
+/// Where the generated bindings are checked in, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/bindings/index.ts";
+
+/// Writes the TypeScript bindings for the UI to `path`.
+pub fn export_bindings(path: &Path) -> Result<(), String> {
+    let ts = specta_typescript::Typescript::default()
+        .header("// Generated from the Rust types by tauri-specta. Do not edit: run `make bindings`.\n/* eslint-disable */\n// @ts-nocheck");
+    specta_builder()
+        .export(ts, path)
+        .map_err(|e| format!("exporting bindings to {}: {e}", path.display()))
+}
+
+/// Starts the app: opens the database chosen by the environment or the settings, then runs.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let builder = specta_builder();
+    let launch = Launch::from_env();
+    tauri::Builder::default()
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let conn = tauri::async_runtime::block_on(Connection::open(launch));
+            conn.forward_events(app.handle());
+            conn.start_sweeper();
+            app.manage(conn);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Stockdesk app");
+}
+
+/// Tells the UI that `change` happened (or, with `None`, that everything may have).
+fn notify(app: &tauri::AppHandle, change: Option<ChangeEvent>) {
+    if let Err(e) = (DataChanged { change }).emit(app) {
+        tracing::warn!(error = %e, "could not forward a change event to the UI");
+    }
+}

@@ -1,0 +1,263 @@
+// Resolving a conflict report: which clashes to show, and the draft that results from the
+// person's choices. Pure functions; the dialog only renders them.
+import type { Category, ConflictReport, FieldConflict, Product, Variant } from "../../bindings";
+import { formatMoney, minorToText, parseCount, parseMoney } from "../../lib/format";
+import {
+  draftFrom,
+  PRODUCT_FIELDS,
+  sameAttributes,
+  type Draft,
+  type ImageDraft,
+  type VariantDraft,
+} from "../editor/draft";
+
+export type Choice = { pick: "mine" } | { pick: "theirs" } | { pick: "edit"; value: string };
+export type Choices = Record<string, Choice>;
+
+export type ConflictRow = {
+  path: string;
+  /** "Name", "Variant TEE-M · Price", "Image 2". */
+  label: string;
+  kind: FieldConflict["kind"];
+  base: string;
+  mine: string;
+  theirs: string;
+  /** The value to start from when the person chooses to edit; null when editing makes no sense. */
+  editable: string | null;
+  who: FieldConflict["changed_by"];
+};
+
+const FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  slug: "Slug",
+  description: "Description",
+  status: "Status",
+  category_id: "Category",
+  sku: "SKU",
+  price_minor: "Price",
+  currency: "Currency",
+  attributes: "Attributes",
+  position: "Position",
+  alt: "Alt text",
+  is_thumbnail: "Thumbnail",
+};
+
+function variantName(id: string, ...products: (Product | undefined)[]): string {
+  for (const p of products) {
+    const v = p?.variants.find((x) => x.id === id);
+    if (v) return v.sku || "(no SKU)";
+  }
+  return "(variant)";
+}
+
+function imageName(id: string, ...products: (Product | undefined)[]): string {
+  for (const p of products) {
+    const i = p?.images.find((x) => x.id === id);
+    if (i) return i.alt ? `“${i.alt}”` : `#${i.position + 1}`;
+  }
+  return "";
+}
+
+/** Shows a JSON value from a report the way the editor shows it. */
+export function showValue(
+  field: string | null,
+  value: unknown,
+  ctx: { currency?: string; categories?: Category[] },
+): string {
+  if (value === null || value === undefined) return "—";
+  switch (field) {
+    case "price_minor":
+      return formatMoney(value as number, ctx.currency);
+    case "category_id":
+      return ctx.categories?.find((c) => c.id === value)?.name ?? "(unknown category)";
+    case "attributes": {
+      const e = Object.entries(value as Record<string, string>);
+      return e.length ? e.map(([k, v]) => `${k}: ${v}`).join(", ") : "none";
+    }
+    case "is_thumbnail":
+      return value ? "yes" : "no";
+    case null: {
+      // A whole variant or image (or the edit made to it).
+      const o = value as Record<string, unknown>;
+      const bits: string[] = [];
+      if (typeof o.sku === "string") bits.push(o.sku);
+      if (typeof o.price_minor === "number") bits.push(formatMoney(o.price_minor, (o.currency as string) ?? ctx.currency));
+      if (typeof o.alt === "string") bits.push(`alt “${o.alt}”`);
+      return bits.length ? bits.join(" · ") : "edited";
+    }
+    default:
+      return typeof value === "string" ? (value === "" ? "(empty)" : value) : JSON.stringify(value);
+  }
+}
+
+function editStart(field: string | null, value: unknown): string | null {
+  switch (field) {
+    case "name":
+    case "slug":
+    case "description":
+    case "sku":
+    case "currency":
+    case "alt":
+      return typeof value === "string" ? value : "";
+    case "price_minor":
+      return typeof value === "number" ? minorToText(value) : "";
+    default:
+      return null;
+  }
+}
+
+export function conflictRows(report: ConflictReport, mineBase: Product, categories: Category[] = []): ConflictRow[] {
+  const cur = report.current;
+  return report.conflicts.map((c) => {
+    let label = FIELD_LABELS[c.path] ?? c.path;
+    let currency: string | undefined;
+    if (c.entity === "variant") {
+      const name = variantName(c.entity_id, cur, mineBase);
+      currency = (cur.variants.find((v) => v.id === c.entity_id) ?? mineBase.variants.find((v) => v.id === c.entity_id))
+        ?.currency;
+      label = c.field ? `Variant ${name} · ${FIELD_LABELS[c.field] ?? c.field}` : `Variant ${name}`;
+    } else if (c.entity === "image") {
+      const name = imageName(c.entity_id, cur, mineBase);
+      label = c.field ? `Image ${name} · ${FIELD_LABELS[c.field] ?? c.field}` : `Image ${name}`;
+    }
+    const ctx = { currency, categories };
+    const whole = c.field === null;
+    return {
+      path: c.path,
+      label,
+      kind: c.kind,
+      base: showValue(c.field, c.base, ctx),
+      mine: whole && c.kind === "edited_by_them" ? "Deleted" : showValue(c.field, c.mine, ctx),
+      theirs: whole && c.kind === "deleted_by_them" ? "Deleted" : showValue(c.field, c.theirs, ctx),
+      editable: whole ? null : editStart(c.field, c.mine),
+      who: c.changed_by,
+    };
+  });
+}
+
+export function allChosen(report: ConflictReport, choices: Choices): boolean {
+  return report.conflicts.every((c) => {
+    const ch = choices[c.path];
+    return ch !== undefined && (ch.pick !== "edit" || editError(c, ch.value) === null);
+  });
+}
+
+/** Why an edited value cannot be used, or null. */
+export function editError(c: FieldConflict, value: string): string | null {
+  if (c.field === "price_minor" && parseMoney(value) === null) return "Enter an amount like 12.50";
+  return null;
+}
+
+function variantText(field: "sku" | "currency", v: Variant) {
+  return v[field];
+}
+
+/**
+ * The draft to resubmit against `report.current`: what someone else committed, plus every change
+ * of mine that merges cleanly, plus the chosen side (or edited value) of each clash. Stock figures
+ * keep my change as a delta on top of theirs. Nothing typed is dropped unless the person chose so.
+ */
+export function rebase(
+  draft: Draft,
+  mineBase: Product,
+  report: ConflictReport,
+  choices: Choices,
+  newId: () => string = () => crypto.randomUUID(),
+): Draft {
+  const cur = report.current;
+  const clash = new Map(report.conflicts.map((c) => [c.path, c]));
+  const next = draftFrom(cur);
+  const pick = <T,>(path: string, mine: T, theirs: T, fromText: (s: string) => T): T => {
+    if (!clash.has(path)) return mine;
+    const ch = choices[path] ?? { pick: "mine" };
+    if (ch.pick === "theirs") return theirs;
+    if (ch.pick === "edit") return fromText(ch.value);
+    return mine;
+  };
+
+  for (const f of PRODUCT_FIELDS) {
+    const mine = draft[f];
+    if (mine === (mineBase[f] ?? null)) continue;
+    (next as Record<ProductFieldKey, unknown>)[f] = pick<unknown>(f, mine, cur[f] ?? null, (s) => s);
+  }
+
+  // Variants: mine that still exist get my changed fields; ones deleted meanwhile come back as new
+  // variants only if I chose to keep my edit.
+  const baseV = new Map(mineBase.variants.map((v) => [v.id, v]));
+  const curV = new Map(cur.variants.map((v) => [v.id, v]));
+  const outV = new Map(next.variants.map((v) => [v.id, v]));
+  const revived: VariantDraft[] = [];
+  for (const v of draft.variants) {
+    if (v.isNew) continue;
+    const b = baseV.get(v.id);
+    const c = curV.get(v.id);
+    if (!b) continue;
+    if (!c) {
+      if (variantEdited(v, b) && clash.has(`variants.${v.id}`) && choices[`variants.${v.id}`]?.pick === "mine")
+        revived.push({ ...v, id: newId(), isNew: true });
+      continue;
+    }
+    const o = outV.get(v.id)!;
+    const p = (f: string) => `variants.${v.id}.${f}`;
+    for (const f of ["sku", "currency"] as const) {
+      if (v[f] !== variantText(f, b)) o[f] = pick(p(f), v[f], c[f], (s) => s);
+    }
+    const price = parseMoney(v.price);
+    if (price === null) o.price = v.price;
+    else if (price !== b.price_minor)
+      o.price = pick(p("price_minor"), v.price, minorToText(c.price_minor), (s) => minorToText(parseMoney(s) ?? 0));
+    const stock = parseCount(v.stock);
+    if (stock === null) o.stock = v.stock;
+    else if (stock !== b.stock_on_hand) o.stock = String(c.stock_on_hand + (stock - b.stock_on_hand));
+    if (!sameAttributes(v.attributes, b.attributes as Record<string, string>))
+      o.attributes = pick(p("attributes"), { ...v.attributes }, { ...(c.attributes as Record<string, string>) }, () => ({
+        ...v.attributes,
+      }));
+  }
+  for (const id of draft.deletedVariants) {
+    if (!curV.has(id)) continue;
+    const keepTheirs = clash.has(`variants.${id}`) && choices[`variants.${id}`]?.pick === "theirs";
+    if (!keepTheirs) {
+      next.variants = next.variants.filter((v) => v.id !== id);
+      next.deletedVariants.push(id);
+    }
+  }
+  next.variants.push(...revived, ...draft.variants.filter((v) => v.isNew));
+
+  // Images: metadata only (files come with the images feature).
+  const baseI = new Map(mineBase.images.map((i) => [i.id, i]));
+  const curI = new Map(cur.images.map((i) => [i.id, i]));
+  const outI = new Map(next.images.map((i) => [i.id, i]));
+  for (const i of draft.images) {
+    const b = baseI.get(i.id);
+    const c = curI.get(i.id);
+    const o = outI.get(i.id);
+    if (!b || !c || !o) continue;
+    const p = (f: string) => `images.${i.id}.${f}`;
+    if (i.alt !== b.alt) o.alt = pick(p("alt"), i.alt, c.alt, (s) => s);
+    if (i.position !== b.position) o.position = pick(p("position"), i.position, c.position, Number);
+    if (i.is_thumbnail !== b.is_thumbnail) o.is_thumbnail = pick(p("is_thumbnail"), i.is_thumbnail, c.is_thumbnail, Boolean);
+  }
+  for (const id of draft.deletedImages) {
+    if (!curI.has(id)) continue;
+    const keepTheirs = clash.has(`images.${id}`) && choices[`images.${id}`]?.pick === "theirs";
+    if (!keepTheirs) {
+      next.images = next.images.filter((i) => i.id !== id);
+      next.deletedImages.push(id);
+    }
+  }
+  next.images.sort((a: ImageDraft, b: ImageDraft) => a.position - b.position);
+  return next;
+}
+
+type ProductFieldKey = (typeof PRODUCT_FIELDS)[number];
+
+function variantEdited(v: VariantDraft, b: Variant): boolean {
+  return (
+    v.sku !== b.sku ||
+    parseMoney(v.price) !== b.price_minor ||
+    v.currency !== b.currency ||
+    parseCount(v.stock) !== b.stock_on_hand ||
+    !sameAttributes(v.attributes, b.attributes as Record<string, string>)
+  );
+}

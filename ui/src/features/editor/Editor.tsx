@@ -1,0 +1,305 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import * as Tabs from "@radix-ui/react-tabs";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type ConflictReport, type PatchOutcome, type Product, type ProductStatus } from "../../bindings";
+import { call, describeError, errorCode, fieldErrors } from "../../lib/api";
+import { dateTime, timeAgo } from "../../lib/format";
+import { invalidateProduct, keys, useCategories, useProduct } from "../../lib/queries";
+import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
+import { useToast } from "../../components/Toasts";
+import { ConflictDialog } from "../conflicts/ConflictDialog";
+import { rebase, type Choices } from "../conflicts/resolve";
+import { HistoryPanel } from "../history/HistoryPanel";
+import { StockPanel } from "../stock/StockPanel";
+import { buildPatch, draftFrom, type Draft } from "./draft";
+import { ImagesTable } from "./ImagesTable";
+import { VariantsTable } from "./VariantsTable";
+
+type Props = { productId: string | null; onDirtyChange: (dirty: boolean) => void };
+
+/** Loads the product and hands it to the form; the form keeps its own base version. */
+export function Editor({ productId, onDirtyChange }: Props) {
+  const product = useProduct(productId);
+  if (productId === null)
+    return (
+      <section className="pane editor-pane">
+        <EmptyState title="No product open">Pick one from the list (↑ ↓ and Enter work too).</EmptyState>
+      </section>
+    );
+  if (product.isPending)
+    return (
+      <section className="pane editor-pane">
+        <Spinner label="Opening product…" />
+      </section>
+    );
+  if (product.isError)
+    return (
+      <section className="pane editor-pane">
+        <ErrorState
+          title={errorCode(product.error) === "not_found" ? "This product no longer exists" : "Could not open the product"}
+          message={describeError(product.error)}
+          onRetry={() => product.refetch()}
+        />
+      </section>
+    );
+  return <ProductForm key={productId} latest={product.data} onDirtyChange={onDirtyChange} />;
+}
+
+function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange: (dirty: boolean) => void }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const categories = useCategories();
+  // `base` is the version this edit started from: the patch is computed against it and it is the
+  // version sent with the save. It moves only on save, on resolve, or when nothing is typed.
+  const [base, setBase] = useState<Product>(latest);
+  const [draft, setDraft] = useState<Draft>(() => draftFrom(latest));
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [banner, setBanner] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<ConflictReport | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [tab, setTab] = useState("details");
+
+  const built = useMemo(() => buildPatch(base, draft), [base, draft]);
+  const dirty = built.changed.length > 0 || Object.keys(built.errors).length > 0;
+  useEffect(() => {
+    onDirtyChange(dirty);
+  }, [dirty, onDirtyChange]);
+  useEffect(
+    () => () => {
+      onDirtyChange(false);
+    },
+    [onDirtyChange],
+  );
+
+  // Someone saved a newer version: follow it if nothing is typed, otherwise say so and keep typing.
+  const stale = latest.version > base.version;
+  useEffect(() => {
+    if (stale && !dirty) {
+      setBase(latest);
+      setDraft(draftFrom(latest));
+    }
+  }, [stale, dirty, latest]);
+
+  const saved = useCallback(
+    (outcome: PatchOutcome) => {
+      const p = outcome.product;
+      setBase(p);
+      setDraft(draftFrom(p));
+      setServerErrors({});
+      setBanner(null);
+      qc.setQueryData(keys.product(p.id), p);
+      invalidateProduct(qc, p.id);
+      const merged = outcome.merge?.merged_with ?? [];
+      if (merged.length > 0) {
+        const who = [...new Set(merged.map((m) => m.actor))].join(", ");
+        toast("success", `Saved as version ${p.version}`, `Merged with changes by ${who} made meanwhile.`);
+      } else {
+        toast("success", `Saved as version ${p.version}`);
+      }
+    },
+    [qc, toast],
+  );
+
+  const submit = useCallback(
+    async (d: Draft, from: Product) => {
+      const b = buildPatch(from, d);
+      if (Object.keys(b.errors).length > 0 || b.changed.length === 0) return;
+      setSaving(true);
+      setServerErrors({});
+      setBanner(null);
+      try {
+        saved(
+          await call(
+            commands.patchProduct({
+              product_id: from.id,
+              expected_version: from.version,
+              patch: b.patch,
+              op_id: crypto.randomUUID(),
+            }),
+          ),
+        );
+      } catch (e) {
+        switch (errorCode(e)) {
+          case "conflict":
+            setConflict((e as { details: ConflictReport }).details);
+            break;
+          case "validation":
+            setServerErrors(fieldErrors(e));
+            setTab("details");
+            break;
+          case "not_found":
+            setBanner("This product was removed by someone else. Your changes are still here; copy what you need.");
+            break;
+          case "busy":
+            setBanner("The database is busy. Your changes are kept; try saving again.");
+            break;
+          default:
+            setBanner(describeError(e));
+        }
+      } finally {
+        setSaving(false);
+      }
+    },
+    [saved],
+  );
+
+  const save = () => void submit(draft, base);
+  const resolve = (choices: Choices) => {
+    if (!conflict) return;
+    const next = rebase(draft, base, conflict, choices);
+    const from = conflict.current;
+    setConflict(null);
+    setBase(from);
+    setDraft(next);
+    void submit(next, from);
+  };
+
+  // Ctrl+S saves.
+  const saveRef = useRef(save);
+  saveRef.current = save;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === "s") {
+        e.preventDefault();
+        saveRef.current();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const errors = { ...serverErrors, ...built.errors };
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
+  const category = categories.data?.find((c) => c.id === draft.category_id);
+  const fieldError = (f: string) => errors[f] && <div className="field-error" role="alert">{errors[f]}</div>;
+  const unknownErrors = Object.entries(serverErrors).filter(
+    ([f]) => !["name", "slug", "description", "status", "category_id"].includes(f) && !f.startsWith("variants.") && !f.startsWith("images."),
+  );
+
+  return (
+    <section className="pane editor-pane" aria-label="Product editor" data-testid="editor">
+      <header className="editor-head">
+        <div className="editor-title">
+          <h2 data-testid="editor-title">{base.name || "Untitled product"}</h2>
+          <div className="muted meta" data-testid="product-version" data-version={base.version}>
+            Version {base.version} · updated by {base.updated_by}{" "}
+            <span title={dateTime(base.updated_at)}>{timeAgo(base.updated_at)}</span>
+          </div>
+        </div>
+        <span className="spacer" />
+        {dirty && <Badge tone="dirty">Unsaved changes</Badge>}
+        <button className="btn" disabled={!dirty || saving} onClick={() => { setDraft(draftFrom(base)); setServerErrors({}); }}>
+          Revert
+        </button>
+        <button
+          className="btn btn-primary"
+          disabled={!dirty || saving || Object.keys(built.errors).length > 0}
+          onClick={save}
+          data-testid="save"
+          title="Save (Ctrl+S)"
+        >
+          {saving ? "Saving…" : "Save"}
+        </button>
+      </header>
+      {stale && dirty && (
+        <div className="banner banner-info" data-testid="stale-banner">
+          {latest.updated_by} saved version {latest.version} while you were editing. Saving will merge your changes with theirs.
+        </div>
+      )}
+      {banner && (
+        <div className="banner banner-error" role="alert">
+          {banner}
+        </div>
+      )}
+      {unknownErrors.map(([f, r]) => (
+        <div key={f} className="banner banner-error" role="alert">
+          {f}: {r}
+        </div>
+      ))}
+
+      <Tabs.Root className="tabs" value={tab} onValueChange={setTab}>
+        <Tabs.List className="tab-list" aria-label="Editor sections">
+          <Tabs.Trigger className="tab" value="details">
+            Details
+          </Tabs.Trigger>
+          <Tabs.Trigger className="tab" value="stock" data-testid="stock-tab">
+            Stock
+          </Tabs.Trigger>
+          <Tabs.Trigger className="tab" value="history" data-testid="history-tab">
+            History
+          </Tabs.Trigger>
+        </Tabs.List>
+        <Tabs.Content className="tab-content" value="details">
+          <div className="form">
+            <label className="field field-wide">
+              <span className="label">Name</span>
+              <input
+                className={`input ${errors.name ? "invalid" : ""}`}
+                data-testid="field-name"
+                value={draft.name}
+                onChange={(e) => set("name", e.target.value)}
+              />
+              {fieldError("name")}
+            </label>
+            <label className="field">
+              <span className="label">Slug</span>
+              <input className={`input mono ${errors.slug ? "invalid" : ""}`} value={draft.slug} onChange={(e) => set("slug", e.target.value)} />
+              {fieldError("slug")}
+            </label>
+            <label className="field">
+              <span className="label">Status</span>
+              <select className="input" value={draft.status} onChange={(e) => set("status", e.target.value as ProductStatus)}>
+                <option value="draft">Draft</option>
+                <option value="published">Published</option>
+                <option value="archived">Archived</option>
+              </select>
+              {fieldError("status")}
+            </label>
+            <label className="field">
+              <span className="label">Category</span>
+              <select className="input" value={draft.category_id ?? ""} onChange={(e) => set("category_id", e.target.value || null)}>
+                <option value="">No category</option>
+                {categories.data?.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+              {fieldError("category_id")}
+            </label>
+            <label className="field field-wide">
+              <span className="label">Description</span>
+              <textarea
+                className={`input ${errors.description ? "invalid" : ""}`}
+                rows={4}
+                data-testid="field-description"
+                value={draft.description}
+                onChange={(e) => set("description", e.target.value)}
+              />
+              {fieldError("description")}
+            </label>
+          </div>
+          <VariantsTable draft={draft} category={category} errors={errors} onChange={setDraft} />
+          <ImagesTable draft={draft} errors={errors} onChange={setDraft} />
+        </Tabs.Content>
+        <Tabs.Content className="tab-content" value="stock">
+          <StockPanel product={base} />
+        </Tabs.Content>
+        <Tabs.Content className="tab-content" value="history">
+          <HistoryPanel product={base} dirty={dirty} onRestored={saved} />
+        </Tabs.Content>
+      </Tabs.Root>
+
+      {conflict && (
+        <ConflictDialog
+          key={`${conflict.current_version}`}
+          report={conflict}
+          mineBase={base}
+          categories={categories.data ?? []}
+          onResolve={resolve}
+          onCancel={() => setConflict(null)}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,149 @@
+import type { Category } from "../../bindings";
+import { newVariant, type Draft, type VariantDraft } from "./draft";
+
+type Props = {
+  draft: Draft;
+  category: Category | undefined;
+  errors: Record<string, string>;
+  onChange: (d: Draft) => void;
+};
+
+/** Variants: SKU, price, currency, stock on hand and the category's attributes. */
+export function VariantsTable({ draft, category, errors, onChange }: Props) {
+  const attrNames = [
+    ...new Set([...(category?.attributes.map((a) => a.name) ?? []), ...draft.variants.flatMap((v) => Object.keys(v.attributes))]),
+  ];
+  const update = (id: string, patch: Partial<VariantDraft>) =>
+    onChange({ ...draft, variants: draft.variants.map((v) => (v.id === id ? { ...v, ...patch } : v)) });
+  const remove = (v: VariantDraft) =>
+    onChange({
+      ...draft,
+      variants: draft.variants.filter((x) => x.id !== v.id),
+      deletedVariants: v.isNew ? draft.deletedVariants : [...draft.deletedVariants, v.id],
+    });
+  const add = () =>
+    onChange({
+      ...draft,
+      variants: [...draft.variants, newVariant(crypto.randomUUID(), draft.variants[0]?.currency ?? "EUR")],
+    });
+  const err = (v: VariantDraft, f: string) => errors[`variants.${v.id}.${f}`];
+  const rowErr = (v: VariantDraft) => errors[`variants.${v.id}`] ?? errors[`variants.${v.id}.attributes`];
+
+  return (
+    <div className="section">
+      <div className="section-head">
+        <h3>Variants</h3>
+        <span className="muted">{draft.variants.length}</span>
+        <span className="spacer" />
+        <button className="btn btn-small" onClick={add} data-testid="add-variant">
+          Add variant
+        </button>
+      </div>
+      {draft.variants.length === 0 ? (
+        <div className="muted empty-inline">No variants. A product needs at least one to be sold.</div>
+      ) : (
+        <div className="table-wrap">
+        <table className="grid-table" data-testid="variants">
+          <thead>
+            <tr>
+              <th>SKU</th>
+              <th className="num">Price</th>
+              <th>Cur.</th>
+              <th className="num">On hand</th>
+              {attrNames.map((a) => (
+                <th key={a}>{a}</th>
+              ))}
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {draft.variants.map((v) => (
+              <tr key={v.id} className={v.isNew ? "new-row" : ""}>
+                <td>
+                  <input
+                    className={`input cell ${err(v, "sku") ? "invalid" : ""}`}
+                    aria-label="SKU"
+                    value={v.sku}
+                    onChange={(e) => update(v.id, { sku: e.target.value })}
+                  />
+                  {err(v, "sku") && <div className="field-error">{err(v, "sku")}</div>}
+                  {rowErr(v) && <div className="field-error">{rowErr(v)}</div>}
+                </td>
+                <td>
+                  <input
+                    className={`input cell num ${err(v, "price_minor") ? "invalid" : ""}`}
+                    aria-label="Price"
+                    inputMode="decimal"
+                    value={v.price}
+                    onChange={(e) => update(v.id, { price: e.target.value })}
+                  />
+                  {err(v, "price_minor") && <div className="field-error">{err(v, "price_minor")}</div>}
+                </td>
+                <td>
+                  <input
+                    className={`input cell cur ${err(v, "currency") ? "invalid" : ""}`}
+                    aria-label="Currency"
+                    maxLength={3}
+                    value={v.currency}
+                    onChange={(e) => update(v.id, { currency: e.target.value.toUpperCase() })}
+                  />
+                  {err(v, "currency") && <div className="field-error">{err(v, "currency")}</div>}
+                </td>
+                <td>
+                  <input
+                    className={`input cell num ${err(v, "stock_on_hand") ? "invalid" : ""}`}
+                    aria-label="Stock on hand"
+                    inputMode="numeric"
+                    value={v.stock}
+                    onChange={(e) => update(v.id, { stock: e.target.value })}
+                  />
+                  {err(v, "stock_on_hand") && <div className="field-error">{err(v, "stock_on_hand")}</div>}
+                </td>
+                {attrNames.map((a) => {
+                  const allowed = category?.attributes.find((x) => x.name === a)?.values;
+                  const value = v.attributes[a] ?? "";
+                  return (
+                    <td key={a}>
+                      {allowed ? (
+                        <select
+                          className="input cell"
+                          aria-label={a}
+                          value={value}
+                          onChange={(e) => update(v.id, { attributes: { ...v.attributes, [a]: e.target.value } })}
+                        >
+                          <option value="">—</option>
+                          {allowed.map((x) => (
+                            <option key={x}>{x}</option>
+                          ))}
+                          {value && !allowed.includes(value) && <option>{value}</option>}
+                        </select>
+                      ) : (
+                        <input
+                          className="input cell"
+                          aria-label={a}
+                          value={value}
+                          onChange={(e) => update(v.id, { attributes: { ...v.attributes, [a]: e.target.value } })}
+                        />
+                      )}
+                    </td>
+                  );
+                })}
+                <td className="actions">
+                  <button className="btn btn-icon" aria-label={`Remove variant ${v.sku}`} title="Remove variant" onClick={() => remove(v)}>
+                    ✕
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      )}
+      {draft.deletedVariants.length > 0 && (
+        <div className="muted note">
+          {draft.deletedVariants.length} variant{draft.deletedVariants.length > 1 ? "s" : ""} will be removed when you save.
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { timeAgo } from "../../lib/format";
+import { useConnection, useSweeperHealth } from "../../lib/queries";
+
+/** Which database, who is acting, and the background sweeper's health. */
+export function StatusBar({ onSettings }: { onSettings: () => void }) {
+  const conn = useConnection();
+  const info = conn.data;
+  const health = useSweeperHealth();
+  const h = health.data;
+  const sweeper = !h
+    ? null
+    : h.failures_in_a_row > 0
+      ? { bad: true, text: `Sweeper failing (${h.failures_in_a_row} runs)`, title: h.last_run?.jobs.find((j) => j.error)?.error?.message ?? "" }
+      : h.overdue_orders > 0 && h.last_ok_at === null
+        ? { bad: true, text: `Sweeper not running · ${h.overdue_orders} overdue orders`, title: "" }
+        : {
+            bad: false,
+            text: h.last_ok_at ? `Sweeper ok · ${timeAgo(h.last_ok_at)}` : "Sweeper starting…",
+            title: h.failing_blob_deletions > 0 ? `${h.failing_blob_deletions} file deletions waiting for a retry` : "",
+          };
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      {info ? (
+        <button className={`status-item link ${info.error ? "status-bad" : "status-ok"}`} onClick={onSettings} title={info.database}>
+          <span className="dot" aria-hidden />
+          {info.error ? `Database unavailable: ${info.error.message}` : `${info.backend === "postgres" ? "Postgres" : "SQLite"} · ${info.database}`}
+        </button>
+      ) : (
+        <span className="status-item muted">Connecting…</span>
+      )}
+      <span className="spacer" />
+      {sweeper && (
+        <span className={`status-item ${sweeper.bad ? "status-bad" : "muted"}`} title={sweeper.title} data-testid="sweeper-status">
+          <span className="dot" aria-hidden />
+          {sweeper.text}
+        </span>
+      )}
+      {info && <span className="status-item muted">Signed in as {info.actor}</span>}
+    </footer>
+  );
+}

@@ -1,0 +1,122 @@
+// TanStack Query hooks over the commands. Keys: ["products", filters, page], ["product", id],
+// ["history", id], ["categories"], ["connection"]. The core's change events invalidate them.
+import { useEffect } from "react";
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { commands, events, type OrderStatus, type ProductQuery } from "../bindings";
+import { call } from "./api";
+
+export const PAGE_SIZE = 200;
+
+export const keys = {
+  products: ["products"] as const,
+  page: (q: ProductQuery, page: number) => ["products", q, page] as const,
+  product: (id: string) => ["product", id] as const,
+  history: (id: string) => ["history", id] as const,
+  categories: ["categories"] as const,
+  connection: ["connection"] as const,
+  orders: ["orders"] as const,
+  orderList: (status: OrderStatus | null) => ["orders", status] as const,
+  stock: ["stock"] as const,
+  stockLevel: (variantId: string) => ["stock", "level", variantId] as const,
+  movements: (variantId: string) => ["stock", "movements", variantId] as const,
+  sweeper: ["sweeper"] as const,
+};
+
+export function useOrders(status: OrderStatus | null) {
+  return useQuery({
+    queryKey: keys.orderList(status),
+    queryFn: () => call(commands.listOrders({ status, limit: 200, offset: null })),
+    refetchInterval: 15_000,
+  });
+}
+
+export function useStockLevel(variantId: string) {
+  return useQuery({ queryKey: keys.stockLevel(variantId), queryFn: () => call(commands.stockLevel(variantId)) });
+}
+
+export function useMovements(variantId: string | null) {
+  return useQuery({
+    queryKey: keys.movements(variantId ?? ""),
+    queryFn: () => call(commands.stockMovements(variantId!)),
+    enabled: variantId !== null,
+  });
+}
+
+/** The sweeper's health, polled: it runs every 30 s in the background. */
+export function useSweeperHealth() {
+  return useQuery({ queryKey: keys.sweeper, queryFn: () => call(commands.sweeperHealth()), refetchInterval: 10_000 });
+}
+
+export function pageQuery(q: ProductQuery, page: number) {
+  return {
+    queryKey: keys.page(q, page),
+    queryFn: () => call(commands.listProducts({ ...q, limit: PAGE_SIZE, offset: page * PAGE_SIZE })),
+    staleTime: 5_000,
+  };
+}
+
+export function useProduct(id: string | null) {
+  return useQuery({
+    queryKey: keys.product(id ?? ""),
+    queryFn: () => call(commands.getProduct(id!)),
+    enabled: id !== null,
+  });
+}
+
+export function useHistory(id: string, enabled = true) {
+  return useQuery({
+    queryKey: keys.history(id),
+    queryFn: () => call(commands.productHistory(id)),
+    enabled,
+  });
+}
+
+export function useCategories() {
+  return useQuery({ queryKey: keys.categories, queryFn: () => call(commands.listCategories()), staleTime: 60_000 });
+}
+
+export function useConnection() {
+  return useQuery({ queryKey: keys.connection, queryFn: () => commands.connectionInfo(), staleTime: Infinity });
+}
+
+export function invalidateProduct(qc: QueryClient, id: string) {
+  void qc.invalidateQueries({ queryKey: keys.products });
+  void qc.invalidateQueries({ queryKey: keys.product(id) });
+  void qc.invalidateQueries({ queryKey: keys.history(id) });
+}
+
+/** Refetches what a change event touched (everything when the event says `null`). */
+export function useChangeEvents() {
+  const qc = useQueryClient();
+  useEffect(() => {
+    let unlisten: (() => void) | undefined;
+    let cancelled = false;
+    events.dataChanged
+      .listen((e) => {
+        const change = e.payload.change;
+        if (change?.kind === "product") {
+          invalidateProduct(qc, change.id);
+          void qc.invalidateQueries({ queryKey: keys.stock });
+        } else if (change?.kind === "stock") {
+          void qc.invalidateQueries({ queryKey: keys.stock });
+          void qc.invalidateQueries({ queryKey: keys.products });
+        } else if (change?.kind === "order") {
+          void qc.invalidateQueries({ queryKey: keys.orders });
+          void qc.invalidateQueries({ queryKey: keys.stock });
+        } else if (change?.kind === "sweep") {
+          // A sweep expires overdue orders (freeing stock) and tidies files: products are untouched.
+          void qc.invalidateQueries({ queryKey: keys.orders });
+          void qc.invalidateQueries({ queryKey: keys.stock });
+          void qc.invalidateQueries({ queryKey: keys.sweeper });
+        } else void qc.invalidateQueries();
+      })
+      .then((u) => (cancelled ? u() : (unlisten = u)))
+      .catch(() => {
+        /* outside Tauri (unit tests): no events */
+      });
+    return () => {
+      cancelled = true;
+      unlisten?.();
+    };
+  }, [qc]);
+}
