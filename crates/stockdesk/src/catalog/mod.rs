@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::images;
 use crate::store::idempotency::{self, Claim};
-use crate::store::with_retry;
+use crate::store::{with_retry, Tx};
 use crate::{ChangeEvent, Stockdesk};
 
 pub use model::*;
@@ -148,10 +148,16 @@ impl Stockdesk {
     /// One attempt at an edit; also returns the outbox entries it queued.
     async fn patch_once(&self, req: &PatchRequest) -> Result<(PatchOutcome, Vec<Uuid>)> {
         let mut tx = self.store.write().await?;
+        let result = self.patch_in(&mut tx, req).await;
+        tx.finish(result).await
+    }
+
+    /// The edit inside its transaction; the caller commits or rolls back.
+    async fn patch_in(&self, tx: &mut Tx, req: &PatchRequest) -> Result<(PatchOutcome, Vec<Uuid>)> {
         let now = self.clock.now();
         if let Some(op) = req.op_id {
             if let Claim::Done(first) =
-                idempotency::claim::<PatchOutcome>(&mut tx, op, "patch_product", now).await?
+                idempotency::claim::<PatchOutcome>(tx, op, "patch_product", now).await?
             {
                 return Ok((
                     PatchOutcome {
@@ -162,7 +168,7 @@ impl Stockdesk {
                 ));
             }
         }
-        let current = repo::load_product(&mut tx, req.product_id, true)
+        let current = repo::load_product(tx, req.product_id, true)
             .await?
             .ok_or_else(|| Error::not_found("product", req.product_id))?;
         if req.expected_version < 1 || req.expected_version > current.version {
@@ -173,16 +179,16 @@ impl Stockdesk {
         }
         let stale = req.expected_version != current.version;
         let (base, history) = if stale {
-            let base = repo::load_snapshot(&mut tx, current.id, req.expected_version)
+            let base = repo::load_snapshot(tx, current.id, req.expected_version)
                 .await?
                 .ok_or_else(|| Error::not_found("product version", req.expected_version))?;
-            let history = repo::history_since(&mut tx, current.id, req.expected_version).await?;
+            let history = repo::history_since(tx, current.id, req.expected_version).await?;
             (base, history)
         } else {
             (current.clone(), Vec::new())
         };
 
-        let staged = images::claim_staged(&mut tx, &self.blob_store(), &req.patch, now).await?;
+        let staged = images::claim_staged(tx, &self.blob_store(), &req.patch, now).await?;
         let merged = merge::merge(&base, &current, &req.patch, &history, &staged, Uuid::now_v7)?;
         if !merged.conflicts.is_empty() {
             return Err(Error::Conflict(Box::new(ConflictReport {
@@ -195,8 +201,8 @@ impl Stockdesk {
             })));
         }
         let product =
-            persist::update(&mut tx, &current, merged.next, &self.actor, now, req.op_id).await?;
-        let outbox = images::finish_claim(&mut tx, &staged, &current, &product, now).await?;
+            persist::update(tx, &current, merged.next, &self.actor, now, req.op_id).await?;
+        let outbox = images::finish_claim(tx, &staged, &current, &product, now).await?;
         let outcome = PatchOutcome {
             product,
             merge: stale.then_some(MergeReport {
@@ -208,10 +214,9 @@ impl Stockdesk {
             replayed: false,
         };
         if let Some(op) = req.op_id {
-            idempotency::finish(&mut tx, op, &outcome).await?;
+            idempotency::finish(tx, op, &outcome).await?;
         }
         self.failpoint("commit.in_tx")?;
-        tx.commit().await?;
         Ok((outcome, outbox))
     }
 

@@ -49,44 +49,51 @@ impl Stockdesk {
         let window = TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS));
         let (id, replayed) = with_retry(|| async {
             let mut tx = self.store.write().await?;
-            if let Some(op) = op_id {
-                let claimed = idempotency::claim::<Uuid>(&mut tx, op, "create_order", self.now());
-                if let Claim::Done(id) = claimed.await? {
-                    return Ok((id, true));
+            let result = async {
+                if let Some(op) = op_id {
+                    let claimed =
+                        idempotency::claim::<Uuid>(&mut tx, op, "create_order", self.now());
+                    if let Claim::Done(id) = claimed.await? {
+                        return Ok((id, true));
+                    }
                 }
-            }
-            let variants = repo::lock_variants(&mut tx, &wanted.keys().copied().collect()).await?;
-            let now = self.now();
-            for (&variant_id, &requested) in &wanted {
-                let on_hand = variants[&variant_id].stock_on_hand;
-                let available =
-                    on_hand - repo::reserved_now(&mut tx, variant_id, now, None).await?;
-                if requested > available {
-                    return Err(Error::InsufficientStock {
-                        variant_id,
-                        requested,
-                        available: available.max(0),
-                    });
+                let variants =
+                    repo::lock_variants(&mut tx, &wanted.keys().copied().collect()).await?;
+                let now = self.now();
+                for (&variant_id, &requested) in &wanted {
+                    let on_hand = variants[&variant_id].stock_on_hand;
+                    let available =
+                        on_hand - repo::reserved_now(&mut tx, variant_id, now, None).await?;
+                    if requested > available {
+                        return Err(Error::InsufficientStock {
+                            variant_id,
+                            requested,
+                            available: available.max(0),
+                        });
+                    }
                 }
+                let id = Uuid::now_v7();
+                repo::insert_order(&mut tx, id, now + window, &self.actor, now).await?;
+                for (n, item) in new.items.iter().enumerate() {
+                    let row = repo::NewItemRow {
+                        id: Uuid::now_v7(),
+                        order_id: id,
+                        line_no: n as i64 + 1,
+                        variant: &variants[&item.variant_id],
+                        quantity: item.quantity,
+                    };
+                    repo::insert_item(&mut tx, row).await?;
+                }
+                repo::reserve_items(&mut tx, id, now + window, ReservationStatus::Active, now)
+                    .await?;
+                if let Some(op) = op_id {
+                    idempotency::finish(&mut tx, op, &id).await?;
+                }
+                Ok((id, false))
             }
-            let id = Uuid::now_v7();
-            repo::insert_order(&mut tx, id, now + window, &self.actor, now).await?;
-            for (n, item) in new.items.iter().enumerate() {
-                let row = repo::NewItemRow {
-                    id: Uuid::now_v7(),
-                    order_id: id,
-                    line_no: n as i64 + 1,
-                    variant: &variants[&item.variant_id],
-                    quantity: item.quantity,
-                };
-                repo::insert_item(&mut tx, row).await?;
-            }
-            repo::reserve_items(&mut tx, id, now + window, ReservationStatus::Active, now).await?;
-            if let Some(op) = op_id {
-                idempotency::finish(&mut tx, op, &id).await?;
-            }
-            tx.commit().await?;
-            Ok((id, false))
+            .await;
+            // A refusal rolls back at once: the next buyer is waiting on these locks.
+            tx.finish(result).await
         })
         .instrument(span.clone())
         .await?;

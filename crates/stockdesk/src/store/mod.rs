@@ -161,4 +161,25 @@ impl Tx {
         on_tx!(self, c => c.commit().await?);
         Ok(())
     }
+
+    /// Commits on success; on failure rolls back before returning, so row locks are gone by the
+    /// time the caller sees the error. (A dropped transaction is rolled back too, but only when
+    /// its connection is next touched: until then its locks can make another writer wait or a
+    /// sweeper skip rows.)
+    pub async fn finish<T>(self, result: Result<T>) -> Result<T> {
+        match result {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let rolled_back: Result<()> =
+                    on_tx!(self, c => c.rollback().await.map_err(Error::from));
+                if let Err(rb) = rolled_back {
+                    tracing::warn!(error = %rb, "rollback failed; the pool drops the connection");
+                }
+                Err(e)
+            }
+        }
+    }
 }
