@@ -272,6 +272,7 @@ async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
         width.json().as_i64().unwrap_or(0) > 0,
         "the thumbnail decoded"
     );
+    app.screenshot("images");
 
     let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
     let on_hand = app.cli(&["stock", "get", &variant], None)["on_hand"]

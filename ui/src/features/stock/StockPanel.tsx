@@ -160,6 +160,7 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
         void submit();
       }}
     >
+      <h3 className="ledger-title field-wide">Change the stock of {sku}</h3>
       <div className="btn-group" role="radiogroup" aria-label="Action">
         {ACTIONS.map((a) => (
           <button
