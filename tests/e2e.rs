@@ -228,6 +228,67 @@ async fn orders_view_confirms_payment_and_stock_follows() {
     app.stop().await;
 }
 
+/// An image added from the CLI (`stockdesk image add`) shows its thumbnail in the editor (bytes
+/// from `image_file(thumb_key)` as a blob: URL, allowed by the CSP); then a receipt from the stock
+/// tab's actions lands in the ledger and the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
+    let Some(app) = App::start("images").await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let id = id_of(&product);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/swatch.png");
+    let version = version_of(&product).to_string();
+    let added = app.cli(
+        &[
+            "image",
+            "add",
+            &id,
+            "--expected-version",
+            &version,
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let product = added["product"].clone();
+    app.open_product(&product).await;
+    let thumb = app.wait_css("[data-testid=image-thumb]").await;
+    let src = thumb.attr("src").await.unwrap().unwrap_or_default();
+    assert!(
+        src.starts_with("blob:"),
+        "thumbnail from a blob: URL, got {src:?}"
+    );
+    // Loaded, not a broken image: the CSP lets blob: images through.
+    let width = app
+        .driver
+        .execute(
+            "return document.querySelector('[data-testid=image-thumb]').naturalWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        width.json().as_i64().unwrap_or(0) > 0,
+        "the thumbnail decoded"
+    );
+    app.screenshot("images");
+
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
+    let on_hand = app.cli(&["stock", "get", &variant], None)["on_hand"]
+        .as_i64()
+        .unwrap();
+    app.click("[data-testid=stock-tab]").await;
+    app.click("[data-testid=stock-action-receive]").await;
+    app.type_into("[data-testid=stock-amount]", "7").await;
+    app.click("[data-testid=stock-submit]").await;
+    app.wait_css("[data-testid=toast-success]").await;
+    app.wait_text(".ledger .num.pos", "+7").await;
+    let after = app.cli(&["stock", "get", &variant], None);
+    assert_eq!(after["on_hand"], on_hand + 7);
+    app.stop().await;
+}
+
 // ---- harness -------------------------------------------------------------------------------
 
 struct App {
@@ -326,6 +387,8 @@ impl App {
     fn cli(&self, args: &[&str], stdin: Option<Value>) -> Value {
         let mut cmd = Command::new(&self.cli_bin);
         cmd.args(["--db", &self.db, "--actor", "terminal"])
+            // The app's data directory, so both see the same image files.
+            .env("STOCKDESK_DATA_DIR", self._data.path())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

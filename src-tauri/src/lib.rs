@@ -7,14 +7,17 @@
 
 mod connection;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use stockdesk::catalog::{
     Category, ConflictReport, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest,
     Product, ProductPage, ProductQuery,
 };
-use stockdesk::stock::{ExtendOutcome, Movement, Order, OrderQuery, PaymentOutcome, StockLevel};
+use stockdesk::images::ImageFile;
+use stockdesk::stock::{
+    ExtendOutcome, Movement, Order, OrderQuery, PaymentOutcome, StockChange, StockLevel,
+};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, ChangeEvent, FieldError};
 use tauri::{Manager, State};
@@ -96,6 +99,46 @@ async fn create_category(conn: State<'_, Connection>, category: NewCategory) -> 
     Ok(conn.core()?.create_category(category).await?)
 }
 
+// ---- images --------------------------------------------------------------------------------
+
+/// Adds the files at `paths` (from the file dialog or a drop) as one version-checked edit.
+#[tauri::command]
+#[specta::specta]
+async fn add_images(
+    conn: State<'_, Connection>,
+    product_id: Uuid,
+    expected_version: i64,
+    paths: Vec<String>,
+) -> Res<PatchOutcome> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    Ok(conn
+        .core()?
+        .add_images(product_id, expected_version, &paths)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn replace_image_file(
+    conn: State<'_, Connection>,
+    product_id: Uuid,
+    expected_version: i64,
+    image_id: Uuid,
+    path: String,
+) -> Res<PatchOutcome> {
+    Ok(conn
+        .core()?
+        .replace_image_file(product_id, expected_version, image_id, Path::new(&path))
+        .await?)
+}
+
+/// The bytes of an image's `blob_key` or `thumb_key`, to show.
+#[tauri::command]
+#[specta::specta]
+async fn image_file(conn: State<'_, Connection>, key: String) -> Res<ImageFile> {
+    Ok(conn.core()?.image_file(&key).await?)
+}
+
 // ---- orders, stock, sweeper ----------------------------------------------------------------
 
 #[tauri::command]
@@ -134,6 +177,48 @@ async fn stock_level(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Stock
 #[specta::specta]
 async fn stock_movements(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Vec<Movement>> {
     Ok(conn.core()?.stock_movements(variant_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn receive_stock(
+    conn: State<'_, Connection>,
+    variant_id: Uuid,
+    quantity: i64,
+    reason: Option<String>,
+) -> Res<StockChange> {
+    Ok(conn
+        .core()?
+        .receive_stock(variant_id, quantity, reason.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn adjust_stock(
+    conn: State<'_, Connection>,
+    variant_id: Uuid,
+    delta: i64,
+    reason: String,
+) -> Res<StockChange> {
+    Ok(conn
+        .core()?
+        .adjust_stock(variant_id, delta, &reason)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn count_stock(
+    conn: State<'_, Connection>,
+    variant_id: Uuid,
+    counted: i64,
+    expected: Option<i64>,
+) -> Res<StockChange> {
+    Ok(conn
+        .core()?
+        .count_stock(variant_id, counted, expected)
+        .await?)
 }
 
 #[tauri::command]
@@ -183,12 +268,18 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             restore_product,
             list_categories,
             create_category,
+            add_images,
+            replace_image_file,
+            image_file,
             list_orders,
             pay_order,
             cancel_order,
             extend_order,
             stock_level,
             stock_movements,
+            receive_stock,
+            adjust_stock,
+            count_stock,
             sweeper_health,
             connection_info,
             test_connection,
@@ -227,6 +318,7 @@ pub fn run() {
     let builder = specta_builder();
     let launch = Launch::from_env();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -17,6 +17,11 @@ export const commands = {
 	restoreProduct: (id: string, expectedVersion: number, toVersion: number) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("restore_product", { id, expectedVersion, toVersion })),
 	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
 	createCategory: (category: NewCategory) => typedError<Category, ApiError>(__TAURI_INVOKE("create_category", { category })),
+	/**  Adds the files at `paths` (from the file dialog or a drop) as one version-checked edit. */
+	addImages: (productId: string, expectedVersion: number, paths: string[]) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("add_images", { productId, expectedVersion, paths })),
+	replaceImageFile: (productId: string, expectedVersion: number, imageId: string, path: string) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("replace_image_file", { productId, expectedVersion, imageId, path })),
+	/**  The bytes of an image's `blob_key` or `thumb_key`, to show. */
+	imageFile: (key: string) => typedError<ImageFile, ApiError>(__TAURI_INVOKE("image_file", { key })),
 	listOrders: (query: OrderQuery) => typedError<Order[], ApiError>(__TAURI_INVOKE("list_orders", { query })),
 	payOrder: (id: string) => typedError<PaymentOutcome, ApiError>(__TAURI_INVOKE("pay_order", { id })),
 	cancelOrder: (id: string) => typedError<Order, ApiError>(__TAURI_INVOKE("cancel_order", { id })),
@@ -24,6 +29,9 @@ export const commands = {
 	extendOrder: (id: string, minutes: number) => typedError<ExtendOutcome, ApiError>(__TAURI_INVOKE("extend_order", { id, minutes })),
 	stockLevel: (variantId: string) => typedError<StockLevel, ApiError>(__TAURI_INVOKE("stock_level", { variantId })),
 	stockMovements: (variantId: string) => typedError<Movement[], ApiError>(__TAURI_INVOKE("stock_movements", { variantId })),
+	receiveStock: (variantId: string, quantity: number, reason: string | null) => typedError<StockChange, ApiError>(__TAURI_INVOKE("receive_stock", { variantId, quantity, reason })),
+	adjustStock: (variantId: string, delta: number, reason: string) => typedError<StockChange, ApiError>(__TAURI_INVOKE("adjust_stock", { variantId, delta, reason })),
+	countStock: (variantId: string, counted: number, expected: number | null) => typedError<StockChange, ApiError>(__TAURI_INVOKE("count_stock", { variantId, counted, expected })),
 	sweeperHealth: () => typedError<SweeperHealth, ApiError>(__TAURI_INVOKE("sweeper_health")),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
@@ -166,6 +174,12 @@ export type Image = {
 	position: number,
 	is_thumbnail: boolean,
 	version: number,
+};
+
+/**  Bytes to show, with their MIME type. */
+export type ImageFile = {
+	content_type: string,
+	bytes: number[],
 };
 
 export type ImageOps = {
@@ -419,6 +433,12 @@ export type RunStatus =
 "running" | "ok" | 
 /**  At least one job failed. */
 "failed";
+
+/**  What a receipt, adjustment or count did. */
+export type StockChange = {
+	movement: Movement,
+	level: StockLevel,
+};
 
 /**  One variant's stock right now. */
 export type StockLevel = {

@@ -12,7 +12,8 @@ import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { StockPanel } from "../stock/StockPanel";
 import { buildPatch, draftFrom, type Draft } from "./draft";
-import { ImagesTable } from "./ImagesTable";
+import { fileActionsBlocked } from "./files";
+import { ImagesTable, type FileActions } from "./ImagesTable";
 import { VariantsTable } from "./VariantsTable";
 
 type Props = { productId: string | null; onDirtyChange: (dirty: boolean) => void };
@@ -100,6 +101,26 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
     [qc, toast],
   );
 
+  const failed = useCallback((e: unknown) => {
+    switch (errorCode(e)) {
+      case "conflict":
+        setConflict((e as { details: ConflictReport }).details);
+        break;
+      case "validation":
+        setServerErrors(fieldErrors(e));
+        setTab("details");
+        break;
+      case "not_found":
+        setBanner("This product was removed by someone else. Your changes are still here; copy what you need.");
+        break;
+      case "busy":
+        setBanner("The database is busy. Your changes are kept; try saving again.");
+        break;
+      default:
+        setBanner(describeError(e));
+    }
+  }, []);
+
   const submit = useCallback(
     async (d: Draft, from: Product) => {
       const b = buildPatch(from, d);
@@ -119,31 +140,50 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           ),
         );
       } catch (e) {
-        switch (errorCode(e)) {
-          case "conflict":
-            setConflict((e as { details: ConflictReport }).details);
-            break;
-          case "validation":
-            setServerErrors(fieldErrors(e));
-            setTab("details");
-            break;
-          case "not_found":
-            setBanner("This product was removed by someone else. Your changes are still here; copy what you need.");
-            break;
-          case "busy":
-            setBanner("The database is busy. Your changes are kept; try saving again.");
-            break;
-          default:
-            setBanner(describeError(e));
-        }
+        failed(e);
       } finally {
         setSaving(false);
       }
     },
-    [saved],
+    [saved, failed],
+  );
+
+  // Adding or replacing files is its own version-checked edit, so it only runs with nothing typed
+  // (the buttons are disabled otherwise). A clash cannot be resolved by rebasing the draft (the
+  // files are not in it): the form moves to the current version and the banner says to retry.
+  const [fileBusy, setFileBusy] = useState(false);
+  const fileEdit = useCallback(
+    async (run: (from: Product) => Promise<PatchOutcome>) => {
+      setFileBusy(true);
+      setServerErrors({});
+      setBanner(null);
+      try {
+        saved(await run(base));
+      } catch (e) {
+        if (errorCode(e) === "conflict") {
+          const report = (e as { details: ConflictReport }).details;
+          setBase(report.current);
+          setDraft(draftFrom(report.current));
+          setBanner(
+            `Version ${report.current_version} was saved meanwhile and clashes with this change; the form now shows it. Nothing was added: try again.`,
+          );
+        } else failed(e);
+      } finally {
+        setFileBusy(false);
+      }
+    },
+    [base, saved, failed],
   );
 
   const save = () => void submit(draft, base);
+  const files: FileActions = {
+    blocked: fileActionsBlocked({ dirty, saving, busy: fileBusy, stale }),
+    add: (paths) =>
+      void fileEdit((from) => call(commands.addImages(from.id, from.version, paths))),
+    replace: (imageId, path) =>
+      void fileEdit((from) => call(commands.replaceImageFile(from.id, from.version, imageId, path))),
+    notice: (title, body) => toast("info", title, body),
+  };
   const resolve = (choices: Choices) => {
     if (!conflict) return;
     const next = rebase(draft, base, conflict, choices);
@@ -173,7 +213,7 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
   const category = categories.data?.find((c) => c.id === draft.category_id);
   const fieldError = (f: string) => errors[f] && <div className="field-error" role="alert">{errors[f]}</div>;
   const unknownErrors = Object.entries(serverErrors).filter(
-    ([f]) => !["name", "slug", "description", "status", "category_id"].includes(f) && !f.startsWith("variants.") && !f.startsWith("images."),
+    ([f]) => !["name", "slug", "description", "status", "category_id"].includes(f) && !f.startsWith("variants.") && !f.startsWith("images.") && f !== "file",
   );
 
   return (
@@ -280,7 +320,7 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
             </label>
           </div>
           <VariantsTable draft={draft} category={category} errors={errors} onChange={setDraft} />
-          <ImagesTable draft={draft} errors={errors} onChange={setDraft} />
+          <ImagesTable draft={draft} saved={base.images} errors={errors} onChange={setDraft} files={files} />
         </Tabs.Content>
         <Tabs.Content className="tab-content" value="stock">
           <StockPanel product={base} />

@@ -1,9 +1,12 @@
 import { useState } from "react";
-import type { Product, Variant } from "../../bindings";
-import { describeError } from "../../lib/api";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type Product, type StockChange, type Variant } from "../../bindings";
+import { call, describeError, errorCode, fieldErrors } from "../../lib/api";
 import { dateTime, timeAgo } from "../../lib/format";
-import { useMovements, useStockLevel } from "../../lib/queries";
+import { keys, useMovements, useStockLevel } from "../../lib/queries";
 import { ErrorState, Spinner } from "../../components/States";
+import { useToast } from "../../components/Toasts";
+import { AMOUNT_FIELD, parseStockAction, type StockActionArgs, type StockActionKind } from "./actions";
 
 /** Per variant: on hand, held by pending orders, available; and the movement ledger. */
 export function StockPanel({ product }: { product: Product }) {
@@ -27,6 +30,7 @@ export function StockPanel({ product }: { product: Product }) {
           ))}
         </tbody>
       </table>
+      {open && <StockActions key={open} productId={product.id} variantId={open} sku={product.variants.find((v) => v.id === open)?.sku ?? ""} />}
       {open && <Ledger variantId={open} sku={product.variants.find((v) => v.id === open)?.sku ?? ""} />}
     </div>
   );
@@ -85,5 +89,130 @@ function Ledger({ variantId, sku }: { variantId: string; sku: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+const ACTIONS: { kind: StockActionKind; label: string; amount: string; hint: string }[] = [
+  { kind: "receive", label: "Receive", amount: "Quantity received", hint: "e.g. 12" },
+  { kind: "adjust", label: "Adjust", amount: "Change (+/−)", hint: "e.g. -2" },
+  { kind: "count", label: "Count", amount: "Counted on hand", hint: "e.g. 40" },
+];
+
+function send(variantId: string, a: StockActionArgs): Promise<StockChange> {
+  switch (a.kind) {
+    case "receive":
+      return call(commands.receiveStock(variantId, a.quantity, a.reason));
+    case "adjust":
+      return call(commands.adjustStock(variantId, a.delta, a.reason));
+    case "count":
+      return call(commands.countStock(variantId, a.counted, null));
+  }
+}
+
+/** Receive, adjust (delta + reason) or count the stock of one variant. */
+function StockActions({ productId, variantId, sku }: { productId: string; variantId: string; sku: string }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [kind, setKind] = useState<StockActionKind>("receive");
+  const [amount, setAmount] = useState("");
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const action = ACTIONS.find((a) => a.kind === kind)!;
+  const amountField = AMOUNT_FIELD[kind];
+
+  const submit = async () => {
+    const parsed = parseStockAction(kind, { amount, reason });
+    setFailure(null);
+    if (!parsed.ok) return setErrors(parsed.errors);
+    setErrors({});
+    setBusy(true);
+    try {
+      const change = await send(variantId, parsed.args);
+      qc.setQueryData(keys.stockLevel(variantId), change.level);
+      void qc.invalidateQueries({ queryKey: keys.stock });
+      void qc.invalidateQueries({ queryKey: keys.products });
+      void qc.invalidateQueries({ queryKey: keys.product(productId) });
+      setAmount("");
+      setReason("");
+      const q = change.movement.quantity;
+      toast("success", `${action.label}: ${sku}`, `${q > 0 ? `+${q}` : q} → ${change.level.on_hand} on hand`);
+    } catch (e) {
+      if (errorCode(e) === "validation") {
+        const fe = fieldErrors(e);
+        setErrors(fe);
+        const other = Object.entries(fe).filter(([f]) => f !== amountField && f !== "reason");
+        if (other.length > 0) setFailure(other.map(([f, r]) => `${f}: ${r}`).join("; "));
+      } else setFailure(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="stock-action"
+      data-testid="stock-actions"
+      aria-label={`Stock actions for ${sku}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h3 className="ledger-title field-wide">Change the stock of {sku}</h3>
+      <div className="btn-group" role="radiogroup" aria-label="Action">
+        {ACTIONS.map((a) => (
+          <button
+            key={a.kind}
+            type="button"
+            role="radio"
+            aria-checked={kind === a.kind}
+            className={`btn btn-small ${kind === a.kind ? "btn-primary" : ""}`}
+            data-testid={`stock-action-${a.kind}`}
+            onClick={() => {
+              setKind(a.kind);
+              setErrors({});
+              setFailure(null);
+            }}
+          >
+            {a.label}
+          </button>
+        ))}
+      </div>
+      <label className="field">
+        <span className="label">{action.amount}</span>
+        <input
+          className={`input num ${errors[amountField] ? "invalid" : ""}`}
+          inputMode="numeric"
+          placeholder={action.hint}
+          data-testid="stock-amount"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+        />
+        {errors[amountField] && <div className="field-error" role="alert">{errors[amountField]}</div>}
+      </label>
+      {kind !== "count" && (
+        <label className="field field-wide">
+          <span className="label">{kind === "adjust" ? "Reason" : "Reason (optional)"}</span>
+          <input
+            className={`input ${errors.reason ? "invalid" : ""}`}
+            placeholder={kind === "adjust" ? "Why the stock changes (damaged, found, …)" : "Delivery note, supplier…"}
+            data-testid="stock-reason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+          {errors.reason && <div className="field-error" role="alert">{errors.reason}</div>}
+        </label>
+      )}
+      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="stock-submit">
+        {busy ? "Saving…" : action.label}
+      </button>
+      {failure && (
+        <div className="banner banner-error" role="alert">
+          {failure}
+        </div>
+      )}
+    </form>
   );
 }
