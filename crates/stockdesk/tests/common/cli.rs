@@ -14,16 +14,7 @@ pub struct Run {
 
 /// Runs `stockdesk ARGS` with `stdin`, and the given environment on top of a clean one.
 pub fn stockdesk(env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockdesk"));
-    for var in [
-        "STOCKDESK_DB",
-        "STOCKDESK_DATA_DIR",
-        "STOCKDESK_ACTOR",
-        "STOCKDESK_ORDER_EXPIRES_IN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
+    let mut child = clean(Command::new(env!("CARGO_BIN_EXE_stockdesk")))
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
@@ -84,16 +75,7 @@ pub fn run_doc_examples(doc: &str) -> String {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = Command::new("bash");
-    for var in [
-        "STOCKDESK_DB",
-        "STOCKDESK_DATA_DIR",
-        "STOCKDESK_ACTOR",
-        "STOCKDESK_ORDER_EXPIRES_IN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
+    let out = clean(Command::new("bash"))
         .arg("-c")
         .arg(format!("set -euo pipefail\n{script}"))
         .current_dir(work.path())
@@ -107,4 +89,18 @@ pub fn run_doc_examples(doc: &str) -> String {
         "{doc} examples failed:\n{stdout}\n{stderr}"
     );
     stdout
+}
+
+/// The command without the caller's Stockdesk settings, so a developer's shell cannot leak in.
+fn clean(mut cmd: Command) -> Command {
+    for var in [
+        "STOCKDESK_DB",
+        "STOCKDESK_DATA_DIR",
+        "STOCKDESK_ACTOR",
+        "STOCKDESK_ORDER_EXPIRES_IN",
+        "STOCKDESK_BLOBS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }
