@@ -265,7 +265,6 @@ impl Stockdesk {
 /// excludes other writers) and returns its id. Stock operations that change on-hand stock call
 /// this before touching the variant, so every writer locks product before variant and two
 /// writers never wait on each other in a cycle.
-#[allow(dead_code)] // first caller: stock operations (orders, receipts, counts)
 pub(crate) async fn lock_product_of_variant(
     tx: &mut crate::store::Tx,
     variant_id: Uuid,
@@ -279,7 +278,6 @@ pub(crate) async fn lock_product_of_variant(
 /// count): the product gets a new version and a history row with its snapshot, so an editor
 /// still showing the old figure merges its own stock change as a delta against this one.
 /// Call after updating the variant rows, with the product locked.
-#[allow(dead_code)] // first caller: stock operations (orders, receipts, counts)
 pub(crate) async fn record_stock_change(
     tx: &mut crate::store::Tx,
     product_id: Uuid,

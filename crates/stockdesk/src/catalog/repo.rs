@@ -405,7 +405,6 @@ pub async fn history_since(
         .collect())
 }
 
-#[allow(dead_code)] // first caller: stock operations
 pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Option<Uuid>> {
     let sql = format!(
         "SELECT p.id FROM products p WHERE p.id = (SELECT product_id FROM variants WHERE id = $1){}",

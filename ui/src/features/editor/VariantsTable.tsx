@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import type { Category } from "../../bindings";
 import { newVariant, type Draft, type VariantDraft } from "./draft";
 
@@ -59,46 +60,39 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
           <tbody>
             {draft.variants.map((v) => (
               <tr key={v.id} className={v.isNew ? "new-row" : ""}>
-                <td>
-                  <input
-                    className={`input cell ${err(v, "sku") ? "invalid" : ""}`}
-                    aria-label="SKU"
-                    value={v.sku}
-                    onChange={(e) => update(v.id, { sku: e.target.value })}
-                  />
-                  {err(v, "sku") && <div className="field-error">{err(v, "sku")}</div>}
+                <Cell
+                  label="SKU"
+                  kind=""
+                  value={v.sku}
+                  error={err(v, "sku")}
+                  onChange={(sku) => update(v.id, { sku })}
+                >
                   {rowErr(v) && <div className="field-error">{rowErr(v)}</div>}
-                </td>
-                <td>
-                  <input
-                    className={`input cell num ${err(v, "price_minor") ? "invalid" : ""}`}
-                    aria-label="Price"
-                    inputMode="decimal"
-                    value={v.price}
-                    onChange={(e) => update(v.id, { price: e.target.value })}
-                  />
-                  {err(v, "price_minor") && <div className="field-error">{err(v, "price_minor")}</div>}
-                </td>
-                <td>
-                  <input
-                    className={`input cell cur ${err(v, "currency") ? "invalid" : ""}`}
-                    aria-label="Currency"
-                    maxLength={3}
-                    value={v.currency}
-                    onChange={(e) => update(v.id, { currency: e.target.value.toUpperCase() })}
-                  />
-                  {err(v, "currency") && <div className="field-error">{err(v, "currency")}</div>}
-                </td>
-                <td>
-                  <input
-                    className={`input cell num ${err(v, "stock_on_hand") ? "invalid" : ""}`}
-                    aria-label="Stock on hand"
-                    inputMode="numeric"
-                    value={v.stock}
-                    onChange={(e) => update(v.id, { stock: e.target.value })}
-                  />
-                  {err(v, "stock_on_hand") && <div className="field-error">{err(v, "stock_on_hand")}</div>}
-                </td>
+                </Cell>
+                <Cell
+                  label="Price"
+                  kind="num"
+                  inputMode="decimal"
+                  value={v.price}
+                  error={err(v, "price_minor")}
+                  onChange={(price) => update(v.id, { price })}
+                />
+                <Cell
+                  label="Currency"
+                  kind="cur"
+                  maxLength={3}
+                  value={v.currency}
+                  error={err(v, "currency")}
+                  onChange={(currency) => update(v.id, { currency: currency.toUpperCase() })}
+                />
+                <Cell
+                  label="Stock on hand"
+                  kind="num"
+                  inputMode="numeric"
+                  value={v.stock}
+                  error={err(v, "stock_on_hand")}
+                  onChange={(stock) => update(v.id, { stock })}
+                />
                 {attrNames.map((a) => {
                   const allowed = category?.attributes.find((x) => x.name === a)?.values;
                   const value = v.attributes[a] ?? "";
@@ -145,5 +139,35 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
         </div>
       )}
     </div>
+  );
+}
+
+type CellProps = {
+  label: string;
+  /** Extra class for the column's width/alignment ("num", "cur" or none). */
+  kind: string;
+  value: string;
+  error: string | undefined;
+  onChange: (value: string) => void;
+  inputMode?: "decimal" | "numeric";
+  maxLength?: number;
+  children?: ReactNode;
+};
+
+/** One editable cell of a variant row, with the core's message for that field under it. */
+function Cell({ label, kind, value, error, onChange, inputMode, maxLength, children }: CellProps) {
+  return (
+    <td>
+      <input
+        className={`input cell ${kind} ${error ? "invalid" : ""}`}
+        aria-label={label}
+        inputMode={inputMode}
+        maxLength={maxLength}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {error && <div className="field-error">{error}</div>}
+      {children}
+    </td>
   );
 }
