@@ -1,6 +1,7 @@
 //! Randomised history: many concurrent tasks create, pay, cancel and extend orders, receive,
-//! adjust and count stock, move the test clock so orders lapse, and three sweepers run at the
-//! same time. After every batch the invariant check finds nothing and no figure is negative.
+//! adjust and count stock, edit prices and stock in the product, move the test clock so orders
+//! lapse, and three sweepers run at the same time. After every batch the invariant check finds
+//! nothing and no figure is negative.
 //!
 //! STOCKDESK_RANDOM_OPS (default 10000) and STOCKDESK_RANDOM_SEED change the run.
 
@@ -13,7 +14,9 @@ use common::TestDb;
 use futures::future::join_all;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus};
+use stockdesk::catalog::{
+    NewProduct, NewVariant, PatchRequest, ProductPatch, ProductStatus, VariantOps, VariantUpdate,
+};
 use stockdesk::stock::{NewOrder, NewOrderItem};
 use stockdesk::{Error, ManualClock, Stockdesk};
 use uuid::Uuid;
@@ -112,6 +115,7 @@ both_backends!(
         // The history exercised what it is meant to.
         assert!(tally.created > 0 && tally.paid > 0 && tally.paid_late > 0 && tally.refused > 0);
         assert!(tally.cancelled > 0 && tally.swept > 0 && tally.expired_payments > 0);
+        assert!(tally.edits > 0);
     }
 );
 
@@ -124,6 +128,7 @@ struct Tally {
     expired_payments: u64,
     cancelled: u64,
     stock_changes: u64,
+    edits: u64,
     swept: i64,
 }
 
@@ -136,6 +141,7 @@ impl Tally {
         self.expired_payments += o.expired_payments;
         self.cancelled += o.cancelled;
         self.stock_changes += o.stock_changes;
+        self.edits += o.edits;
     }
 }
 
@@ -212,6 +218,37 @@ impl Worker {
                         .advance(TimeDelta::seconds(rng.random_range(10..=120)));
                     Ok(())
                 }
+                (96..=97, _) => {
+                    // An edit in the product editor, from the version read a moment ago: price
+                    // and on-hand stock (merged as a delta if a sale came in between).
+                    let product_id = self.sd.stock_level(variant).await.unwrap().product_id;
+                    let p = self.sd.get_product(product_id).await.unwrap();
+                    let on_hand = p
+                        .variants
+                        .iter()
+                        .find(|v| v.id == variant)
+                        .unwrap()
+                        .stock_on_hand;
+                    let patch = ProductPatch {
+                        variants: VariantOps {
+                            update: vec![VariantUpdate {
+                                id: variant,
+                                price_minor: Some(rng.random_range(100..=5000)),
+                                stock_on_hand: Some((on_hand + rng.random_range(-2..=3)).max(0)),
+                                ..Default::default()
+                            }],
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    };
+                    let req = PatchRequest {
+                        product_id,
+                        expected_version: p.version,
+                        patch,
+                        op_id: None,
+                    };
+                    self.sd.patch_product(req).await.map(|_| t.edits += 1)
+                }
                 (_, _) => {
                     let l = self.sd.stock_level(variant).await.unwrap();
                     assert!(l.on_hand >= 0 && l.available >= 0 && l.available <= l.on_hand);
@@ -223,7 +260,10 @@ impl Worker {
                 Err(Error::InsufficientStock { .. }) => t.refused += 1,
                 Err(Error::ReservationExpired { .. }) => t.expired_payments += 1,
                 // Paying a cancelled order, a count or adjustment out of range: business outcomes.
-                Err(e @ (Error::InvalidState { .. } | Error::Validation(_))) => {
+                // Two editors changing one price: a conflict for the later one.
+                Err(
+                    e @ (Error::InvalidState { .. } | Error::Validation(_) | Error::Conflict(_)),
+                ) => {
                     let _ = e;
                 }
                 Err(e) => panic!("unexpected error: {e:?}"),

@@ -49,8 +49,11 @@ pub struct HotOptions {
 const QUANTITY: i64 = 1;
 /// The seeds' retry schedule: three retries after 100, 200 and 300 ms.
 const SEED_BACKOFF_MS: [u64; 3] = [100, 200, 300];
-/// Buyers in the untimed warm-up before each race (more than either pool's connections).
-const WARM_UP_BUYERS: usize = 32;
+/// Buyers in the untimed warm-up before each race: about ten per pooled connection, so that each
+/// connection has run its statements more than five times. Postgres plans the first five runs
+/// of a prepared statement one by one and then settles on a cached plan, which is the state a
+/// long-running app is in; the race should measure that, not the first plannings.
+const WARM_UP_BUYERS: usize = 160;
 
 /// The two sides of hot mode.
 #[derive(Clone, Copy)]
@@ -115,7 +118,7 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
     let mut races = Vec::new();
     for (n, &strategy) in strategies.iter().enumerate() {
         // An untimed warm-up first, so no strategy pays for opening the pool's connections or
-        // preparing its statements inside the race.
+        // preparing and planning its statements inside the race.
         let warm = opts.buyers.min(WARM_UP_BUYERS);
         let variant = fresh_variant(sd, &format!("WARM-{n}"), warm as i64).await?;
         race(sd, strategy, variant, warm, warm as i64).await?;

@@ -168,7 +168,7 @@ impl Stockdesk {
                 ));
             }
         }
-        let current = repo::load_product(tx, req.product_id, true)
+        let current = repo::load_for_edit(tx, req.product_id)
             .await?
             .ok_or_else(|| Error::not_found("product", req.product_id))?;
         if req.expected_version < 1 || req.expected_version > current.version {
@@ -261,6 +261,39 @@ impl Stockdesk {
     }
 }
 
+/// Products whose history row for their current version differs from their rows (edits read the
+/// current state from that row), with what differs. For `check_invariants`.
+pub(crate) async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
+    let mut out = Vec::new();
+    for id in repo::product_ids(tx).await? {
+        let Some(stored) = repo::load_product(tx, id, false).await? else {
+            continue;
+        };
+        match repo::load_snapshot(tx, id, stored.version).await? {
+            None => out.push((id, format!("no history row for version {}", stored.version))),
+            Some(mut snapshot) => {
+                snapshot.sort_parts();
+                if snapshot != stored {
+                    let fields = merge::diff(&snapshot, &stored);
+                    out.push((
+                        id,
+                        format!(
+                            "the history row of version {} differs from the rows in: {}",
+                            stored.version,
+                            if fields.is_empty() {
+                                "version metadata".to_string()
+                            } else {
+                                fields.join(", ")
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Locks the product that owns `variant_id` (Postgres row lock; SQLite's write transaction already
 /// excludes other writers) and returns its id. Stock operations that change on-hand stock call
 /// this before touching the variant, so every writer locks product before variant and two
@@ -299,6 +332,8 @@ pub(crate) async fn record_stock_change(
         .iter()
         .map(|id| format!("variants.{id}.stock_on_hand"))
         .collect();
-    repo::insert_history(tx, &product, &changes, None).await?;
+    let mut batch = crate::store::Batch::default();
+    repo::insert_history(&mut batch, &product, &changes, None)?;
+    batch.run(tx).await?;
     Ok(product)
 }

@@ -50,6 +50,14 @@ pub struct Product {
     pub images: Vec<Image>,
 }
 
+impl Product {
+    /// Variants and images in the order the database lists them (position, then id).
+    pub(crate) fn sort_parts(&mut self) {
+        self.variants.sort_by_key(|v| (v.position, v.id));
+        self.images.sort_by_key(|i| (i.position, i.id));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Variant {
     pub id: Uuid,

@@ -10,7 +10,7 @@ use super::patch::{ImageOps, ImageUpdate, ProductPatch, VariantOps, VariantUpdat
 use super::{repo, validate};
 use crate::error::{Error, Result};
 use crate::stock::ledger::{self, MovementKind, NewMovement};
-use crate::store::Tx;
+use crate::store::{Batch, Tx};
 
 pub async fn create(
     tx: &mut Tx,
@@ -52,10 +52,12 @@ pub async fn create(
     repo::insert_product(tx, &product)
         .await
         .map_err(unique_to_validation)?;
+    let mut batch = Batch::default();
     for v in &product.variants {
-        insert_variant(tx, product.id, v, &attribute_ids, actor, now).await?;
+        insert_variant(&mut batch, product.id, v, &attribute_ids, actor, now);
     }
-    repo::insert_history(tx, &product, &["created".to_string()], None).await?;
+    repo::insert_history(&mut batch, &product, &["created".to_string()], None)?;
+    batch.run(tx).await.map_err(unique_to_validation)?;
     Ok(product)
 }
 
@@ -87,30 +89,24 @@ pub async fn update(
         return Err(Error::Busy);
     }
 
-    // Variants: removals first, SKU changes parked, then inserts and updates. A new category
-    // means new attribute ids even where the names and values read the same.
+    // The rest goes to the database in one batch, in this order. Variants: removals first, SKU
+    // changes parked, then inserts and updates. A new category means new attribute ids even
+    // where the names and values read the same.
+    let mut batch = Batch::default();
     let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
             if old.stock_on_hand != 0 {
-                move_stock(
-                    tx,
-                    old.id,
-                    -old.stock_on_hand,
-                    0,
-                    actor,
-                    "variant deleted",
-                    now,
-                )
-                .await?;
+                let m = adjustment(old.id, -old.stock_on_hand, 0, actor, "variant deleted", now);
+                ledger::push(&mut batch, m);
             }
-            repo::delete_variant(tx, old.id).await?;
+            repo::delete_variant(&mut batch, old.id);
         }
     }
     for v in &next.variants {
         if let Some(old) = current.variants.iter().find(|o| o.id == v.id) {
             if old.sku != v.sku {
-                repo::park_sku(tx, v.id).await?;
+                repo::park_sku(&mut batch, v.id);
             }
         }
     }
@@ -118,29 +114,19 @@ pub async fn update(
         match current.variants.iter().find(|o| o.id == v.id) {
             None => {
                 v.version = 1;
-                let v = v.clone();
-                insert_variant(tx, current.id, &v, &attribute_ids, actor, now).await?;
+                insert_variant(&mut batch, current.id, v, &attribute_ids, actor, now);
             }
             Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
-                repo::update_variant(tx, v, now)
-                    .await
-                    .map_err(unique_to_validation)?;
+                repo::update_variant(&mut batch, v, now);
                 if old.attributes != v.attributes || category_changed {
-                    repo::set_variant_attributes(tx, v.id, &attribute_ids[&v.id]).await?;
+                    repo::set_variant_attributes(&mut batch, v.id, &attribute_ids[&v.id]);
                 }
                 if old.stock_on_hand != v.stock_on_hand {
                     let delta = v.stock_on_hand - old.stock_on_hand;
-                    move_stock(
-                        tx,
-                        v.id,
-                        delta,
-                        v.stock_on_hand,
-                        actor,
-                        "edited in the product",
-                        now,
-                    )
-                    .await?;
+                    let reason = "edited in the product";
+                    let m = adjustment(v.id, delta, v.stock_on_hand, actor, reason, now);
+                    ledger::push(&mut batch, m);
                 }
             }
             Some(_) => {}
@@ -150,7 +136,7 @@ pub async fn update(
     // Images: removals, then thumbnails cleared before one is set (one thumbnail per product).
     for old in &current.images {
         if !next.images.iter().any(|i| i.id == old.id) {
-            repo::delete_image(tx, old.id).await?;
+            repo::delete_image(&mut batch, old.id);
         }
     }
     let mut changed: Vec<usize> = Vec::new();
@@ -170,14 +156,15 @@ pub async fn update(
     }
     changed.sort_by_key(|&n| next.images[n].is_thumbnail);
     for n in changed {
-        repo::update_image(tx, &next.images[n], now).await?;
+        repo::update_image(&mut batch, &next.images[n], now);
     }
     // New images after the updates, so a new thumbnail goes in after the old one was cleared.
     for n in added {
-        repo::insert_image(tx, next.id, &next.images[n], now).await?;
+        repo::insert_image(&mut batch, next.id, &next.images[n], now);
     }
 
-    repo::insert_history(tx, &next, &changes, op_id).await?;
+    repo::insert_history(&mut batch, &next, &changes, op_id)?;
+    batch.run(tx).await.map_err(unique_to_validation)?;
     Ok(next)
 }
 
@@ -267,62 +254,51 @@ fn new_variant(v: &NewVariant, position: i64) -> Variant {
     }
 }
 
-async fn insert_variant(
-    tx: &mut Tx,
+fn insert_variant(
+    batch: &mut Batch,
     product_id: Uuid,
     v: &Variant,
     attribute_ids: &validate::AttributeIds,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
-    repo::insert_variant(tx, product_id, v, now)
-        .await
-        .map_err(unique_to_validation)?;
+) {
+    repo::insert_variant(batch, product_id, v, now);
     if let Some(ids) = attribute_ids.get(&v.id) {
-        repo::set_variant_attributes(tx, v.id, ids).await?;
+        repo::set_variant_attributes(batch, v.id, ids);
     }
     if v.stock_on_hand != 0 {
-        ledger::record(
-            tx,
-            NewMovement {
-                variant_id: v.id,
-                kind: MovementKind::Initial,
-                quantity: v.stock_on_hand,
-                on_hand_after: v.stock_on_hand,
-                actor,
-                reason: "variant created",
-                order_id: None,
-                at: now,
-            },
-        )
-        .await?;
+        let m = NewMovement {
+            variant_id: v.id,
+            kind: MovementKind::Initial,
+            quantity: v.stock_on_hand,
+            on_hand_after: v.stock_on_hand,
+            actor,
+            reason: "variant created",
+            order_id: None,
+            at: now,
+        };
+        ledger::push(batch, m);
     }
-    Ok(())
 }
 
-async fn move_stock(
-    tx: &mut Tx,
+fn adjustment<'a>(
     variant_id: Uuid,
     quantity: i64,
     on_hand_after: i64,
-    actor: &str,
-    reason: &str,
+    actor: &'a str,
+    reason: &'a str,
     at: DateTime<Utc>,
-) -> Result<()> {
-    ledger::record(
-        tx,
-        NewMovement {
-            variant_id,
-            kind: MovementKind::Adjustment,
-            quantity,
-            on_hand_after,
-            actor,
-            reason,
-            order_id: None,
-            at,
-        },
-    )
-    .await
+) -> NewMovement<'a> {
+    NewMovement {
+        variant_id,
+        kind: MovementKind::Adjustment,
+        quantity,
+        on_hand_after,
+        actor,
+        reason,
+        order_id: None,
+        at,
+    }
 }
 
 /// The first free slug among `base`, `base-2`, `base-3`, …
@@ -341,12 +317,11 @@ async fn free_slug(tx: &mut Tx, id: Uuid, base: &str) -> Result<String> {
 fn unique_to_validation(e: Error) -> Error {
     if let Error::Storage(sqlx::Error::Database(db)) = &e {
         if db.is_unique_violation() {
-            let field = if db.message().contains("sku") {
-                "sku"
-            } else {
-                "slug"
-            };
-            return Error::validation(field, "already in use");
+            for field in ["sku", "slug"] {
+                if db.message().contains(field) {
+                    return Error::validation(field, "already in use");
+                }
+            }
         }
     }
     e

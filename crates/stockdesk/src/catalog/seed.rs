@@ -135,9 +135,11 @@ impl Stockdesk {
                             version: 1,
                         });
                     }
+                    let mut batch = crate::store::Batch::default();
                     for image in &product.images {
-                        repo::insert_image(&mut tx, product.id, image, now).await?;
+                        repo::insert_image(&mut batch, product.id, image, now);
                     }
+                    batch.run(&mut tx).await?;
                     repo::replace_snapshot(&mut tx, &product).await?;
                     summary.products += 1;
                     summary.variants += variants;

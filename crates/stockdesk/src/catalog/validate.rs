@@ -183,7 +183,19 @@ pub async fn validate(
     }
 
     // Stock held by pending orders: no lowering on hand below it, no deleting a held variant.
-    errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
+    // Only an edit that lowers on hand or deletes a variant can break that, so only such an edit
+    // looks the holds up.
+    let lowers_stock = current.is_some_and(|c| {
+        c.variants.iter().any(|old| {
+            next.variants
+                .iter()
+                .find(|v| v.id == old.id)
+                .is_none_or(|v| v.stock_on_hand < old.stock_on_hand)
+        })
+    });
+    if lowers_stock {
+        errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
+    }
 
     if errors.is_empty() {
         Ok(attribute_ids)

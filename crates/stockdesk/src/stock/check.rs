@@ -1,4 +1,5 @@
-//! The invariant checker: every rule the stock code keeps, checked against the database from one
+//! The invariant checker: every rule the stock code keeps (and that edits find the product's
+//! current state in its latest history row), checked against the database from one
 //! consistent snapshot. `stockdesk check` prints what it finds and fails if it finds anything.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +26,9 @@ impl Stockdesk {
             ledger_rules(&mut tx, &mut found).await?;
             reservation_rules(&mut tx, &mut found).await?;
             sale_rules(&mut tx, &mut found).await?;
+            for (product, detail) in crate::catalog::snapshot_drift(&mut tx).await? {
+                push(&mut found, "snapshot_not_current", product, detail);
+            }
             if !found.is_empty() {
                 tracing::warn!(count = found.len(), "stock inconsistencies found");
             }

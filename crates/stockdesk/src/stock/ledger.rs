@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::model::Movement;
 use crate::error::{Error, Result};
-use crate::store::{on_tx, Tx};
+use crate::store::{on_tx, Batch, Stmt, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
@@ -62,12 +62,7 @@ pub async fn record(tx: &mut Tx, m: NewMovement<'_>) -> Result<()> {
 /// Like `record`, returning the row as written.
 pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
     let id = Uuid::now_v7();
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
-         order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(id).bind(m.variant_id).bind(m.kind.as_str()).bind(m.quantity)
-        .bind(m.on_hand_after).bind(m.actor).bind(m.reason).bind(m.order_id).bind(m.at)
-        .execute(&mut **c).await?.rows_affected());
+    insert(id, &m).run(tx).await?;
     Ok(Movement {
         id,
         variant_id: m.variant_id,
@@ -79,6 +74,27 @@ pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
         order_id: m.order_id,
         at: m.at,
     })
+}
+
+/// `record`, as part of a batch of writes.
+pub fn push(batch: &mut Batch, m: NewMovement<'_>) {
+    batch.push(insert(Uuid::now_v7(), &m));
+}
+
+fn insert(id: Uuid, m: &NewMovement<'_>) -> Stmt {
+    Stmt::new(
+        "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
+         order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .arg(id)
+    .arg(m.variant_id)
+    .arg(m.kind.as_str())
+    .arg(m.quantity)
+    .arg(m.on_hand_after)
+    .arg(m.actor)
+    .arg(m.reason)
+    .arg(m.order_id)
+    .arg(m.at)
 }
 
 /// A variant's movements, oldest first.

@@ -147,6 +147,23 @@ pub struct Money {
     pub amount_minor: i64,
 }
 
+impl Money {
+    /// The sum of order lines, one amount per currency (in currency order).
+    pub fn totals(items: &[OrderItem]) -> Vec<Money> {
+        let mut totals: std::collections::BTreeMap<&str, i64> = Default::default();
+        for i in items {
+            *totals.entry(&i.currency).or_default() += i.quantity * i.unit_price_minor;
+        }
+        totals
+            .into_iter()
+            .map(|(currency, amount_minor)| Money {
+                currency: currency.to_string(),
+                amount_minor,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct OrderQuery {

@@ -1,13 +1,15 @@
 //! Orders and their reservations: create (reserve), pay (sell), cancel (release), extend, expire.
 //!
 //! Concurrency, in one place:
-//! - Reserving is one atomic step per order: the products and then the variants concerned are
-//!   locked in id order (`repo::lock_variants`), availability is computed from the reservations
-//!   table under those locks, and the reservations are inserted before the locks go. On SQLite
-//!   the write transaction (`BEGIN IMMEDIATE`) is the lock.
-//! - The clock is read *after* the locks are taken. Operations on one variant are serialised by
-//!   its locks, so their times are ordered like the operations themselves; a hold that one of
-//!   them saw as expired is never seen as valid by a later one.
+//! - Reserving is one atomic step per order: the order, its lines and its holds are written,
+//!   then the products concerned are locked in id order and availability is checked, from the
+//!   reservations table, in one statement that runs after the locks; the holds commit before the
+//!   locks go. Every change to on-hand stock (payment, receipt, count, edit) takes the same
+//!   product lock first. On SQLite the write transaction (`BEGIN IMMEDIATE`) is the lock.
+//! - Decisions read the clock *after* the locks are taken. Operations on one variant are
+//!   serialised by its locks, so their times are ordered like the operations themselves; a hold
+//!   that one of them saw as expired is never seen as valid by a later one. (A new order's
+//!   deadline counts from before its lock: a wait shortens its hold, never lengthens it.)
 //! - Payment, cancellation, extension and the sweeper all lock the order row first: whoever gets
 //!   it decides the order's fate, the others see the new status. Every status change and every
 //!   reservation change is also conditional on the old status, so each happens at most once.
@@ -26,7 +28,7 @@ use super::repo::{self, LockedVariant};
 use crate::catalog::MAX_STOCK;
 use crate::error::{Error, FieldError, Result};
 use crate::store::idempotency::{self, Claim};
-use crate::store::{with_retry, Tx};
+use crate::store::{with_retry, Conn, Tx};
 use crate::{ChangeEvent, Stockdesk};
 
 /// What one batch of `expire_overdue_orders` did.
@@ -47,62 +49,123 @@ impl Stockdesk {
         );
         let wanted = check_new_order(&new)?;
         let window = TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS));
-        let (id, replayed) = with_retry(|| async {
-            let mut tx = self.store.write().await?;
-            let result = async {
-                if let Some(op) = op_id {
-                    let claimed =
-                        idempotency::claim::<Uuid>(&mut tx, op, "create_order", self.now());
-                    if let Claim::Done(id) = claimed.await? {
-                        return Ok((id, true));
-                    }
-                }
-                let variants =
-                    repo::lock_variants(&mut tx, &wanted.keys().copied().collect()).await?;
-                let now = self.now();
-                for (&variant_id, &requested) in &wanted {
-                    let on_hand = variants[&variant_id].stock_on_hand;
-                    let available =
-                        on_hand - repo::reserved_now(&mut tx, variant_id, now, None).await?;
-                    if requested > available {
-                        return Err(Error::InsufficientStock {
-                            variant_id,
-                            requested,
-                            available: available.max(0),
-                        });
-                    }
-                }
-                let id = Uuid::now_v7();
-                repo::insert_order(&mut tx, id, now + window, &self.actor, now).await?;
-                for (n, item) in new.items.iter().enumerate() {
-                    let row = repo::NewItemRow {
-                        id: Uuid::now_v7(),
-                        order_id: id,
-                        line_no: n as i64 + 1,
-                        variant: &variants[&item.variant_id],
-                        quantity: item.quantity,
-                    };
-                    repo::insert_item(&mut tx, row).await?;
-                }
-                repo::reserve_items(&mut tx, id, now + window, ReservationStatus::Active, now)
-                    .await?;
-                if let Some(op) = op_id {
-                    idempotency::finish(&mut tx, op, &id).await?;
-                }
-                Ok((id, false))
-            }
-            .await;
+        let (order, replayed) = with_retry(|| async {
+            let mut conn = self.store.conn().await?;
+            let now = self.now();
+            // A first look, outside any transaction. A refusal here is already exact: it sees
+            // every committed hold, and what it cannot see (other buyers' holds in flight) only
+            // lowers availability. So a sold-out variant turns buyers away without a write
+            // transaction and without queueing them on its lock.
+            let looked = match (look_up(&mut conn, &wanted, now).await, op_id) {
+                (Err(e), None) => return Err(e),
+                (looked, _) => looked,
+            };
+            let mut tx = conn.begin_write().await?;
+            let result = self
+                .create_in(&mut tx, &new, &wanted, looked, window, now, op_id)
+                .await;
             // A refusal rolls back at once: the next buyer is waiting on these locks.
             tx.finish(result).await
         })
-        .instrument(span.clone())
+        .instrument(span)
         .await?;
-        // Read back after the commit, so other buyers of these variants do not wait for it.
-        let order = self.get_order(id).instrument(span).await?;
         if !replayed {
             self.emit_order(&order);
         }
         Ok(order)
+    }
+
+    /// One attempt at `create_order` inside its transaction, given the first look at the
+    /// variants; true if it replayed an `op_id`.
+    ///
+    /// Buyers of one variant queue on its product's lock, so the locked part is kept to one
+    /// statement and the commit: everything that needs no lock happens before it.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_in(
+        &self,
+        tx: &mut Tx,
+        new: &NewOrder,
+        wanted: &BTreeMap<Uuid, i64>,
+        looked: Result<BTreeMap<Uuid, LockedVariant>>,
+        window: TimeDelta,
+        now: DateTime<Utc>,
+        op_id: Option<Uuid>,
+    ) -> Result<(Order, bool)> {
+        // A retried create answers as its first attempt did, even if stock ran out since.
+        if let Some(op) = op_id {
+            if let Claim::Done(id) = idempotency::claim::<Uuid>(tx, op, "create_order", now).await?
+            {
+                return Ok((self.load(tx, id).await?, true));
+            }
+        }
+        let variants = looked?;
+
+        // The order's rows are new: nobody else sees them or waits on them until the commit, so
+        // they are written on the way to the lock. The deadline counts from the first look, so
+        // a wait for the lock shortens the hold by as much (milliseconds), never lengthens it.
+        let id = Uuid::now_v7();
+        let until = now + window;
+        let items: Vec<OrderItem> = (1..)
+            .zip(&new.items)
+            .map(|(line_no, line)| {
+                let v = &variants[&line.variant_id];
+                OrderItem {
+                    id: Uuid::now_v7(),
+                    line_no,
+                    variant_id: v.id,
+                    product_id: v.product_id,
+                    sku: v.sku.clone(),
+                    product_name: v.product_name.clone(),
+                    quantity: line.quantity,
+                    unit_price_minor: v.price_minor,
+                    currency: v.currency.clone(),
+                }
+            })
+            .collect();
+        let reservations = items
+            .iter()
+            .map(|i| Reservation {
+                id: Uuid::now_v7(),
+                order_item_id: i.id,
+                variant_id: i.variant_id,
+                quantity: i.quantity,
+                reserved_until: until,
+                status: ReservationStatus::Active,
+                created_at: now,
+                closed_at: None,
+            })
+            .collect();
+        let mut order = Order {
+            id,
+            status: OrderStatus::Pending,
+            overdue: false,
+            payment_expires_at: until,
+            created_at: now,
+            created_by: self.actor.clone(),
+            updated_at: now,
+            updated_by: self.actor.clone(),
+            paid_at: None,
+            closed_at: None,
+            totals: Money::totals(&items),
+            items,
+            reservations,
+        };
+        let products: BTreeSet<Uuid> = variants.values().map(|v| v.product_id).collect();
+        repo::insert_order_and_lock(tx, &order, &products).await?;
+
+        // Holding the lock that every change to on-hand stock takes, the decisive check: a new
+        // statement, so on Postgres it sees all that was committed until the lock was ours,
+        // judged at a time read after it.
+        let checked_at = self.now();
+        for (variant_id, available) in repo::available_to_order(tx, id, checked_at).await? {
+            let available = available.ok_or_else(|| Error::not_found("variant", variant_id))?;
+            insufficient(variant_id, wanted[&variant_id], available)?;
+        }
+        if let Some(op) = op_id {
+            idempotency::finish(tx, op, &id).await?;
+        }
+        order.overdue = until <= checked_at;
+        Ok((order, false))
     }
 
     pub async fn get_order(&self, id: Uuid) -> Result<Order> {
@@ -157,14 +220,7 @@ impl Stockdesk {
             // The hold is valid. On hand can still be short of it if a stock count found less
             // than was reserved: then the first order to pay gets what is there.
             for (&variant_id, &requested) in &wanted {
-                let on_hand = variants[&variant_id].stock_on_hand;
-                if requested > on_hand {
-                    return Err(Error::InsufficientStock {
-                        variant_id,
-                        requested,
-                        available: on_hand,
-                    });
-                }
+                insufficient(variant_id, requested, variants[&variant_id].stock_on_hand)?;
             }
             repo::close_reservations(&mut tx, id, ReservationStatus::Converted, now).await?;
             Hold::Original
@@ -427,6 +483,34 @@ fn check_new_order(new: &NewOrder) -> Result<BTreeMap<Uuid, i64>> {
     } else {
         Err(Error::Validation(errors))
     }
+}
+
+/// `insufficient_stock` if `requested` is more than `available`.
+fn insufficient(variant_id: Uuid, requested: i64, available: i64) -> Result<()> {
+    if requested > available {
+        return Err(Error::InsufficientStock {
+            variant_id,
+            requested,
+            available: available.max(0),
+        });
+    }
+    Ok(())
+}
+
+/// The variants an order wants, read without locks; `insufficient_stock` if one of them is
+/// already short as far as committed holds go.
+async fn look_up(
+    conn: &mut Conn,
+    wanted: &BTreeMap<Uuid, i64>,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<Uuid, LockedVariant>> {
+    let mut variants = BTreeMap::new();
+    for (&variant_id, &requested) in wanted {
+        let v = repo::orderable_variant(conn, variant_id, now).await?;
+        insufficient(variant_id, requested, v.variant.stock_on_hand - v.held)?;
+        variants.insert(variant_id, v.variant);
+    }
+    Ok(variants)
 }
 
 fn invalid_state(id: Uuid, status: OrderStatus, action: &'static str) -> Error {

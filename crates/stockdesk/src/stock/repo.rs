@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, Tx};
+use crate::store::{on_conn, on_tx, placeholders, Conn, Tx};
 
 /// A variant row as a locked stock operation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -84,6 +84,46 @@ pub async fn reserved_now(
         .fetch_one(&mut **c).await?))
 }
 
+/// A variant an order line wants, read without a lock: what the line keeps of it, and the units
+/// held at `now` by active reservations.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderableVariant {
+    #[sqlx(flatten)]
+    pub variant: LockedVariant,
+    pub held: i64,
+}
+
+pub async fn orderable_variant(
+    conn: &mut Conn,
+    variant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<OrderableVariant> {
+    let row: Option<OrderableVariant> = on_conn!(conn, c => sqlx::query_as(
+        "SELECT v.id, v.product_id, v.sku, p.name AS product_name, v.price_minor, v.currency, \
+         v.stock_on_hand, CAST(COALESCE((SELECT SUM(r.quantity) FROM reservations r \
+         WHERE r.variant_id = v.id AND r.status = 'active' AND r.reserved_until > $2), 0) AS BIGINT) \
+         AS held FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1")
+        .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
+    row.ok_or_else(|| Error::not_found("variant", variant_id))
+}
+
+/// For each variant on the order's lines, in id order: what is available to the order at `now`
+/// (on hand − other orders' unexpired holds), or `None` if the variant no longer exists. One
+/// statement, so that on Postgres it reads one snapshot taken after the caller's locks.
+pub async fn available_to_order(
+    tx: &mut Tx,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Option<i64>)>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT w.variant_id, v.stock_on_hand - CAST(COALESCE((SELECT SUM(r.quantity) \
+         FROM reservations r WHERE r.variant_id = w.variant_id AND r.status = 'active' \
+         AND r.reserved_until > $2 AND r.order_id <> $1), 0) AS BIGINT) \
+         FROM (SELECT DISTINCT variant_id FROM order_items WHERE order_id = $1) w \
+         LEFT JOIN variants v ON v.id = w.variant_id ORDER BY w.variant_id")
+        .bind(order_id).bind(now).fetch_all(&mut **c).await?))
+}
+
 /// (variant, units held at `now`, stored on hand) for the held variants of one product.
 pub async fn held_by_variant_of_product(
     tx: &mut Tx,
@@ -140,36 +180,68 @@ pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
     })
 }
 
-pub async fn insert_order(
+/// Writes a new order with its lines and their holds, then locks the products of those lines in
+/// id order (Postgres; SQLite's write transaction is the lock already), all in one round trip:
+/// buyers of one product queue on its lock, so every statement spent before it costs them all.
+pub async fn insert_order_and_lock(
     tx: &mut Tx,
-    id: Uuid,
-    payment_expires_at: DateTime<Utc>,
-    actor: &str,
-    now: DateTime<Utc>,
+    order: &Order,
+    products: &BTreeSet<Uuid>,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO orders (id, status, payment_expires_at, created_at, created_by, updated_at, \
-         updated_by) VALUES ($1, 'pending', $2, $3, $4, $3, $4)")
-        .bind(id).bind(payment_expires_at).bind(now).bind(actor)
-        .execute(&mut **c).await?.rows_affected());
+    let mut next = 1;
+    let mut take = |rows: usize, cols: usize| {
+        let sql = placeholders(next, rows, cols);
+        next += rows * cols;
+        sql
+    };
+    let writes = [
+        format!(
+            "INSERT INTO orders (id, status, payment_expires_at, created_at, created_by, \
+             updated_at, updated_by) VALUES {}",
+            take(1, 7)
+        ),
+        format!(
+            "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, \
+             product_name, quantity, unit_price_minor, currency) VALUES {}",
+            take(order.items.len(), 10)
+        ),
+        format!(
+            "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
+             reserved_until, status, created_at, closed_at) VALUES {}",
+            take(order.reservations.len(), 9)
+        ),
+    ];
+    let filter = format!("id IN {}", take(1, products.len()));
+    let sql = tx.backend().writes_then_lock(&writes, "products", &filter);
+    on_tx!(tx, c => {
+        let mut q = sqlx::query(&sql)
+            .bind(order.id).bind(order.status.as_str()).bind(order.payment_expires_at)
+            .bind(order.created_at).bind(&order.created_by).bind(order.updated_at)
+            .bind(&order.updated_by);
+        for i in &order.items {
+            q = q.bind(i.id).bind(order.id).bind(i.line_no).bind(i.variant_id).bind(i.product_id)
+                .bind(&i.sku).bind(&i.product_name).bind(i.quantity).bind(i.unit_price_minor)
+                .bind(&i.currency);
+        }
+        for r in &order.reservations {
+            q = q.bind(r.id).bind(order.id).bind(r.order_item_id).bind(r.variant_id)
+                .bind(r.quantity).bind(r.reserved_until).bind(r.status.as_str())
+                .bind(r.created_at).bind(r.closed_at);
+        }
+        for id in products {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut **c).await?.len()
+    });
     Ok(())
 }
 
-pub struct NewItemRow<'a> {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub line_no: i64,
-    pub variant: &'a LockedVariant,
-    pub quantity: i64,
-}
-
-pub async fn insert_item(tx: &mut Tx, item: NewItemRow<'_>) -> Result<()> {
-    let v = item.variant;
+pub async fn insert_reservation(tx: &mut Tx, order_id: Uuid, r: &Reservation) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, product_name, \
-         quantity, unit_price_minor, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(item.id).bind(item.order_id).bind(item.line_no).bind(v.id).bind(v.product_id)
-        .bind(&v.sku).bind(&v.product_name).bind(item.quantity).bind(v.price_minor).bind(&v.currency)
+        "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
+         reserved_until, status, created_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(r.id).bind(order_id).bind(r.order_item_id).bind(r.variant_id).bind(r.quantity)
+        .bind(r.reserved_until).bind(r.status.as_str()).bind(r.created_at).bind(r.closed_at)
         .execute(&mut **c).await?.rows_affected());
     Ok(())
 }
@@ -184,17 +256,21 @@ pub async fn reserve_items(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let closed_at = (status != ReservationStatus::Active).then_some(now);
-    let status = status.as_str();
     let items: Vec<(Uuid, Uuid, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, variant_id, quantity FROM order_items WHERE order_id = $1 ORDER BY line_no")
         .bind(order_id).fetch_all(&mut **c).await?);
-    for (item_id, variant_id, quantity) in &items {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
-             reserved_until, status, created_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(Uuid::now_v7()).bind(order_id).bind(item_id).bind(variant_id).bind(quantity)
-            .bind(until).bind(status).bind(now).bind(closed_at)
-            .execute(&mut **c).await?.rows_affected());
+    for (order_item_id, variant_id, quantity) in &items {
+        let r = Reservation {
+            id: Uuid::now_v7(),
+            order_item_id: *order_item_id,
+            variant_id: *variant_id,
+            quantity: *quantity,
+            reserved_until: until,
+            status,
+            created_at: now,
+            closed_at,
+        };
+        insert_reservation(tx, order_id, &r).await?;
     }
     Ok(items.len() as u64)
 }
@@ -364,10 +440,20 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
          closed_at FROM reservations WHERE order_id = $1 ORDER BY created_at, id")
         .bind(head.id).fetch_all(&mut **c).await?);
 
-    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-    for i in &items {
-        *totals.entry(i.currency.clone()).or_default() += i.quantity * i.unit_price_minor;
-    }
+    let items: Vec<OrderItem> = items
+        .into_iter()
+        .map(|i| OrderItem {
+            id: i.id,
+            line_no: i.line_no,
+            variant_id: i.variant_id,
+            product_id: i.product_id,
+            sku: i.sku,
+            product_name: i.product_name,
+            quantity: i.quantity,
+            unit_price_minor: i.unit_price_minor,
+            currency: i.currency,
+        })
+        .collect();
     let status = parse_status(&head.status)?;
     Ok(Order {
         id: head.id,
@@ -380,20 +466,8 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
         updated_by: head.updated_by,
         paid_at: head.paid_at,
         closed_at: head.closed_at,
-        items: items
-            .into_iter()
-            .map(|i| OrderItem {
-                id: i.id,
-                line_no: i.line_no,
-                variant_id: i.variant_id,
-                product_id: i.product_id,
-                sku: i.sku,
-                product_name: i.product_name,
-                quantity: i.quantity,
-                unit_price_minor: i.unit_price_minor,
-                currency: i.currency,
-            })
-            .collect(),
+        totals: Money::totals(&items),
+        items,
         reservations: reservations
             .into_iter()
             .map(|r| {
@@ -411,13 +485,6 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
                 })
             })
             .collect::<Result<_>>()?,
-        totals: totals
-            .into_iter()
-            .map(|(currency, amount_minor)| Money {
-                currency,
-                amount_minor,
-            })
-            .collect(),
     })
 }
 

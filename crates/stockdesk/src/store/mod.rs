@@ -4,6 +4,7 @@
 //! for each backend, so the SQL text and its binds exist in one place. What differs between the
 //! dialects lives in `dialect.rs` and nowhere else.
 
+pub mod batch;
 mod dialect;
 pub mod idempotency;
 mod retry;
@@ -12,13 +13,15 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
-pub use dialect::Backend;
+pub use batch::{Arg, Batch, Stmt};
+pub use dialect::{placeholders, Backend};
 pub use retry::{is_transient, with_retry};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -41,6 +44,14 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// A pooled connection outside any transaction: each statement on it reads what is committed
+/// when it starts. For a look that may settle a request without a transaction (no `BEGIN`, no
+/// write lock); `begin_write` then turns it into a write transaction on the same connection.
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
 /// Runs `$body` with `$c` bound to the backend's connection (`&mut Transaction<…>`). The body is
 /// the same text for both backends; it is compiled once per backend.
 #[macro_export]
@@ -54,6 +65,19 @@ macro_rules! on_tx {
     };
 }
 pub use crate::on_tx;
+
+/// `on_tx!` for a `Conn`: the same body, run outside a transaction.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite($c) => $body,
+            $crate::store::Conn::Postgres($c) => $body,
+        }
+    };
+}
+pub use crate::on_conn;
 
 impl Store {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and brings the schema up to
@@ -135,9 +159,13 @@ impl Store {
     /// transaction that reads before it writes can never fail to upgrade its lock; writers queue
     /// on the busy timeout instead of failing with "database is locked".
     pub async fn write(&self) -> Result<Tx> {
+        self.conn().await?.begin_write().await
+    }
+
+    pub async fn conn(&self) -> Result<Conn> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Store::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Store::Postgres(p) => Conn::Postgres(p.acquire().await?),
         })
     }
 
@@ -146,6 +174,18 @@ impl Store {
             Store::Sqlite(p) => p.close().await,
             Store::Postgres(p) => p.close().await,
         }
+    }
+}
+
+impl Conn {
+    /// A write transaction on this connection (see `Store::write`).
+    pub async fn begin_write(self) -> Result<Tx> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                Tx::Sqlite(Transaction::begin(c, Some("BEGIN IMMEDIATE".into())).await?)
+            }
+            Conn::Postgres(c) => Tx::Postgres(Transaction::begin(c, None).await?),
+        })
     }
 }
 
