@@ -325,15 +325,18 @@ pub(crate) async fn record_stock_change(
     product.version += 1;
     product.updated_at = now;
     product.updated_by = actor.to_string();
-    if !repo::update_product_row(tx, &product, from).await? {
-        return Err(Error::Busy);
-    }
     let changes: Vec<String> = variant_ids
         .iter()
         .map(|id| format!("variants.{id}.stock_on_hand"))
         .collect();
     let mut batch = crate::store::Batch::default();
     repo::insert_history(&mut batch, &product, &changes, None)?;
-    batch.run(tx).await?;
+    if batch
+        .run_then(tx, repo::update_product_row(&product, from))
+        .await?
+        == 0
+    {
+        return Err(Error::Busy);
+    }
     Ok(product)
 }

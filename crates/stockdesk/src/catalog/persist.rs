@@ -80,18 +80,10 @@ pub async fn update(
     next.updated_at = now;
     next.updated_by = actor.to_string();
 
-    if !repo::update_product_row(tx, &next, current.version)
-        .await
-        .map_err(unique_to_validation)?
-    {
-        // The row is locked by this transaction, so this means another writer slipped in: let
-        // the whole edit run again on fresh data.
-        return Err(Error::Busy);
-    }
-
-    // The rest goes to the database in one batch, in this order. Variants: removals first, SKU
-    // changes parked, then inserts and updates. A new category means new attribute ids even
-    // where the names and values read the same.
+    // All writes go to the database in one batch, in this order, the product row's
+    // compare-and-set last. Variants: removals first, SKU changes parked, then inserts and
+    // updates. A new category means new attribute ids even where the names and values read the
+    // same.
     let mut batch = Batch::default();
     let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
@@ -164,7 +156,17 @@ pub async fn update(
     }
 
     repo::insert_history(&mut batch, &next, &changes, op_id)?;
-    batch.run(tx).await.map_err(unique_to_validation)?;
+    let cas = repo::update_product_row(&next, current.version);
+    if batch
+        .run_then(tx, cas)
+        .await
+        .map_err(unique_to_validation)?
+        == 0
+    {
+        // The row is locked by this transaction, so this means another writer slipped in: the
+        // caller rolls back and the whole edit runs again on fresh data.
+        return Err(Error::Busy);
+    }
     Ok(next)
 }
 

@@ -284,18 +284,24 @@ pub async fn insert_product(tx: &mut Tx, p: &Product) -> Result<()> {
     Ok(())
 }
 
-/// Compare-and-set of the product row: succeeds only if the row is still at `from_version`.
-/// Returns false when someone else committed first.
-pub async fn update_product_row(tx: &mut Tx, p: &Product, from_version: i64) -> Result<bool> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE products SET name = $3, slug = $4, description = $5, status = $6, category_id = $7, \
-         search_text = $8, version = version + 1, updated_at = $9, updated_by = $10 \
-         WHERE id = $1 AND version = $2")
-        .bind(p.id).bind(from_version).bind(&p.name).bind(&p.slug).bind(&p.description)
-        .bind(p.status.as_str()).bind(p.category_id).bind(search_text(p)).bind(p.updated_at)
-        .bind(&p.updated_by)
-        .execute(&mut **c).await?.rows_affected());
-    Ok(n == 1)
+/// Compare-and-set of the product row: changes it only if it is still at `from_version`, and
+/// then returns one row. Runs last in the batch of an edit's writes (`Batch::run_then`).
+pub fn update_product_row(p: &Product, from_version: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE products SET name = $3, slug = $4, description = $5, status = $6, \
+         category_id = $7, search_text = $8, version = version + 1, updated_at = $9, \
+         updated_by = $10 WHERE id = $1 AND version = $2 RETURNING id",
+    )
+    .arg(p.id)
+    .arg(from_version)
+    .arg(p.name.as_str())
+    .arg(p.slug.as_str())
+    .arg(p.description.as_str())
+    .arg(p.status.as_str())
+    .arg(p.category_id)
+    .arg(search_text(p))
+    .arg(p.updated_at)
+    .arg(p.updated_by.as_str())
 }
 
 /// What the list's search matches: name, slug and SKUs, lower-cased once on write.

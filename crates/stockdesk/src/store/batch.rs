@@ -29,9 +29,7 @@ pub enum Arg {
 impl Arg {
     /// A value stored as JSON (serialised now, exactly as `Json(value)` would be).
     pub fn json(value: &impl Serialize) -> Result<Arg> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::BadInput(format!("cannot store as JSON: {e}")))?;
-        RawValue::from_string(text)
+        serde_json::value::to_raw_value(value)
             .map(Arg::Json)
             .map_err(|e| Error::BadInput(format!("cannot store as JSON: {e}")))
     }
@@ -95,21 +93,38 @@ impl Batch {
             }
             return Ok(());
         }
+        let (sql, args) = self.join(None);
+        run_one(tx, &sql, &args).await.map(|_| ())
+    }
+
+    /// Runs the batch and then `last`, a statement that returns rows (`… RETURNING`); returns
+    /// how many it returned. The batch's own statements must return none.
+    pub async fn run_then(self, tx: &mut Tx, last: Stmt) -> Result<usize> {
+        if tx.backend().has_row_locks() {
+            self.run(tx).await?;
+            return count_rows(tx, &last.sql, &last.args).await;
+        }
+        let (sql, args) = self.join(Some(last));
+        count_rows(tx, &sql, &args).await
+    }
+
+    /// One SQL text and one list of values for all the statements.
+    fn join(self, last: Option<Stmt>) -> (String, Vec<Arg>) {
         let mut sql = String::new();
         let mut args = Vec::new();
-        for s in self.stmts {
+        for s in self.stmts.into_iter().chain(last) {
             sql.push_str(&renumber(&s.sql, args.len()));
             sql.push_str(";\n");
             args.extend(s.args);
         }
-        run_one(tx, &sql, &args).await.map(|_| ())
+        (sql, args)
     }
 }
 
-async fn run_one(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
-    Ok(on_tx!(tx, c => {
-        let mut q = sqlx::query(sql);
-        for a in args {
+macro_rules! bound {
+    ($sql:expr, $args:expr) => {{
+        let mut q = sqlx::query($sql);
+        for a in $args {
             q = match a {
                 Arg::Id(v) => q.bind(*v),
                 Arg::OptId(v) => q.bind(*v),
@@ -122,8 +137,16 @@ async fn run_one(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
                 Arg::Json(v) => q.bind(Json(&**v)),
             };
         }
-        q.execute(&mut **c).await?.rows_affected()
-    }))
+        q
+    }};
+}
+
+async fn count_rows(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<usize> {
+    Ok(on_tx!(tx, c => bound!(sql, args).fetch_all(&mut **c).await?.len()))
+}
+
+async fn run_one(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
+    Ok(on_tx!(tx, c => bound!(sql, args).execute(&mut **c).await?.rows_affected()))
 }
 
 /// `$n` → `$(n + by)`, so statements with their own `$1…` can share one list of values.
