@@ -47,8 +47,12 @@ impl Stockdesk {
         let span = tracing::info_span!(
             "create_order", lines = new.items.len(), op_id = ?op_id, actor = %self.actor
         );
-        let wanted = check_new_order(&new)?;
-        let window = TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS));
+        let req = OrderRequest {
+            wanted: check_new_order(&new)?,
+            window: TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS)),
+            new: &new,
+            op_id,
+        };
         let (order, replayed) = with_retry(|| async {
             let mut conn = self.store.conn().await?;
             let now = self.now();
@@ -56,14 +60,12 @@ impl Stockdesk {
             // every committed hold, and what it cannot see (other buyers' holds in flight) only
             // lowers availability. So a sold-out variant turns buyers away without a write
             // transaction and without queueing them on its lock.
-            let looked = match (look_up(&mut conn, &wanted, now).await, op_id) {
+            let looked = match (look_up(&mut conn, &req.wanted, now).await, op_id) {
                 (Err(e), None) => return Err(e),
                 (looked, _) => looked,
             };
             let mut tx = conn.begin_write().await?;
-            let result = self
-                .create_in(&mut tx, &new, &wanted, looked, window, now, op_id)
-                .await;
+            let result = self.create_in(&mut tx, &req, looked, now).await;
             // A refusal rolls back at once: the next buyer is waiting on these locks.
             tx.finish(result).await
         })
@@ -80,19 +82,15 @@ impl Stockdesk {
     ///
     /// Buyers of one variant queue on its product's lock, so the locked part is kept to one
     /// statement and the commit: everything that needs no lock happens before it.
-    #[allow(clippy::too_many_arguments)]
     async fn create_in(
         &self,
         tx: &mut Tx,
-        new: &NewOrder,
-        wanted: &BTreeMap<Uuid, i64>,
+        req: &OrderRequest<'_>,
         looked: Result<BTreeMap<Uuid, LockedVariant>>,
-        window: TimeDelta,
         now: DateTime<Utc>,
-        op_id: Option<Uuid>,
     ) -> Result<(Order, bool)> {
         // A retried create answers as its first attempt did, even if stock ran out since.
-        if let Some(op) = op_id {
+        if let Some(op) = req.op_id {
             if let Claim::Done(id) = idempotency::claim::<Uuid>(tx, op, "create_order", now).await?
             {
                 return Ok((self.load(tx, id).await?, true));
@@ -104,9 +102,9 @@ impl Stockdesk {
         // they are written on the way to the lock. The deadline counts from the first look, so
         // a wait for the lock shortens the hold by as much (milliseconds), never lengthens it.
         let id = Uuid::now_v7();
-        let until = now + window;
+        let until = now + req.window;
         let items: Vec<OrderItem> = (1..)
-            .zip(&new.items)
+            .zip(&req.new.items)
             .map(|(line_no, line)| {
                 let v = &variants[&line.variant_id];
                 OrderItem {
@@ -159,9 +157,9 @@ impl Stockdesk {
         let checked_at = self.now();
         for (variant_id, available) in repo::available_to_order(tx, id, checked_at).await? {
             let available = available.ok_or_else(|| Error::not_found("variant", variant_id))?;
-            insufficient(variant_id, wanted[&variant_id], available)?;
+            insufficient(variant_id, req.wanted[&variant_id], available)?;
         }
-        if let Some(op) = op_id {
+        if let Some(op) = req.op_id {
             idempotency::finish(tx, op, &id).await?;
         }
         order.overdue = until <= checked_at;
@@ -442,6 +440,15 @@ impl Stockdesk {
             self.emit(ChangeEvent::Stock { variant_id });
         }
     }
+}
+
+/// A checked `create_order` call, as each attempt sees it.
+struct OrderRequest<'a> {
+    new: &'a NewOrder,
+    /// Quantity per variant (lines of a variant summed).
+    wanted: BTreeMap<Uuid, i64>,
+    window: TimeDelta,
+    op_id: Option<Uuid>,
 }
 
 /// Checks a new order's shape; returns the quantity per variant (lines of a variant summed).
