@@ -1,15 +1,15 @@
 //! Orders and their reservations: create (reserve), pay (sell), cancel (release), extend, expire.
 //!
 //! Concurrency, in one place:
-//! - Reserving is one atomic step per order: the order, its lines and its holds are written,
-//!   then the products concerned are locked in id order and availability is checked, from the
-//!   reservations table, in one statement that runs after the locks; the holds commit before the
-//!   locks go. Every change to on-hand stock (payment, receipt, count, edit) takes the same
-//!   product lock first. On SQLite the write transaction (`BEGIN IMMEDIATE`) is the lock.
-//! - Decisions read the clock *after* the locks are taken. Operations on one variant are
-//!   serialised by its locks, so their times are ordered like the operations themselves; a hold
-//!   that one of them saw as expired is never seen as valid by a later one. (A new order's
-//!   deadline counts from before its lock: a wait shortens its hold, never lengthens it.)
+//! - Reserving is one atomic step per order: a first look without locks turns away buyers that
+//!   committed holds already leave short; then the products concerned are locked in id order
+//!   (the lock every change to on-hand stock takes first), and one statement checks what is
+//!   available from the reservations table and writes the order, its lines and its holds only
+//!   if everything fits. The holds commit before the locks go. On SQLite the write transaction
+//!   (`BEGIN IMMEDIATE`) is the lock.
+//! - The clock is read *after* the locks are taken. Operations on one variant are serialised by
+//!   its locks, so their times are ordered like the operations themselves; a hold that one of
+//!   them saw as expired is never seen as valid by a later one.
 //! - Payment, cancellation, extension and the sweeper all lock the order row first: whoever gets
 //!   it decides the order's fate, the others see the new status. Every status change and every
 //!   reservation change is also conditional on the old status, so each happens at most once.
@@ -81,7 +81,7 @@ impl Stockdesk {
     /// variants; true if it replayed an `op_id`.
     ///
     /// Buyers of one variant queue on its product's lock, so the locked part is kept to one
-    /// statement and the commit: everything that needs no lock happens before it.
+    /// statement and the commit (as short as a bare `SELECT … FOR UPDATE` and `UPDATE`).
     async fn create_in(
         &self,
         tx: &mut Tx,
@@ -98,9 +98,13 @@ impl Stockdesk {
         }
         let variants = looked?;
 
-        // The order's rows are new: nobody else sees them or waits on them until the commit, so
-        // they are written on the way to the lock. The deadline counts from the first look, so
-        // a wait for the lock shortens the hold by as much (milliseconds), never lengthens it.
+        // Then the lock every change to on-hand stock takes (products, in id order), and the
+        // decisive check, written together with the order: one statement after the lock, so on
+        // Postgres it sees everything committed until the lock was ours, judged by the clock
+        // read after it. A refusal writes nothing.
+        let products: BTreeSet<Uuid> = variants.values().map(|v| v.product_id).collect();
+        repo::lock_products(tx, &products).await?;
+        let now = self.now();
         let id = Uuid::now_v7();
         let until = now + req.window;
         let items: Vec<OrderItem> = (1..)
@@ -133,7 +137,7 @@ impl Stockdesk {
                 closed_at: None,
             })
             .collect();
-        let mut order = Order {
+        let order = Order {
             id,
             status: OrderStatus::Pending,
             overdue: false,
@@ -148,21 +152,15 @@ impl Stockdesk {
             items,
             reservations,
         };
-        let products: BTreeSet<Uuid> = variants.values().map(|v| v.product_id).collect();
-        repo::insert_order_and_lock(tx, &order, &products).await?;
-
-        // Holding the lock that every change to on-hand stock takes, the decisive check: a new
-        // statement, so on Postgres it sees all that was committed until the lock was ours,
-        // judged at a time read after it.
-        let checked_at = self.now();
-        for (variant_id, available) in repo::available_to_order(tx, id, checked_at).await? {
+        for (variant_id, available) in
+            repo::reserve_if_available(tx, &order, &req.wanted, now).await?
+        {
             let available = available.ok_or_else(|| Error::not_found("variant", variant_id))?;
             insufficient(variant_id, req.wanted[&variant_id], available)?;
         }
         if let Some(op) = req.op_id {
             idempotency::finish(tx, op, &id).await?;
         }
-        order.overdue = until <= checked_at;
         Ok((order, false))
     }
 

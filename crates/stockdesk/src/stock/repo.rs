@@ -107,23 +107,6 @@ pub async fn orderable_variant(
     row.ok_or_else(|| Error::not_found("variant", variant_id))
 }
 
-/// For each variant on the order's lines, in id order: what is available to the order at `now`
-/// (on hand − other orders' unexpired holds), or `None` if the variant no longer exists. One
-/// statement, so that on Postgres it reads one snapshot taken after the caller's locks.
-pub async fn available_to_order(
-    tx: &mut Tx,
-    order_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Option<i64>)>> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT w.variant_id, v.stock_on_hand - CAST(COALESCE((SELECT SUM(r.quantity) \
-         FROM reservations r WHERE r.variant_id = w.variant_id AND r.status = 'active' \
-         AND r.reserved_until > $2 AND r.order_id <> $1), 0) AS BIGINT) \
-         FROM (SELECT DISTINCT variant_id FROM order_items WHERE order_id = $1) w \
-         LEFT JOIN variants v ON v.id = w.variant_id ORDER BY w.variant_id")
-        .bind(order_id).bind(now).fetch_all(&mut **c).await?))
-}
-
 /// (variant, units held at `now`, stored on hand) for the held variants of one product.
 pub async fn held_by_variant_of_product(
     tx: &mut Tx,
@@ -180,61 +163,166 @@ pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
     })
 }
 
-/// Writes a new order with its lines and their holds, then locks the products of those lines in
-/// id order (Postgres; SQLite's write transaction is the lock already), all in one round trip:
-/// buyers of one product queue on its lock, so every statement spent before it costs them all.
-pub async fn insert_order_and_lock(
-    tx: &mut Tx,
-    order: &Order,
-    products: &BTreeSet<Uuid>,
-) -> Result<()> {
-    let mut next = 1;
-    let mut take = |rows: usize, cols: usize| {
-        let sql = placeholders(next, rows, cols);
-        next += rows * cols;
-        sql
-    };
-    let writes = [
-        format!(
-            "INSERT INTO orders (id, status, payment_expires_at, created_at, created_by, \
-             updated_at, updated_by) VALUES {}",
-            take(1, 7)
-        ),
-        format!(
-            "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, \
-             product_name, quantity, unit_price_minor, currency) VALUES {}",
-            take(order.items.len(), 10)
-        ),
-        format!(
-            "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
-             reserved_until, status, created_at, closed_at) VALUES {}",
-            take(order.reservations.len(), 9)
-        ),
-    ];
-    let filter = format!("id IN {}", take(1, products.len()));
-    let sql = tx.backend().writes_then_lock(&writes, "products", &filter);
+/// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the
+/// lock every change to their variants' on-hand stock takes first.
+pub async fn lock_products(tx: &mut Tx, ids: &BTreeSet<Uuid>) -> Result<()> {
+    if !tx.backend().has_row_locks() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT id FROM products WHERE id IN {} ORDER BY id{}",
+        placeholders(1, 1, ids.len()),
+        tx.backend().for_update()
+    );
     on_tx!(tx, c => {
-        let mut q = sqlx::query(&sql)
-            .bind(order.id).bind(order.status.as_str()).bind(order.payment_expires_at)
-            .bind(order.created_at).bind(&order.created_by).bind(order.updated_at)
-            .bind(&order.updated_by);
-        for i in &order.items {
-            q = q.bind(i.id).bind(order.id).bind(i.line_no).bind(i.variant_id).bind(i.product_id)
-                .bind(&i.sku).bind(&i.product_name).bind(i.quantity).bind(i.unit_price_minor)
-                .bind(&i.currency);
-        }
-        for r in &order.reservations {
-            q = q.bind(r.id).bind(order.id).bind(r.order_item_id).bind(r.variant_id)
-                .bind(r.quantity).bind(r.reserved_until).bind(r.status.as_str())
-                .bind(r.created_at).bind(r.closed_at);
-        }
-        for id in products {
+        let mut q = sqlx::query(&sql);
+        for id in ids {
             q = q.bind(*id);
         }
         q.fetch_all(&mut **c).await?.len()
     });
     Ok(())
 }
+
+/// Writes a new order with its lines and their holds if every variant has what the order wants
+/// (`wanted`) available at `now`, besides other orders' unexpired holds; otherwise writes nothing.
+/// Returns, per variant in id order, what was available (`None`: the variant is gone). Runs after
+/// the caller's locks. On Postgres it is one statement (one snapshot, taken after the locks),
+/// its writes guarded by the check. SQLite cannot write from a `WITH`, so there it is the check
+/// and then, if it passed, the writes in one batch: its write lock holds throughout, and the
+/// check's sums are not recomputed for every write.
+pub async fn reserve_if_available(
+    tx: &mut Tx,
+    order: &Order,
+    wanted: &BTreeMap<Uuid, i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Option<i64>)>> {
+    // $1 = now, $2 = the order's id, then the values of each part in order.
+    let mut next = 3;
+    let mut take = |rows: usize, cols: usize| {
+        let sql = placeholders(next, rows, cols);
+        next += rows * cols;
+        sql
+    };
+    let ctes = format!(
+        "wanted (variant_id, quantity) AS (VALUES {}), \
+         available AS (SELECT w.variant_id, w.quantity, v.stock_on_hand - CAST(COALESCE(( \
+           SELECT SUM(r.quantity) FROM reservations r WHERE r.variant_id = w.variant_id \
+           AND r.status = 'active' AND r.reserved_until > $1 AND r.order_id <> $2), 0) AS BIGINT) \
+           AS units FROM wanted w LEFT JOIN variants v ON v.id = w.variant_id), \
+         fits (yes) AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM available \
+           WHERE units IS NULL OR units < quantity)), \
+         new_order (id, status, payment_expires_at, created_at, created_by, updated_at, \
+           updated_by) AS (VALUES {}), \
+         new_items (id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
+           unit_price_minor, currency) AS (VALUES {}), \
+         new_holds (id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
+           created_at, closed_at) AS (VALUES {})",
+        take(wanted.len(), 2),
+        take(1, 7),
+        take(order.items.len(), 10),
+        take(order.reservations.len(), 9),
+    );
+    let in_one = tx.backend().writes_in_ctes();
+    let guard = if in_one { ", fits" } else { "" };
+    let copy = |table: &str, from: &str, cols: &str| {
+        format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{guard}")
+    };
+    let writes = [
+        copy(
+            "orders",
+            "new_order",
+            "id, status, payment_expires_at, created_at, created_by, updated_at, updated_by",
+        ),
+        copy(
+            "order_items",
+            "new_items",
+            "id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
+             unit_price_minor, currency",
+        ),
+        copy(
+            "reservations",
+            "new_holds",
+            "id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
+             created_at, closed_at",
+        ),
+    ];
+    let query = "SELECT variant_id, units FROM available ORDER BY variant_id";
+    if in_one {
+        let sql = tx.backend().writes_with(&ctes, &writes, Some(query));
+        return run_reserve(tx, &sql, order, wanted, now).await;
+    }
+    let available = run_reserve(tx, &format!("WITH {ctes} {query}"), order, wanted, now).await?;
+    let fits = available
+        .iter()
+        .all(|(v, units)| units.is_some_and(|u| u >= wanted[v]));
+    if fits {
+        let sql = tx.backend().writes_with(&ctes, &writes, None);
+        on_tx!(tx, c => bind_reserve!(sqlx::query(&sql), order, wanted, now)
+            .execute(&mut **c).await?.rows_affected());
+    }
+    Ok(available)
+}
+
+/// Runs one of `reserve_if_available`'s statements that reads back what was available.
+async fn run_reserve(
+    tx: &mut Tx,
+    sql: &str,
+    order: &Order,
+    wanted: &BTreeMap<Uuid, i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Option<i64>)>> {
+    Ok(
+        on_tx!(tx, c => bind_reserve!(sqlx::query_as(sql), order, wanted, now)
+        .fetch_all(&mut **c).await?),
+    )
+}
+
+/// Binds the values of `reserve_if_available`'s statements, in their placeholders' order.
+macro_rules! bind_reserve {
+    ($q:expr, $order:expr, $wanted:expr, $now:expr) => {{
+        let (order, wanted) = ($order, $wanted);
+        let mut q = $q.bind($now).bind(order.id);
+        for (variant_id, quantity) in wanted {
+            q = q.bind(*variant_id).bind(*quantity);
+        }
+        q = q
+            .bind(order.id)
+            .bind(order.status.as_str())
+            .bind(order.payment_expires_at)
+            .bind(order.created_at)
+            .bind(&order.created_by)
+            .bind(order.updated_at)
+            .bind(&order.updated_by);
+        for i in &order.items {
+            q = q
+                .bind(i.id)
+                .bind(order.id)
+                .bind(i.line_no)
+                .bind(i.variant_id)
+                .bind(i.product_id)
+                .bind(&i.sku)
+                .bind(&i.product_name)
+                .bind(i.quantity)
+                .bind(i.unit_price_minor)
+                .bind(&i.currency);
+        }
+        for r in &order.reservations {
+            q = q
+                .bind(r.id)
+                .bind(order.id)
+                .bind(r.order_item_id)
+                .bind(r.variant_id)
+                .bind(r.quantity)
+                .bind(r.reserved_until)
+                .bind(r.status.as_str())
+                .bind(r.created_at)
+                .bind(r.closed_at);
+        }
+        q
+    }};
+}
+use bind_reserve;
 
 pub async fn insert_reservation(tx: &mut Tx, order_id: Uuid, r: &Reservation) -> Result<()> {
     on_tx!(tx, c => sqlx::query(

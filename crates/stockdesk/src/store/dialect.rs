@@ -73,33 +73,33 @@ impl Backend {
         }
     }
 
-    /// One round trip that makes `writes` (INSERTs) and then locks the rows of `table` that
-    /// match `filter`, in id order. On Postgres the writes become data-modifying parts of the
-    /// locking query, which counts their rows before it scans, so they are done before it
-    /// waits for a lock, not while holding one (unreferenced, they would run at its end). SQLite
-    /// runs the statements one after another; its write transaction is the lock.
-    pub fn writes_then_lock(self, writes: &[String], table: &str, filter: &str) -> String {
+    /// Whether a `WITH` can hold INSERTs (Postgres), so that a check and the writes it guards can
+    /// be one statement.
+    pub fn writes_in_ctes(self) -> bool {
+        self == Backend::Postgres
+    }
+
+    /// One round trip: the read-only common table expressions `ctes`, data-modifying `writes`
+    /// that may read them, then `query` (required on Postgres, where a `WITH` must end in one).
+    /// Postgres runs it as one statement (one snapshot: the writes and `query` see the database
+    /// as it was before the writes); SQLite runs each part as its own statement, one after
+    /// another, repeating `ctes` for each, so `query` must not depend on rows the writes made.
+    pub fn writes_with(self, ctes: &str, writes: &[String], query: Option<&str>) -> String {
         match self {
-            Backend::Sqlite => format!(
-                "{}; SELECT id FROM {table} WHERE {filter} ORDER BY id",
-                writes.join("; ")
-            ),
+            Backend::Sqlite => writes
+                .iter()
+                .map(String::as_str)
+                .chain(query)
+                .map(|part| format!("WITH {ctes} {part}"))
+                .collect::<Vec<_>>()
+                .join(";\n"),
             Backend::Postgres => {
-                let names: Vec<String> = (1..=writes.len()).map(|n| format!("w{n}")).collect();
-                let parts: Vec<String> = names
-                    .iter()
+                let writes: Vec<String> = (1..)
                     .zip(writes)
-                    .map(|(name, w)| format!("{name} AS ({w} RETURNING 1)"))
+                    .map(|(n, w)| format!("w{n} AS ({w})"))
                     .collect();
-                let written: Vec<String> = names
-                    .iter()
-                    .map(|name| format!("(SELECT COUNT(*) FROM {name})"))
-                    .collect();
-                format!(
-                    "WITH {} SELECT id FROM {table} WHERE {filter} AND {} > 0 ORDER BY id FOR UPDATE",
-                    parts.join(", "),
-                    written.join(" + ")
-                )
+                let query = query.expect("a Postgres WITH ends in a query");
+                format!("WITH {ctes}, {} {query}", writes.join(", "))
             }
         }
     }
@@ -141,21 +141,25 @@ mod tests {
     }
 
     #[test]
-    fn writes_come_before_the_lock() {
+    fn writes_with_is_one_statement_on_postgres() {
         let writes = [
-            "INSERT INTO a VALUES ($1)".to_string(),
-            "INSERT INTO b VALUES ($2)".to_string(),
+            "INSERT INTO a SELECT x FROM c".to_string(),
+            "INSERT INTO b SELECT x FROM c".to_string(),
         ];
         assert_eq!(
-            Backend::Postgres.writes_then_lock(&writes, "t", "id = $3"),
-            "WITH w1 AS (INSERT INTO a VALUES ($1) RETURNING 1), \
-             w2 AS (INSERT INTO b VALUES ($2) RETURNING 1) SELECT id FROM t WHERE id = $3 \
-             AND (SELECT COUNT(*) FROM w1) + (SELECT COUNT(*) FROM w2) > 0 ORDER BY id FOR UPDATE"
+            Backend::Postgres.writes_with(
+                "c (x) AS (VALUES ($1))",
+                &writes,
+                Some("SELECT x FROM c")
+            ),
+            "WITH c (x) AS (VALUES ($1)), w1 AS (INSERT INTO a SELECT x FROM c), \
+             w2 AS (INSERT INTO b SELECT x FROM c) SELECT x FROM c"
         );
         assert_eq!(
-            Backend::Sqlite.writes_then_lock(&writes, "t", "id = $3"),
-            "INSERT INTO a VALUES ($1); INSERT INTO b VALUES ($2); SELECT id FROM t WHERE id = $3 \
-             ORDER BY id"
+            Backend::Sqlite.writes_with("c (x) AS (VALUES ($1))", &writes, Some("SELECT x FROM c")),
+            "WITH c (x) AS (VALUES ($1)) INSERT INTO a SELECT x FROM c;\n\
+             WITH c (x) AS (VALUES ($1)) INSERT INTO b SELECT x FROM c;\n\
+             WITH c (x) AS (VALUES ($1)) SELECT x FROM c"
         );
     }
 }
