@@ -58,20 +58,20 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
 
     let mut filters = Vec::new();
     let mut binds = Vec::new();
-    let search = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let searching = search.is_some();
-    if let Some(text) = search {
+    let mut indexed_search = false;
+    if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() > MAX_SEARCH {
             return Err(Error::validation(
                 "search",
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
-        let (filter, pattern) = tx
+        let search = tx
             .backend()
             .product_search(binds.len() + 1, &text.to_lowercase());
-        binds.push(Bind::Text(pattern));
-        filters.push(filter);
+        indexed_search = search.indexed;
+        binds.push(Bind::Text(search.pattern));
+        filters.push(search.filter);
     }
     if let Some(status) = q.status {
         binds.push(Bind::Text(status.as_str().to_string()));
@@ -96,11 +96,11 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
 
     let count_sql = format!("SELECT COUNT(*) FROM products p{where_sql}");
     let (limit_n, offset_n) = (binds.len() + 1, binds.len() + 2);
-    let (head, total_sql) = if searching {
-        // Search text: find the matches first (through the search index) and take both the
-        // total and the page from them. Walking `products_by_name` and testing each product
-        // instead can pass tens of thousands of non-matches before the page fills, because
-        // matches cluster in name order (a search for "nordic" finds names starting "Nordic").
+    let (head, total_sql) = if indexed_search {
+        // Search text the index serves: find the matches first and take both the total and the
+        // page from them. Walking `products_by_name` and testing each product instead can pass
+        // tens of thousands of non-matches before the page fills, because matches cluster in
+        // name order (a search for "nordic" finds names starting "Nordic").
         (
             format!(
                 "WITH found AS MATERIALIZED (SELECT p.id, p.name FROM products p{where_sql}), \
@@ -109,7 +109,8 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
             "SELECT COUNT(*) FROM found",
         )
     } else {
-        // Browsing: walk the name (or status, category) index and stop at the page's end.
+        // Browsing (or text too short for the index, which matches much): walk the name (or
+        // status, category) index and stop at the page's end.
         (
             format!(
                 "WITH page AS (SELECT p.id FROM products p{where_sql} \

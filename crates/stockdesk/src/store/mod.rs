@@ -18,7 +18,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
-pub use dialect::Backend;
+pub use dialect::{Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");

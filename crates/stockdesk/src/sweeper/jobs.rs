@@ -9,11 +9,15 @@ use super::{runs, Job};
 use crate::error::Result;
 use crate::Stockdesk;
 
-/// Orders per transaction: small enough that payments never queue long behind a batch (SQLite
-/// has one writer at a time), large enough that a backlog clears in a few round trips.
-const EXPIRE_BATCH: i64 = 100;
-/// Batches per run, so one run ends even if orders keep lapsing while it works.
-const EXPIRE_MAX_BATCHES: i64 = 100;
+/// Orders per transaction. A batch is three statements whatever its size, so a larger batch
+/// costs round trips and commits less per order; its time is then mostly the rows' own index
+/// and page writes (measured: about 0.05 s for 1,000 on Postgres, 0.1 s on SQLite beside a
+/// million pending orders), which bounds how long payments queue behind it (SQLite has one
+/// writer at a time; on Postgres only payments of the batch's own orders wait).
+const EXPIRE_BATCH: i64 = 1_000;
+/// Batches per run, so one run ends even if orders keep lapsing while it works (and, on SQLite,
+/// so a large backlog is cleared over several runs rather than in one long stretch of writes).
+const EXPIRE_MAX_BATCHES: i64 = 10;
 /// How long sweep runs are kept.
 const KEEP_RUNS_DAYS: i64 = 30;
 
