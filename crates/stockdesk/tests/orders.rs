@@ -723,6 +723,76 @@ both_backends!(
     }
 );
 
+both_backends!(
+    expiry_batches_split_between_sweepers,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let vs = stocked(sd, "cup", &[1000, 1000]).await;
+        let mut lapsing = Vec::new();
+        for i in 0..60 {
+            let lines: &[(Uuid, i64)] = if i % 3 == 0 {
+                &[(vs[0], 1)]
+            } else {
+                &[(vs[0], 1), (vs[1], 2)]
+            };
+            lapsing.push(sd.create_order(order_of(lines), None).await.unwrap());
+        }
+        // Not pending when the window passes: neither may be touched.
+        sd.pay_order(lapsing[1].id).await.unwrap();
+        sd.cancel_order(lapsing[2].id).await.unwrap();
+        let mut later = order_of(&[(vs[1], 5)]);
+        later.expires_in_secs = Some(3600);
+        let later = sd.create_order(later, None).await.unwrap();
+        db.clock.advance(TimeDelta::minutes(16));
+
+        // Small batches from four sweepers at once: on Postgres each passes over the orders
+        // another holds; on SQLite they take turns.
+        let sweepers = (0..4).map(|i| {
+            let sd = sd.with_actor(&format!("sweeper-{i}"));
+            tokio::spawn(async move {
+                let mut batches = Vec::new();
+                loop {
+                    let batch = sd.expire_overdue_orders(7).await.unwrap();
+                    if batch.locked == 0 {
+                        return batches;
+                    }
+                    batches.push(batch);
+                }
+            })
+        });
+        let batches: Vec<ExpiryBatch> = join_all(sweepers)
+            .await
+            .into_iter()
+            .flat_map(|r| r.unwrap())
+            .collect();
+        // Every order it locked was still pending, so each batch expired all of them.
+        assert!(batches.iter().all(|b| b.orders_expired == b.locked));
+        let orders: i64 = batches.iter().map(|b| b.orders_expired).sum();
+        let reservations: i64 = batches.iter().map(|b| b.reservations_expired).sum();
+        assert_eq!((orders, reservations), (58, 58 + 38));
+        assert_eq!(sd.expire_overdue_orders(7).await.unwrap().locked, 0);
+
+        for (i, o) in lapsing.iter().enumerate() {
+            let o = sd.get_order(o.id).await.unwrap();
+            let (status, holds) = match i {
+                1 => (OrderStatus::Paid, ReservationStatus::Converted),
+                2 => (OrderStatus::Cancelled, ReservationStatus::Released),
+                _ => (OrderStatus::Expired, ReservationStatus::Expired),
+            };
+            assert_eq!(o.status, status, "order {i}");
+            assert!(
+                o.reservations.iter().all(|r| r.status == holds),
+                "order {i}"
+            );
+        }
+        let later = sd.get_order(later.id).await.unwrap();
+        assert_eq!(later.status, OrderStatus::Pending);
+        assert_eq!(later.reservations[0].status, ReservationStatus::Active);
+        assert_eq!(level(sd, vs[1]).await, (998, 5, 993));
+        assert_consistent(sd).await;
+    }
+);
+
 both_backends!(spawned_sweeper_records_runs, |db: TestDb| async move {
     let sd = &db.sd;
     let v = stocked(sd, "hat", &[3]).await[0];

@@ -1,4 +1,4 @@
-//! The product list: filters, search and paging in one query (plus its count).
+//! The product list: filters, search and paging, the page and its total in one statement.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -32,7 +32,16 @@ struct Row {
     min_stock: Option<i64>,
     min_price_minor: Option<i64>,
     currency: Option<String>,
+    total: i64,
 }
+
+const COLUMNS: &str =
+    "p.id, p.name, p.slug, p.status, p.category_id, p.version, p.updated_at, p.updated_by";
+/// The page's stock and price figures: one pass over its variants (a join), not a subquery each.
+const FIGURES: &str = "COUNT(v.id) AS variant_count, \
+     CAST(COALESCE(SUM(v.stock_on_hand), 0) AS BIGINT) AS total_stock, \
+     MIN(v.stock_on_hand) AS min_stock, MIN(v.price_minor) AS min_price_minor, \
+     MIN(v.currency) AS currency";
 
 pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -49,6 +58,7 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
 
     let mut filters = Vec::new();
     let mut binds = Vec::new();
+    let mut indexed_search = false;
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() > MAX_SEARCH {
             return Err(Error::validation(
@@ -56,11 +66,12 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
-        let (filter, pattern) = tx
+        let search = tx
             .backend()
             .product_search(binds.len() + 1, &text.to_lowercase());
-        binds.push(Bind::Text(pattern));
-        filters.push(filter);
+        indexed_search = search.indexed;
+        binds.push(Bind::Text(search.pattern));
+        filters.push(search.filter);
     }
     if let Some(status) = q.status {
         binds.push(Bind::Text(status.as_str().to_string()));
@@ -84,17 +95,34 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
     };
 
     let count_sql = format!("SELECT COUNT(*) FROM products p{where_sql}");
-    let n = binds.len();
+    let (limit_n, offset_n) = (binds.len() + 1, binds.len() + 2);
+    let (head, total_sql) = if indexed_search {
+        // Search text the index serves: find the matches first and take both the total and the
+        // page from them. Walking `products_by_name` and testing each product instead can pass
+        // tens of thousands of non-matches before the page fills, because matches cluster in
+        // name order (a search for "nordic" finds names starting "Nordic").
+        (
+            format!(
+                "WITH found AS MATERIALIZED (SELECT p.id, p.name FROM products p{where_sql}), \
+                 page AS (SELECT id FROM found ORDER BY name, id LIMIT ${limit_n} OFFSET ${offset_n})"
+            ),
+            "SELECT COUNT(*) FROM found",
+        )
+    } else {
+        // Browsing (or text too short for the index, which matches much): walk the name (or
+        // status, category) index and stop at the page's end.
+        (
+            format!(
+                "WITH page AS (SELECT p.id FROM products p{where_sql} \
+                 ORDER BY p.name, p.id LIMIT ${limit_n} OFFSET ${offset_n})"
+            ),
+            count_sql.as_str(),
+        )
+    };
     let page_sql = format!(
-        "SELECT p.id, p.name, p.slug, p.status, p.category_id, p.version, p.updated_at, p.updated_by, \
-         (SELECT COUNT(*) FROM variants v WHERE v.product_id = p.id) AS variant_count, \
-         (SELECT CAST(COALESCE(SUM(v.stock_on_hand), 0) AS BIGINT) FROM variants v WHERE v.product_id = p.id) AS total_stock, \
-         (SELECT MIN(v.stock_on_hand) FROM variants v WHERE v.product_id = p.id) AS min_stock, \
-         (SELECT MIN(v.price_minor) FROM variants v WHERE v.product_id = p.id) AS min_price_minor, \
-         (SELECT MIN(v.currency) FROM variants v WHERE v.product_id = p.id) AS currency \
-         FROM products p{where_sql} ORDER BY p.name, p.id LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
+        "{head} SELECT {COLUMNS}, {FIGURES}, ({total_sql}) AS total \
+         FROM page JOIN products p ON p.id = page.id LEFT JOIN variants v ON v.product_id = p.id \
+         GROUP BY {COLUMNS} ORDER BY p.name, p.id"
     );
 
     // Binds the filter values in order onto a query of either backend.
@@ -111,10 +139,16 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
             query
         }};
     }
-    let total: i64 =
-        on_tx!(tx, c => bind_all!(sqlx::query_scalar(&count_sql)).fetch_one(&mut **c).await?);
     let rows: Vec<Row> = on_tx!(tx, c => bind_all!(sqlx::query_as(&page_sql))
         .bind(limit).bind(offset).fetch_all(&mut **c).await?);
+    let total = match rows.first() {
+        Some(row) => row.total,
+        // No rows on the first page: nothing matches.
+        None if offset == 0 => 0,
+        // A page past the end carries no total: count on its own.
+        None => on_tx!(tx, c => bind_all!(sqlx::query_scalar(&count_sql))
+            .fetch_one(&mut **c).await?),
+    };
 
     let items = rows
         .into_iter()

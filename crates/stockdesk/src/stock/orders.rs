@@ -332,32 +332,25 @@ impl Stockdesk {
         Ok(outcome)
     }
 
-    /// Expires up to `limit` overdue pending orders and their reservations, in one transaction.
-    /// Safe to run from several processes at once: each order and reservation is expired once.
+    /// Expires up to `limit` overdue pending orders and their reservations, in one transaction
+    /// of three statements whatever the batch size: lock the batch, expire the orders, expire
+    /// their reservations. Safe to run from several processes at once: each order and
+    /// reservation is expired once.
     pub async fn expire_overdue_orders(&self, limit: i64) -> Result<ExpiryBatch> {
         let span = tracing::debug_span!("expire_overdue_orders", limit);
         let (batch, expired) = with_retry(|| async {
             let mut tx = self.store.write().await?;
             let now = self.now();
-            let ids = repo::lock_overdue(&mut tx, now, limit).await?;
-            let mut batch = ExpiryBatch {
-                locked: ids.len() as i64,
-                ..Default::default()
-            };
-            let mut expired = Vec::new();
-            for id in ids {
-                let from = OrderStatus::Pending;
-                if repo::set_status(&mut tx, id, from, OrderStatus::Expired, &self.actor, now)
-                    .await?
-                {
-                    let n = repo::close_reservations(&mut tx, id, ReservationStatus::Expired, now)
-                        .await?;
-                    batch.orders_expired += 1;
-                    batch.reservations_expired += n as i64;
-                    expired.push(id);
-                }
-            }
+            let locked = repo::lock_overdue(&mut tx, now, limit).await?;
+            let expired = repo::expire_orders(&mut tx, &locked, &self.actor, now).await?;
+            // Only the orders this batch moved: their reservations are ours to end.
+            let reservations = repo::expire_reservations(&mut tx, &expired, now).await?;
             tx.commit().await?;
+            let batch = ExpiryBatch {
+                locked: locked.len() as i64,
+                orders_expired: expired.len() as i64,
+                reservations_expired: reservations as i64,
+            };
             Ok((batch, expired))
         })
         .instrument(span)

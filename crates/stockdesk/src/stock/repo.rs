@@ -440,6 +440,55 @@ pub async fn lock_overdue(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result
     Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(now).bind(limit).fetch_all(&mut **c).await?))
 }
 
+/// Marks the given orders expired where they are still pending, in one statement; returns the
+/// ids it changed (the caller holds their row locks, but the status condition still decides).
+pub async fn expire_orders(
+    tx: &mut Tx,
+    ids: &[Uuid],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, updated_by = $2 \
+         WHERE status = 'pending' AND id IN {} RETURNING id",
+        placeholders(3, 1, ids.len())
+    );
+    Ok(on_tx!(tx, c => {
+        let mut query = sqlx::query_scalar(&sql).bind(now).bind(actor);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&mut **c).await?
+    }))
+}
+
+/// Ends the active reservations of the given orders as expired, in one statement; returns how
+/// many it ended. Conditional on `status = 'active'`, like `close_reservations`.
+pub async fn expire_reservations(
+    tx: &mut Tx,
+    order_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if order_ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE reservations SET status = 'expired', closed_at = $1 \
+         WHERE status = 'active' AND order_id IN {}",
+        placeholders(2, 1, order_ids.len())
+    );
+    Ok(on_tx!(tx, c => {
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in order_ids {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **c).await?.rows_affected()
+    }))
+}
+
 /// Pending orders whose window has passed (the sweeper's backlog).
 pub async fn overdue_count(tx: &mut Tx, now: DateTime<Utc>) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(

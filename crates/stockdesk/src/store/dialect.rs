@@ -43,13 +43,13 @@ impl Backend {
         }
     }
 
-    /// A filter on products `p` whose search text contains `text` (lower-case): the SQL, using
-    /// parameter `$n`, and the value to bind to it.
-    pub fn product_search(self, n: usize, text: &str) -> (String, String) {
+    /// A filter on products `p` whose search text contains `text` (lower-case), using parameter
+    /// `$n`.
+    pub fn product_search(self, n: usize, text: &str) -> ProductSearch {
         // Trigram indexes need three characters; shorter text scans, which is cheap enough for
         // a query that short and rare.
         let indexed = text.chars().count() >= 3;
-        match self {
+        let (filter, pattern) = match self {
             Backend::Sqlite if indexed => (
                 format!(
                     "p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${n})"
@@ -61,6 +61,11 @@ impl Backend {
                 format!("p.search_text LIKE ${n} ESCAPE '\\'"),
                 format!("%{}%", escape_like(text)),
             ),
+        };
+        ProductSearch {
+            filter,
+            pattern,
+            indexed,
         }
     }
 
@@ -123,6 +128,14 @@ pub fn placeholders(first: usize, rows: usize, cols: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A product search as SQL: the filter, the value to bind to its parameter, and whether the
+/// search index serves it (or every product is tested).
+pub struct ProductSearch {
+    pub filter: String,
+    pub pattern: String,
+    pub indexed: bool,
 }
 
 fn escape_like(s: &str) -> String {

