@@ -456,8 +456,9 @@ pub async fn expire_orders(
          WHERE status = 'pending' AND id IN {} RETURNING id",
         placeholders(3, 1, ids.len())
     );
+    // The SQL varies with the batch's length: not worth a place in the statement cache.
     Ok(on_tx!(tx, c => {
-        let mut query = sqlx::query_scalar(&sql).bind(now).bind(actor);
+        let mut query = sqlx::query_scalar(&sql).persistent(false).bind(now).bind(actor);
         for id in ids {
             query = query.bind(*id);
         }
@@ -481,7 +482,7 @@ pub async fn expire_reservations(
         placeholders(2, 1, order_ids.len())
     );
     Ok(on_tx!(tx, c => {
-        let mut query = sqlx::query(&sql).bind(now);
+        let mut query = sqlx::query(&sql).persistent(false).bind(now);
         for id in order_ids {
             query = query.bind(*id);
         }
