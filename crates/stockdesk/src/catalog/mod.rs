@@ -104,7 +104,7 @@ impl Stockdesk {
 
     pub async fn get_product(&self, id: Uuid) -> Result<Product> {
         let mut tx = self.store.read().await?;
-        repo::load_product(&mut tx, id, false)
+        repo::load_product(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("product", id))
     }
@@ -266,7 +266,7 @@ impl Stockdesk {
 pub(crate) async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
     let mut out = Vec::new();
     for id in repo::product_ids(tx).await? {
-        let Some(stored) = repo::load_product(tx, id, false).await? else {
+        let Some(stored) = repo::load_product(tx, id).await? else {
             continue;
         };
         match repo::load_snapshot(tx, id, stored.version).await? {
@@ -294,6 +294,15 @@ pub(crate) async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
     Ok(out)
 }
 
+/// Locks products in id order (Postgres; SQLite's write transaction already excludes other
+/// writers): the lock every change to their variants or their on-hand stock takes first.
+pub(crate) async fn lock_products(
+    tx: &mut crate::store::Tx,
+    ids: &std::collections::BTreeSet<Uuid>,
+) -> Result<()> {
+    repo::lock_products(tx, ids).await
+}
+
 /// Locks the product that owns `variant_id` (Postgres row lock; SQLite's write transaction already
 /// excludes other writers) and returns its id. Stock operations that change on-hand stock call
 /// this before touching the variant, so every writer locks product before variant and two
@@ -318,7 +327,7 @@ pub(crate) async fn record_stock_change(
     actor: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Product> {
-    let mut product = repo::load_product(tx, product_id, false)
+    let mut product = repo::load_product(tx, product_id)
         .await?
         .ok_or_else(|| Error::not_found("product", product_id))?;
     let from = product.version;

@@ -19,7 +19,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Product> {
     let id = new.id.unwrap_or_else(Uuid::now_v7);
-    if repo::load_product(tx, id, false).await?.is_some() {
+    if repo::load_product(tx, id).await?.is_some() {
         return Err(Error::validation(
             "id",
             "a product with this id already exists",

@@ -1,6 +1,6 @@
 //! The catalog's SQL, written once for both backends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::{Attribute, Category, HistoryEntry, Image, Product, ProductStatus, Variant};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, Arg, Batch, Stmt, Tx};
+use crate::store::{on_tx, placeholders, Arg, Batch, Stmt, Tx};
 
 /// An attribute to insert: its id, name and (value id, value) pairs.
 pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
@@ -58,11 +58,8 @@ const PRODUCT_COLUMNS: &str = "id, name, slug, description, status, category_id,
 
 /// Loads a product with its variants and images. With `lock`, the product row stays locked until
 /// the transaction ends (Postgres; SQLite's write transaction already excludes other writers).
-pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Product>> {
-    let sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1{}",
-        if lock { tx.backend().for_update() } else { "" }
-    );
+pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
     let row: Option<ProductRow> =
         on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
     let Some(row) = row else { return Ok(None) };
@@ -136,17 +133,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Pr
 /// path every edit takes under the lock; `check_invariants` verifies that the two agree. A
 /// product without that row (written by other means) is read from its rows.
 pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
-    if tx.backend().has_row_locks() {
-        let sql = format!(
-            "SELECT id FROM products WHERE id = $1{}",
-            tx.backend().for_update()
-        );
-        let locked: Option<Uuid> =
-            on_tx!(tx, c => sqlx::query_scalar(&sql).bind(id).fetch_optional(&mut **c).await?);
-        if locked.is_none() {
-            return Ok(None);
-        }
-    }
+    lock_products(tx, &BTreeSet::from([id])).await?;
     let snapshot: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT h.snapshot FROM products p JOIN product_history h \
          ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1")
@@ -156,8 +143,29 @@ pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
             p.sort_parts();
             Ok(Some(p))
         }
-        None => load_product(tx, id, false).await,
+        None => load_product(tx, id).await,
     }
+}
+
+/// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the
+/// lock every change to their variants or their on-hand stock takes first.
+pub async fn lock_products(tx: &mut Tx, ids: &BTreeSet<Uuid>) -> Result<()> {
+    if !tx.backend().has_row_locks() || ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT id FROM products WHERE id IN {} ORDER BY id{}",
+        placeholders(1, 1, ids.len()),
+        tx.backend().for_update()
+    );
+    on_tx!(tx, c => {
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut **c).await?.len()
+    });
+    Ok(())
 }
 
 /// Ids of all products, in id order.

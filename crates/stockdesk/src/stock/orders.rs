@@ -103,7 +103,7 @@ impl Stockdesk {
         // Postgres it sees everything committed until the lock was ours, judged by the clock
         // read after it. A refusal writes nothing.
         let products: BTreeSet<Uuid> = variants.values().map(|v| v.product_id).collect();
-        repo::lock_products(tx, &products).await?;
+        crate::catalog::lock_products(tx, &products).await?;
         let now = self.now();
         let id = Uuid::now_v7();
         let until = now + req.window;

@@ -163,27 +163,6 @@ pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
     })
 }
 
-/// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the
-/// lock every change to their variants' on-hand stock takes first.
-pub async fn lock_products(tx: &mut Tx, ids: &BTreeSet<Uuid>) -> Result<()> {
-    if !tx.backend().has_row_locks() {
-        return Ok(());
-    }
-    let sql = format!(
-        "SELECT id FROM products WHERE id IN {} ORDER BY id{}",
-        placeholders(1, 1, ids.len()),
-        tx.backend().for_update()
-    );
-    on_tx!(tx, c => {
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(&mut **c).await?.len()
-    });
-    Ok(())
-}
-
 /// Writes a new order with its lines and their holds if every variant has what the order wants
 /// (`wanted`) available at `now`, besides other orders' unexpired holds; otherwise writes nothing.
 /// Returns, per variant in id order, what was available (`None`: the variant is gone). Runs after
