@@ -294,15 +294,6 @@ pub(crate) async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
     Ok(out)
 }
 
-/// Locks products in id order (Postgres; SQLite's write transaction already excludes other
-/// writers): the lock every change to their variants or their on-hand stock takes first.
-pub(crate) async fn lock_products(
-    tx: &mut crate::store::Tx,
-    ids: &std::collections::BTreeSet<Uuid>,
-) -> Result<()> {
-    repo::lock_products(tx, ids).await
-}
-
 /// Locks the product that owns `variant_id` (Postgres row lock; SQLite's write transaction already
 /// excludes other writers) and returns its id. Stock operations that change on-hand stock call
 /// this before touching the variant, so every writer locks product before variant and two

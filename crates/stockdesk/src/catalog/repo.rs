@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::{Attribute, Category, HistoryEntry, Image, Product, ProductStatus, Variant};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, placeholders, Arg, Batch, Stmt, Tx};
+use crate::store::{on_tx, Arg, Batch, Stmt, Tx};
 
 /// An attribute to insert: its id, name and (value id, value) pairs.
 pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
@@ -148,24 +148,14 @@ pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
 }
 
 /// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the
-/// lock every change to their variants or their on-hand stock takes first.
+/// lock every edit of their fields or variants, and every change to their on-hand stock, takes
+/// first.
 pub async fn lock_products(tx: &mut Tx, ids: &BTreeSet<Uuid>) -> Result<()> {
-    if !tx.backend().has_row_locks() || ids.is_empty() {
+    if ids.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "SELECT id FROM products WHERE id IN {} ORDER BY id{}",
-        placeholders(1, 1, ids.len()),
-        tx.backend().for_update()
-    );
-    on_tx!(tx, c => {
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(&mut **c).await?.len()
-    });
-    Ok(())
+    tx.lock_rows("products", Stmt::ids_in("id", ids.iter().copied()))
+        .await
 }
 
 /// Ids of all products, in id order.
@@ -322,11 +312,16 @@ fn search_text(p: &Product) -> String {
     s.to_lowercase()
 }
 
+/// A variant's id can come back (a restore, or a create that names a deleted variant's id) while
+/// lapsed holds of it are still open, so `held` starts as the sum of its active holds: that is
+/// what the stock code keeps it at.
 pub fn insert_variant(batch: &mut Batch, product_id: Uuid, v: &Variant, now: DateTime<Utc>) {
     batch.push(
         Stmt::new(
             "INSERT INTO variants (id, product_id, sku, price_minor, currency, stock_on_hand, \
-             position, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+             position, version, created_at, updated_at, held) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             1, $8, $8, (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM reservations \
+             WHERE variant_id = $1 AND status = 'active'))",
         )
         .arg(v.id)
         .arg(product_id)

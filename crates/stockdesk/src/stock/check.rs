@@ -80,9 +80,35 @@ async fn ledger_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Result<()>
     Ok(())
 }
 
-/// Holds match their orders: pending orders hold every line exactly once, closed orders hold
-/// nothing, and a hold is for the line's quantity.
+/// Holds match their orders: pending orders hold every line exactly once, until the order's
+/// deadline; closed orders hold nothing; a hold is for the line's quantity; and each variant's
+/// `held` counter is the sum of its active holds.
 async fn reservation_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Result<()> {
+    let counters: Vec<(Uuid, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, held, sum FROM (SELECT v.id, v.held, CAST(COALESCE((SELECT SUM(r.quantity) \
+         FROM reservations r WHERE r.variant_id = v.id AND r.status = 'active'), 0) AS BIGINT) \
+         AS sum FROM variants v) t WHERE held <> sum ORDER BY id")
+        .fetch_all(&mut **c).await?);
+    for (id, held, sum) in counters {
+        push(
+            found,
+            "held_not_sum_of_active_holds",
+            id,
+            format!("held {held}, active holds sum to {sum}"),
+        );
+    }
+    let off_deadline: Vec<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT r.id FROM reservations r JOIN orders o ON o.id = r.order_id \
+         WHERE r.status = 'active' AND r.reserved_until <> o.payment_expires_at ORDER BY r.id")
+        .fetch_all(&mut **c).await?);
+    for id in off_deadline {
+        push(
+            found,
+            "hold_deadline_differs_from_order",
+            id,
+            "an active hold runs to another time than its order's payment deadline".into(),
+        );
+    }
     let stray: Vec<(Uuid, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT r.id, o.status FROM reservations r JOIN orders o ON o.id = r.order_id \
          WHERE r.status = 'active' AND o.status <> 'pending' ORDER BY r.id")

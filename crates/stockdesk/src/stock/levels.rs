@@ -12,7 +12,7 @@ use super::model::{Movement, StockChange, StockLevel};
 use super::repo::{self, LockedVariant};
 use crate::catalog::MAX_STOCK;
 use crate::error::{Error, FieldError, Result};
-use crate::store::{on_tx, with_retry, Tx};
+use crate::store::{with_retry, Tx};
 use crate::{ChangeEvent, Stockdesk};
 
 const MAX_REASON: usize = 500;
@@ -152,7 +152,7 @@ impl Stockdesk {
                 .remove(&variant_id)
                 .expect("lock_variants returns every id");
             let now = self.now();
-            let reserved = repo::reserved_now(&mut tx, variant_id, now, None).await?;
+            let reserved = repo::reserved_now(&mut tx, variant_id, now).await?;
             let delta = delta_for(&v, reserved)?;
             let after = v.stock_on_hand + delta;
             if !(0..=MAX_STOCK).contains(&after) {
@@ -204,20 +204,16 @@ impl Stockdesk {
 
 /// The figures of one variant as `tx` sees them at `now`.
 async fn level(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<StockLevel> {
-    let row: Option<(Uuid, String, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT product_id, sku, stock_on_hand FROM variants WHERE id = $1")
-        .bind(variant_id).fetch_optional(&mut **c).await?);
-    let (product_id, sku, on_hand) = row.ok_or_else(|| Error::not_found("variant", variant_id))?;
-    let reserved = repo::reserved_now(tx, variant_id, now, None).await?;
+    let (product_id, sku, f) = repo::figures(tx, variant_id, now).await?;
     Ok(StockLevel {
         variant_id,
         product_id,
         sku,
-        on_hand,
-        reserved,
-        available: (on_hand - reserved).max(0),
-        short: (reserved - on_hand).max(0),
-        lapsed_holds: repo::lapsed_holds(tx, variant_id, now).await?,
+        on_hand: f.stock_on_hand,
+        reserved: f.reserved,
+        available: f.available().max(0),
+        short: (-f.available()).max(0),
+        lapsed_holds: f.lapsed(),
         at: now,
     })
 }

@@ -1,9 +1,12 @@
 //! Stock: the ledger of movements, reservations and orders. This is the only code that changes
 //! on-hand stock, and it never does so without writing a movement in the same transaction.
 //!
-//! Available = on hand − active reservations whose time has not passed. No reserved counter is
-//! kept: the figure is summed from the reservations under the variant's lock, so a hold stops
-//! counting the moment it lapses and correctness never waits for the sweeper.
+//! Available = on hand − active reservations whose time has not passed. Each variant row keeps
+//! `held`, the sum of its active holds, changed in the transaction that opens or ends one, so a
+//! new order is decided by one conditional `UPDATE` of that row. The counter still includes holds
+//! that lapsed and were not expired yet; every figure and refusal subtracts those again
+//! (`repo::reserved_sql`), and an order they stand in the way of expires them first, so a hold
+//! stops counting the moment it lapses and correctness never waits for the sweeper.
 
 mod check;
 pub mod ledger;

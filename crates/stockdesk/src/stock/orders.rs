@@ -1,19 +1,22 @@
 //! Orders and their reservations: create (reserve), pay (sell), cancel (release), extend, expire.
 //!
 //! Concurrency, in one place:
-//! - Reserving is one atomic step per order: a first look without locks turns away buyers that
-//!   committed holds already leave short; then the products concerned are locked in id order
-//!   (the lock every change to on-hand stock takes first), and one statement checks what is
-//!   available from the reservations table and writes the order, its lines and its holds only
-//!   if everything fits. The holds commit before the locks go. On SQLite the write transaction
-//!   (`BEGIN IMMEDIATE`) is the lock.
-//! - The clock is read *after* the locks are taken. Operations on one variant are serialised by
-//!   its locks, so their times are ordered like the operations themselves; a hold that one of
-//!   them saw as expired is never seen as valid by a later one.
+//! - Reserving: a first look without locks turns away buyers that committed holds already leave
+//!   short (exactly: it ignores lapsed holds). Then one conditional `UPDATE` per variant takes the
+//!   units on the row's `held` counter only where `stock_on_hand - held` leaves enough, and the
+//!   order, its lines and its holds are written only if every variant had enough. On Postgres an
+//!   order of one variant is a single statement outside any transaction, so the row lock lasts
+//!   only while it runs and commits; a row-level recheck decides it on the latest committed row
+//!   even when it waited. Several variants are locked in id order first, in a transaction. On
+//!   SQLite the write transaction (`BEGIN IMMEDIATE`) is the lock.
+//! - The counter includes lapsed holds nobody expired yet. When only they stand in the way, the
+//!   order expires their orders first (as the sweeper would), then looks again.
 //! - Payment, cancellation, extension and the sweeper all lock the order row first: whoever gets
 //!   it decides the order's fate, the others see the new status. Every status change and every
 //!   reservation change is also conditional on the old status, so each happens at most once.
-//! - Lock order everywhere: order, then products, then variants, then reservations.
+//! - Lock order everywhere: order, then products, then variants (in id order), then
+//!   reservations. Orders lock only variants; edits that lower stock lock their product's
+//!   variants before they read what is held, so neither misses the other's commit.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,12 +27,18 @@ use uuid::Uuid;
 
 use super::ledger::{self, MovementKind, NewMovement};
 use super::model::*;
-use super::repo::{self, LockedVariant};
+use super::repo::{self, LockedVariant, OrderableVariant};
 use crate::catalog::MAX_STOCK;
 use crate::error::{Error, FieldError, Result};
 use crate::store::idempotency::{self, Claim};
-use crate::store::{with_retry, Conn, Tx};
+use crate::store::{with_retry, Conn, Stmt, Tx};
 use crate::{ChangeEvent, Stockdesk};
+
+/// Looks one `create_order` attempt takes at most while other buyers keep taking the units
+/// between its look and its reservation (each lost race means someone else got them).
+const MAX_LOOKS: usize = 16;
+/// Lapsed orders an order expires in one go when their holds stand in its way.
+const MAX_EXPIRY_BATCH: i64 = 1_000;
 
 /// What one batch of `expire_overdue_orders` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -53,60 +62,108 @@ impl Stockdesk {
             new: &new,
             op_id,
         };
-        let (order, replayed) = with_retry(|| async {
-            let mut conn = self.store.conn().await?;
-            let now = self.now();
-            // A first look, outside any transaction. A refusal here is already exact: it sees
-            // every committed hold, and what it cannot see (other buyers' holds in flight) only
-            // lowers availability. So a sold-out variant turns buyers away without a write
-            // transaction and without queueing them on its lock.
-            let looked = match (look_up(&mut conn, &req.wanted, now).await, op_id) {
-                (Err(e), None) => return Err(e),
-                (looked, _) => looked,
-            };
-            let mut tx = conn.begin_write().await?;
-            let result = self.create_in(&mut tx, &req, looked, now).await;
-            // A refusal rolls back at once: the next buyer is waiting on these locks.
-            tx.finish(result).await
-        })
-        .instrument(span)
-        .await?;
+        let (order, replayed) = with_retry(|| self.create_attempt(&req))
+            .instrument(span)
+            .await?;
         if !replayed {
             self.emit_order(&order);
         }
         Ok(order)
     }
 
-    /// One attempt at `create_order` inside its transaction, given the first look at the
-    /// variants; true if it replayed an `op_id`.
-    ///
-    /// Buyers of one variant queue on its product's lock, so the locked part is kept to one
-    /// statement and the commit (as short as a bare `SELECT … FOR UPDATE` and `UPDATE`).
-    async fn create_in(
-        &self,
-        tx: &mut Tx,
-        req: &OrderRequest<'_>,
-        looked: Result<BTreeMap<Uuid, LockedVariant>>,
-        now: DateTime<Utc>,
-    ) -> Result<(Order, bool)> {
-        // A retried create answers as its first attempt did, even if stock ran out since.
-        if let Some(op) = req.op_id {
-            if let Claim::Done(id) = idempotency::claim::<Uuid>(tx, op, "create_order", now).await?
-            {
-                return Ok((self.load(tx, id).await?, true));
+    /// Looks, then reserves; a buyer who loses the race for the last units between the two looks
+    /// again, so a refusal always comes from a look at committed stock. `Busy` (retried by the
+    /// caller, with backoff) if that keeps happening, or if lapsed holds in the way are being
+    /// paid or extended by someone else right now.
+    async fn create_attempt(&self, req: &OrderRequest<'_>) -> Result<(Order, bool)> {
+        for _ in 0..MAX_LOOKS {
+            let mut conn = self.store.conn().await?;
+            let now = self.now();
+            // A first look, outside any transaction. A refusal here is exact: it sees every
+            // committed hold and ignores lapsed ones, and what it cannot see (other buyers'
+            // holds in flight) only lowers availability. So a sold-out variant turns buyers
+            // away without queueing them on its row lock.
+            let looked = look_up(&mut conn, &req.wanted, now).await;
+            if let Ok(variants) = &looked {
+                if lapsed_in_the_way(variants, &req.wanted) {
+                    // Enough is available, but only counting holds whose time has passed, which
+                    // the counter the decisive check reads still includes: expire them first.
+                    drop(conn);
+                    let of: BTreeSet<Uuid> = req.wanted.keys().copied().collect();
+                    if self.expire_batch(MAX_EXPIRY_BATCH, Some(&of)).await?.0.orders_expired == 0 {
+                        return Err(Error::Busy);
+                    }
+                    continue;
+                }
+            }
+            let looked = match (looked, req.op_id) {
+                // A retried create answers as its first attempt did, even if stock ran out since.
+                (Err(e), None) => return Err(e),
+                (looked, _) => looked.map(|l| l.into_iter().map(|(id, v)| (id, v.variant)).collect()),
+            };
+            if let Some(done) = self.reserve_order(conn, req, looked).await? {
+                return Ok(done);
             }
         }
-        let variants = looked?;
+        Err(Error::Busy)
+    }
 
-        // Then the lock every change to on-hand stock takes (products, in id order), and the
-        // decisive check, written together with the order: one statement after the lock, so on
-        // Postgres it sees everything committed until the lock was ours, judged by the clock
-        // read after it. A refusal writes nothing.
-        let products: BTreeSet<Uuid> = variants.values().map(|v| v.product_id).collect();
-        crate::catalog::lock_products(tx, &products).await?;
+    /// Writes the order and takes its units if they are still there; None if another buyer took
+    /// them since the look. The usual order (one variant, no op id) is one statement that is its
+    /// own transaction where the backend allows it; the rest is a write transaction.
+    async fn reserve_order(
+        &self,
+        mut conn: Conn,
+        req: &OrderRequest<'_>,
+        looked: Result<BTreeMap<Uuid, LockedVariant>>,
+    ) -> Result<Option<(Order, bool)>> {
+        let order = looked.map(|variants| self.new_order(req, &variants));
+        let alone = match (&order, req.op_id) {
+            (Ok(order), None) => repo::reserve_alone(&mut conn, order, &req.wanted).await?,
+            _ => None,
+        };
+        if let Some(took) = alone {
+            return Ok(order.ok().filter(|_| took).map(|order| (order, false)));
+        }
+        let mut tx = conn.begin_write().await?;
+        let result = async {
+            if let Some(op) = req.op_id {
+                if let Claim::Done(id) =
+                    idempotency::claim::<Uuid>(&mut tx, op, "create_order", self.now()).await?
+                {
+                    return Ok(Some((self.load(&mut tx, id).await?, true)));
+                }
+            }
+            let order = order?;
+            if req.wanted.len() > 1 {
+                let ids = Stmt::ids_in("id", req.wanted.keys().copied());
+                tx.lock_rows("variants", ids).await?;
+            }
+            if !repo::reserve(&mut tx, &order, &req.wanted).await? {
+                return Ok(None);
+            }
+            if let Some(op) = req.op_id {
+                idempotency::finish(&mut tx, op, &order.id).await?;
+            }
+            Ok(Some((order, false)))
+        }
+        .await;
+        match result {
+            Ok(Some(done)) => {
+                tx.commit().await?;
+                Ok(Some(done))
+            }
+            // A lost race or a refusal rolls back at once: the next buyer may wait on its locks.
+            Ok(None) => tx.rollback().await.map(|_| None),
+            Err(e) => tx.finish(Err(e)).await,
+        }
+    }
+
+    /// The order `req` makes of the variants as looked up, held from now for its payment window.
+    fn new_order(&self, req: &OrderRequest<'_>, variants: &BTreeMap<Uuid, LockedVariant>) -> Order {
         let now = self.now();
         let id = Uuid::now_v7();
-        let until = now + req.window;
+        let until = micros(now + req.window);
         let items: Vec<OrderItem> = (1..)
             .zip(&req.new.items)
             .map(|(line_no, line)| {
@@ -137,7 +194,7 @@ impl Stockdesk {
                 closed_at: None,
             })
             .collect();
-        let order = Order {
+        Order {
             id,
             status: OrderStatus::Pending,
             overdue: false,
@@ -151,17 +208,7 @@ impl Stockdesk {
             totals: Money::totals(&items),
             items,
             reservations,
-        };
-        for (variant_id, available) in
-            repo::reserve_if_available(tx, &order, &req.wanted, now).await?
-        {
-            let available = available.ok_or_else(|| Error::not_found("variant", variant_id))?;
-            insufficient(variant_id, req.wanted[&variant_id], available)?;
         }
-        if let Some(op) = req.op_id {
-            idempotency::finish(tx, op, &id).await?;
-        }
-        Ok((order, false))
     }
 
     pub async fn get_order(&self, id: Uuid) -> Result<Order> {
@@ -218,18 +265,18 @@ impl Stockdesk {
             for (&variant_id, &requested) in &wanted {
                 insufficient(variant_id, requested, variants[&variant_id].stock_on_hand)?;
             }
-            repo::close_reservations(&mut tx, id, ReservationStatus::Converted, now).await?;
+            repo::close_holds(&mut tx, &[id], ReservationStatus::Converted, now).await?;
             Hold::Original
         } else {
             if !self
-                .can_hold_again(&mut tx, id, &wanted, &variants, now)
+                .can_hold_again(&mut tx, &wanted, &variants, now)
                 .await?
             {
                 return Err(Error::ReservationExpired { order_id: id });
             }
             if order.status == OrderStatus::Pending {
                 // Nobody released the lapsed holds yet: they become the sale.
-                repo::close_reservations(&mut tx, id, ReservationStatus::Converted, now).await?;
+                repo::close_holds(&mut tx, &[id], ReservationStatus::Converted, now).await?;
             } else {
                 // The sweeper expired them; the sale takes the stock with new ones.
                 repo::reserve_items(&mut tx, id, now, ReservationStatus::Converted, now).await?;
@@ -275,7 +322,7 @@ impl Stockdesk {
                 now,
             )
             .await?;
-            repo::close_reservations(&mut tx, id, ReservationStatus::Released, now).await?;
+            repo::close_holds(&mut tx, &[id], ReservationStatus::Released, now).await?;
             let order = self.load(&mut tx, id).await?;
             tx.commit().await?;
             Ok(order)
@@ -312,7 +359,7 @@ impl Stockdesk {
             let (until, hold) = if order.payment_expires_at > now {
                 (order.payment_expires_at + by, Hold::Original)
             } else if self
-                .can_hold_again(&mut tx, id, &wanted, &variants, now)
+                .can_hold_again(&mut tx, &wanted, &variants, now)
                 .await?
             {
                 (now + by, Hold::ReReserved)
@@ -333,18 +380,29 @@ impl Stockdesk {
     }
 
     /// Expires up to `limit` overdue pending orders and their reservations, in one transaction
-    /// of three statements whatever the batch size: lock the batch, expire the orders, expire
-    /// their reservations. Safe to run from several processes at once: each order and
-    /// reservation is expired once.
+    /// of a few statements whatever the batch size: lock the batch, expire the orders, end their
+    /// holds. Safe to run from several processes at once: each order and reservation is expired
+    /// once.
     pub async fn expire_overdue_orders(&self, limit: i64) -> Result<ExpiryBatch> {
         let span = tracing::debug_span!("expire_overdue_orders", limit);
+        Ok(self.expire_batch(limit, None).instrument(span).await?.0)
+    }
+
+    /// `expire_overdue_orders`, of the orders with lapsed holds of `holding` only when given (an
+    /// order those holds stand in the way of); also returns the orders it expired.
+    async fn expire_batch(
+        &self,
+        limit: i64,
+        holding: Option<&BTreeSet<Uuid>>,
+    ) -> Result<(ExpiryBatch, Vec<Uuid>)> {
         let (batch, expired) = with_retry(|| async {
             let mut tx = self.store.write().await?;
             let now = self.now();
-            let locked = repo::lock_overdue(&mut tx, now, limit).await?;
+            let locked = repo::lock_overdue(&mut tx, now, limit, holding).await?;
             let expired = repo::expire_orders(&mut tx, &locked, &self.actor, now).await?;
             // Only the orders this batch moved: their reservations are ours to end.
-            let reservations = repo::expire_reservations(&mut tx, &expired, now).await?;
+            let reservations =
+                repo::close_holds(&mut tx, &expired, ReservationStatus::Expired, now).await?;
             tx.commit().await?;
             let batch = ExpiryBatch {
                 locked: locked.len() as i64,
@@ -353,12 +411,11 @@ impl Stockdesk {
             };
             Ok((batch, expired))
         })
-        .instrument(span)
         .await?;
-        for id in expired {
-            self.emit(ChangeEvent::Order { id });
+        for id in &expired {
+            self.emit(ChangeEvent::Order { id: *id });
         }
-        Ok(batch)
+        Ok((batch, expired))
     }
 
     async fn load(&self, tx: &mut Tx, id: Uuid) -> Result<Order> {
@@ -367,17 +424,17 @@ impl Stockdesk {
             .ok_or_else(|| Error::not_found("order", id))
     }
 
-    /// Whether a lapsed order's quantities fit in what is available now, besides its own holds.
+    /// Whether a lapsed order's quantities fit in what is available now. Its own holds have
+    /// lapsed, so they count for nothing in what is reserved.
     async fn can_hold_again(
         &self,
         tx: &mut Tx,
-        order_id: Uuid,
         wanted: &BTreeMap<Uuid, i64>,
         variants: &BTreeMap<Uuid, LockedVariant>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         for (&variant_id, &requested) in wanted {
-            let reserved = repo::reserved_now(tx, variant_id, now, Some(order_id)).await?;
+            let reserved = repo::reserved_now(tx, variant_id, now).await?;
             if requested > variants[&variant_id].stock_on_hand - reserved {
                 return Ok(false);
             }
@@ -501,14 +558,23 @@ async fn look_up(
     conn: &mut Conn,
     wanted: &BTreeMap<Uuid, i64>,
     now: DateTime<Utc>,
-) -> Result<BTreeMap<Uuid, LockedVariant>> {
-    let mut variants = BTreeMap::new();
+) -> Result<BTreeMap<Uuid, OrderableVariant>> {
+    let variants = repo::orderable_variants(conn, wanted.keys().copied(), now).await?;
     for (&variant_id, &requested) in wanted {
-        let v = repo::orderable_variant(conn, variant_id, now).await?;
-        insufficient(variant_id, requested, v.variant.stock_on_hand - v.held)?;
-        variants.insert(variant_id, v.variant);
+        insufficient(variant_id, requested, variants[&variant_id].figures.available())?;
     }
     Ok(variants)
+}
+
+/// Whether the units are there only once lapsed holds are expired: the decisive check goes by
+/// the `held` counter, which still counts them.
+fn lapsed_in_the_way(
+    variants: &BTreeMap<Uuid, OrderableVariant>,
+    wanted: &BTreeMap<Uuid, i64>,
+) -> bool {
+    wanted
+        .iter()
+        .any(|(id, &requested)| requested > variants[id].figures.takeable())
 }
 
 fn invalid_state(id: Uuid, status: OrderStatus, action: &'static str) -> Error {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
 use crate::error::{Error, Result};
-use crate::store::{on_conn, on_tx, placeholders, Conn, Tx};
+use crate::store::{on_tx, placeholders, Arg, Backend, Conn, Stmt, Tx};
 
 /// A variant row as a locked stock operation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -69,64 +69,130 @@ async fn lock_variant_rows(
     Ok(out)
 }
 
-/// Units of `variant_id` held at `now` by active reservations of orders other than `except`.
-/// An active reservation whose time has passed holds nothing, whether or not it was swept.
-pub async fn reserved_now(
-    tx: &mut Tx,
-    variant_id: Uuid,
-    now: DateTime<Utc>,
-    except: Option<Uuid>,
-) -> Result<i64> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM reservations \
-         WHERE variant_id = $1 AND status = 'active' AND reserved_until > $2 AND order_id <> $3")
-        .bind(variant_id).bind(now).bind(except.unwrap_or(Uuid::nil()))
-        .fetch_one(&mut **c).await?))
+/// Units of variant `v` held at the time in placeholder `$now` by reservations whose time has not
+/// passed: the `held` counter less the active holds that lapsed and were not expired yet. The one
+/// definition of "reserved" that every figure, check and refusal uses; a lapsed hold counts for
+/// nothing here, swept or not.
+fn reserved_sql(now: &str) -> String {
+    format!(
+        "(v.held - CAST(COALESCE((SELECT SUM(r.quantity) FROM reservations r \
+         WHERE r.variant_id = v.id AND r.status = 'active' AND r.reserved_until <= {now}), 0) \
+         AS BIGINT))"
+    )
 }
 
-/// A variant an order line wants, read without a lock: what the line keeps of it, and the units
-/// held at `now` by active reservations.
+/// Units of `variant_id` reserved at `now` (see `reserved_sql`). An order asking to hold its
+/// stock again has only lapsed holds of its own (its window passed), which count for nothing.
+pub async fn reserved_now(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
+    let sql = format!("SELECT {} FROM variants v WHERE v.id = $1", reserved_sql("$2"));
+    let reserved: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(&sql)
+        .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
+    reserved.ok_or_else(|| Error::not_found("variant", variant_id))
+}
+
+/// A variant's figures at one moment: on hand, the `held` counter, and what is reserved now.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Figures {
+    pub stock_on_hand: i64,
+    pub held: i64,
+    pub reserved: i64,
+}
+
+impl Figures {
+    pub fn available(&self) -> i64 {
+        self.stock_on_hand - self.reserved
+    }
+
+    /// Held by reservations whose time has passed but that nobody expired yet.
+    pub fn lapsed(&self) -> i64 {
+        self.held - self.reserved
+    }
+
+    /// What `reserve` lets an order take: it goes by the counter alone, lapsed holds included.
+    pub fn takeable(&self) -> i64 {
+        self.stock_on_hand - self.held
+    }
+}
+
+/// A variant an order line wants, read without a lock: what the line keeps of it, and its
+/// figures at `now`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderableVariant {
     #[sqlx(flatten)]
     pub variant: LockedVariant,
-    pub held: i64,
+    #[sqlx(flatten)]
+    pub figures: Figures,
 }
 
-pub async fn orderable_variant(
+/// The variants an order wants, read without locks, in one statement (one snapshot).
+/// `not_found` if one of them does not exist.
+pub async fn orderable_variants(
     conn: &mut Conn,
+    ids: impl ExactSizeIterator<Item = Uuid> + Clone,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<Uuid, OrderableVariant>> {
+    let mut s = Stmt::new("");
+    let now = s.param(now);
+    let list = s.list(ids.clone().map(Arg::Id));
+    let s = s.text(format!(
+        "SELECT v.id, v.product_id, v.sku, p.name AS product_name, v.price_minor, v.currency, \
+         v.stock_on_hand, v.held, {} AS reserved FROM variants v \
+         JOIN products p ON p.id = v.product_id WHERE v.id IN ({list})",
+        reserved_sql(&now)
+    ));
+    let rows: Vec<OrderableVariant> = s.fetch_alone(conn).await?;
+    let mut found: BTreeMap<Uuid, OrderableVariant> =
+        rows.into_iter().map(|v| (v.variant.id, v)).collect();
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let v = found.remove(&id).ok_or_else(|| Error::not_found("variant", id))?;
+        out.insert(id, v);
+    }
+    Ok(out)
+}
+
+/// One variant's product, SKU and figures at `now`.
+pub async fn figures(
+    tx: &mut Tx,
     variant_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<OrderableVariant> {
-    let row: Option<OrderableVariant> = on_conn!(conn, c => sqlx::query_as(
-        "SELECT v.id, v.product_id, v.sku, p.name AS product_name, v.price_minor, v.currency, \
-         v.stock_on_hand, CAST(COALESCE((SELECT SUM(r.quantity) FROM reservations r \
-         WHERE r.variant_id = v.id AND r.status = 'active' AND r.reserved_until > $2), 0) AS BIGINT) \
-         AS held FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1")
+) -> Result<(Uuid, String, Figures)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        product_id: Uuid,
+        sku: String,
+        #[sqlx(flatten)]
+        figures: Figures,
+    }
+    let sql = format!(
+        "SELECT v.product_id, v.sku, v.stock_on_hand, v.held, {} AS reserved \
+         FROM variants v WHERE v.id = $1",
+        reserved_sql("$2")
+    );
+    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(&sql)
         .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
-    row.ok_or_else(|| Error::not_found("variant", variant_id))
+    let row = row.ok_or_else(|| Error::not_found("variant", variant_id))?;
+    Ok((row.product_id, row.sku, row.figures))
 }
 
-/// (variant, units held at `now`, stored on hand) for the held variants of one product.
+/// (variant, units reserved at `now`, stored on hand) for the reserved variants of one product,
+/// read after locking the product's variant rows: orders take stock without the product's lock,
+/// so only the rows' locks make these the latest figures.
 pub async fn held_by_variant_of_product(
     tx: &mut Tx,
     product_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, i64, i64)>> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT r.variant_id, CAST(SUM(r.quantity) AS BIGINT), v.stock_on_hand FROM reservations r \
-         JOIN variants v ON v.id = r.variant_id \
-         WHERE v.product_id = $1 AND r.status = 'active' AND r.reserved_until > $2 \
-         GROUP BY r.variant_id, v.stock_on_hand")
-        .bind(product_id).bind(now).fetch_all(&mut **c).await?))
-}
-
-/// Active holds whose time has passed (they block nothing; the sweeper will mark them).
-pub async fn lapsed_holds(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM reservations \
-         WHERE variant_id = $1 AND status = 'active' AND reserved_until <= $2")
-        .bind(variant_id).bind(now).fetch_one(&mut **c).await?))
+    tx.lock_rows("variants", Stmt::new("product_id = $1").arg(product_id))
+        .await?;
+    let sql = format!(
+        "SELECT v.id, {} AS reserved, v.stock_on_hand FROM variants v \
+         WHERE v.product_id = $1 AND v.held > 0",
+        reserved_sql("$2")
+    );
+    let rows: Vec<(Uuid, i64, i64)> = on_tx!(tx, c => sqlx::query_as(&sql)
+        .bind(product_id).bind(now).fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().filter(|&(_, reserved, _)| reserved > 0).collect())
 }
 
 /// Sets a variant's on-hand figure (the caller has locked it and writes the movement).
@@ -163,51 +229,127 @@ pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
     })
 }
 
-/// Writes a new order with its lines and their holds if every variant has what the order wants
-/// (`wanted`) available at `now`, besides other orders' unexpired holds; otherwise writes nothing.
-/// Returns, per variant in id order, what was available (`None`: the variant is gone). Runs after
-/// the caller's locks. On Postgres it is one statement (one snapshot, taken after the locks),
-/// its writes guarded by the check. SQLite cannot write from a `WITH`, so there it is the check
-/// and then, if it passed, the writes in one batch: its write lock holds throughout, and the
-/// check's sums are not recomputed for every write.
-pub async fn reserve_if_available(
-    tx: &mut Tx,
+/// Takes a variant's units on its `held` counter where `stock_on_hand - held` leaves enough. On
+/// Postgres the conditional `UPDATE` is decided on the latest committed row even when it waited
+/// for the row's lock, which is what lets the check and the writes be one statement.
+const TAKE: &str = "UPDATE variants AS v SET held = v.held + w.quantity FROM wanted AS w \
+     WHERE v.id = w.variant_id AND v.stock_on_hand - v.held >= w.quantity RETURNING id";
+
+/// The decisive step of an order, in the caller's write transaction: takes what the order wants
+/// (`wanted`) on each variant's counter, and writes the order, its lines and its holds only if
+/// every variant had enough. True if it did. On false, the caller rolls back: the counters of
+/// the variants that had enough have moved. With several variants, the caller has locked them
+/// in id order first.
+pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -> Result<bool> {
+    if tx.backend().writes_in_ctes() {
+        return Ok(reserve_in_one(tx.backend(), order, wanted).rows(tx).await? == wanted.len());
+    }
+    // SQLite cannot write from a `WITH`: the counters, then the rows, under its write lock.
+    let mut take = Stmt::new("");
+    let w = wanted_cte(&mut take, wanted);
+    if take.text(format!("WITH {w} {TAKE}")).rows(tx).await? < wanted.len() {
+        return Ok(false);
+    }
+    let mut write = Stmt::new("");
+    let rows = order_ctes(&mut write, order);
+    let sql = tx.backend().writes_with(&rows, &order_inserts(""), None);
+    write.text(sql).run(tx).await?;
+    Ok(true)
+}
+
+/// `reserve` for an order of one variant, as one statement outside any transaction, where the
+/// backend can write from a `WITH` (Postgres): the variant's row lock is then held only while
+/// the statement runs and commits, never across a round trip to this process. None where the
+/// backend cannot, or the order has several variants (taking some but not all would need a
+/// rollback).
+pub async fn reserve_alone(
+    conn: &mut Conn,
     order: &Order,
     wanted: &BTreeMap<Uuid, i64>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Option<i64>)>> {
-    // $1 = now, $2 = the order's id, then the values of each part in order.
-    let mut next = 3;
-    let mut take = |rows: usize, cols: usize| {
-        let sql = placeholders(next, rows, cols);
-        next += rows * cols;
-        sql
-    };
+) -> Result<Option<bool>> {
+    let backend = conn.backend();
+    if !backend.writes_in_ctes() || wanted.len() != 1 {
+        return Ok(None);
+    }
+    Ok(Some(
+        reserve_in_one(backend, order, wanted).rows_alone(conn).await? == 1,
+    ))
+}
+
+/// One statement: take the units, and write the rows guarded by every variant having had them.
+fn reserve_in_one(backend: Backend, order: &Order, wanted: &BTreeMap<Uuid, i64>) -> Stmt {
+    let mut s = Stmt::new("");
+    let w = wanted_cte(&mut s, wanted);
+    let n = s.param(wanted.len() as i64);
+    let rows = order_ctes(&mut s, order);
     let ctes = format!(
-        "wanted (variant_id, quantity) AS (VALUES {}), \
-         available AS (SELECT w.variant_id, w.quantity, v.stock_on_hand - CAST(COALESCE(( \
-           SELECT SUM(r.quantity) FROM reservations r WHERE r.variant_id = w.variant_id \
-           AND r.status = 'active' AND r.reserved_until > $1 AND r.order_id <> $2), 0) AS BIGINT) \
-           AS units FROM wanted w LEFT JOIN variants v ON v.id = w.variant_id), \
-         fits (yes) AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM available \
-           WHERE units IS NULL OR units < quantity)), \
-         new_order (id, status, payment_expires_at, created_at, created_by, updated_at, \
-           updated_by) AS (VALUES {}), \
-         new_items (id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
-           unit_price_minor, currency) AS (VALUES {}), \
-         new_holds (id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
-           created_at, closed_at) AS (VALUES {})",
-        take(wanted.len(), 2),
-        take(1, 7),
-        take(order.items.len(), 10),
-        take(order.reservations.len(), 9),
+        "{w}, taken AS ({TAKE}), fits (yes) AS (SELECT 1 WHERE (SELECT COUNT(*) FROM taken) = {n}), \
+         {rows}"
     );
-    let in_one = tx.backend().writes_in_ctes();
-    let guard = if in_one { ", fits" } else { "" };
+    let sql = backend.writes_with(&ctes, &order_inserts(", fits"), Some("SELECT id FROM taken"));
+    s.text(sql)
+}
+
+fn wanted_cte(s: &mut Stmt, wanted: &BTreeMap<Uuid, i64>) -> String {
+    let rows = s.values(wanted.iter().map(|(&v, &q)| vec![Arg::Id(v), Arg::Int(q)]));
+    format!("wanted (variant_id, quantity) AS (VALUES {rows})")
+}
+
+/// The new order, its lines and its holds as `VALUES` lists named `new_order`, `new_items` and
+/// `new_holds`.
+fn order_ctes(s: &mut Stmt, order: &Order) -> String {
+    let head = s.values([vec![
+        Arg::Id(order.id),
+        order.status.as_str().into(),
+        order.payment_expires_at.into(),
+        order.created_at.into(),
+        order.created_by.as_str().into(),
+        order.updated_at.into(),
+        order.updated_by.as_str().into(),
+    ]]);
+    let items = s.values(order.items.iter().map(|i| {
+        vec![
+            Arg::Id(i.id),
+            Arg::Id(order.id),
+            i.line_no.into(),
+            Arg::Id(i.variant_id),
+            Arg::Id(i.product_id),
+            i.sku.as_str().into(),
+            i.product_name.as_str().into(),
+            i.quantity.into(),
+            i.unit_price_minor.into(),
+            i.currency.as_str().into(),
+        ]
+    }));
+    let holds = s.values(order.reservations.iter().map(|r| {
+        vec![
+            Arg::Id(r.id),
+            Arg::Id(order.id),
+            Arg::Id(r.order_item_id),
+            Arg::Id(r.variant_id),
+            r.quantity.into(),
+            r.reserved_until.into(),
+            r.status.as_str().into(),
+            r.created_at.into(),
+            r.closed_at.into(),
+        ]
+    }));
+    format!(
+        "new_order (id, status, payment_expires_at, created_at, created_by, updated_at, \
+         updated_by) AS (VALUES {head}), \
+         new_items (id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
+         unit_price_minor, currency) AS (VALUES {items}), \
+         new_holds (id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
+         created_at, closed_at) AS (VALUES {holds})"
+    )
+}
+
+/// The inserts of `order_ctes`' rows, each reading also from `guard` (`", fits"` or nothing).
+fn order_inserts(guard: &str) -> [String; 3] {
     let copy = |table: &str, from: &str, cols: &str| {
         format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{guard}")
     };
-    let writes = [
+    [
         copy(
             "orders",
             "new_order",
@@ -225,83 +367,8 @@ pub async fn reserve_if_available(
             "id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
              created_at, closed_at",
         ),
-    ];
-    let query = "SELECT variant_id, units FROM available ORDER BY variant_id";
-    if in_one {
-        let sql = tx.backend().writes_with(&ctes, &writes, Some(query));
-        return run_reserve(tx, &sql, order, wanted, now).await;
-    }
-    let available = run_reserve(tx, &format!("WITH {ctes} {query}"), order, wanted, now).await?;
-    let fits = available
-        .iter()
-        .all(|(v, units)| units.is_some_and(|u| u >= wanted[v]));
-    if fits {
-        let sql = tx.backend().writes_with(&ctes, &writes, None);
-        on_tx!(tx, c => bind_reserve!(sqlx::query(&sql), order, wanted, now)
-            .execute(&mut **c).await?.rows_affected());
-    }
-    Ok(available)
+    ]
 }
-
-/// Runs one of `reserve_if_available`'s statements that reads back what was available.
-async fn run_reserve(
-    tx: &mut Tx,
-    sql: &str,
-    order: &Order,
-    wanted: &BTreeMap<Uuid, i64>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Option<i64>)>> {
-    Ok(
-        on_tx!(tx, c => bind_reserve!(sqlx::query_as(sql), order, wanted, now)
-        .fetch_all(&mut **c).await?),
-    )
-}
-
-/// Binds the values of `reserve_if_available`'s statements, in their placeholders' order.
-macro_rules! bind_reserve {
-    ($q:expr, $order:expr, $wanted:expr, $now:expr) => {{
-        let (order, wanted) = ($order, $wanted);
-        let mut q = $q.bind($now).bind(order.id);
-        for (variant_id, quantity) in wanted {
-            q = q.bind(*variant_id).bind(*quantity);
-        }
-        q = q
-            .bind(order.id)
-            .bind(order.status.as_str())
-            .bind(order.payment_expires_at)
-            .bind(order.created_at)
-            .bind(&order.created_by)
-            .bind(order.updated_at)
-            .bind(&order.updated_by);
-        for i in &order.items {
-            q = q
-                .bind(i.id)
-                .bind(order.id)
-                .bind(i.line_no)
-                .bind(i.variant_id)
-                .bind(i.product_id)
-                .bind(&i.sku)
-                .bind(&i.product_name)
-                .bind(i.quantity)
-                .bind(i.unit_price_minor)
-                .bind(&i.currency);
-        }
-        for r in &order.reservations {
-            q = q
-                .bind(r.id)
-                .bind(order.id)
-                .bind(r.order_item_id)
-                .bind(r.variant_id)
-                .bind(r.quantity)
-                .bind(r.reserved_until)
-                .bind(r.status.as_str())
-                .bind(r.created_at)
-                .bind(r.closed_at);
-        }
-        q
-    }};
-}
-use bind_reserve;
 
 pub async fn insert_reservation(tx: &mut Tx, order_id: Uuid, r: &Reservation) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
@@ -342,18 +409,49 @@ pub async fn reserve_items(
     Ok(items.len() as u64)
 }
 
-/// Ends the order's active reservations with `status`; returns how many it ended. Conditional on
-/// `status = 'active'`, so a reservation ends exactly once whoever gets there.
-pub async fn close_reservations(
+/// Ends the active reservations of `order_ids` with `status` and gives their units back to the
+/// variants' `held` counters; returns how many it ended. Conditional on `status = 'active'`, so a
+/// hold ends exactly once whoever gets there. The caller holds the orders' locks; the variants
+/// are locked here, in id order, before their holds change.
+pub async fn close_holds(
     tx: &mut Tx,
-    order_id: Uuid,
+    order_ids: &[Uuid],
     status: ReservationStatus,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let status = status.as_str();
-    Ok(on_tx!(tx, c => sqlx::query(
-        "UPDATE reservations SET status = $2, closed_at = $3 WHERE order_id = $1 AND status = 'active'")
-        .bind(order_id).bind(status).bind(now).execute(&mut **c).await?.rows_affected()))
+    if order_ids.is_empty() {
+        return Ok(0);
+    }
+    // A sweeper's batch makes SQL of its own length: not worth a place in the statement cache.
+    let sized = |s: Stmt| if order_ids.len() > 1 { s.uncached() } else { s };
+    let of_orders = || Stmt::ids_in("order_id", order_ids.iter().copied());
+    let lock = of_orders()
+        .wrap(|f| format!("id IN (SELECT variant_id FROM reservations WHERE status = 'active' AND {f})"));
+    tx.lock_rows("variants", sized(lock)).await?;
+
+    let mut close = Stmt::new("");
+    let (status, now) = (close.param(status.as_str()), close.param(now));
+    let ids = close.list(order_ids.iter().copied().map(Arg::Id));
+    let close = close.text(format!(
+        "UPDATE reservations SET status = {status}, closed_at = {now} \
+         WHERE status = 'active' AND order_id IN ({ids}) RETURNING variant_id, quantity"
+    ));
+    let closed: Vec<(Uuid, i64)> = sized(close).fetch(tx).await?;
+
+    let mut per_variant: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for &(variant_id, quantity) in &closed {
+        *per_variant.entry(variant_id).or_default() += quantity;
+    }
+    if !per_variant.is_empty() {
+        let mut give_back = Stmt::new("");
+        let rows = give_back.values(per_variant.iter().map(|(&v, &q)| vec![Arg::Id(v), Arg::Int(q)]));
+        let give_back = give_back.text(format!(
+            "WITH d (id, quantity) AS (VALUES {rows}) \
+             UPDATE variants AS v SET held = v.held - d.quantity FROM d WHERE v.id = d.id"
+        ));
+        sized(give_back).run(tx).await?;
+    }
+    Ok(closed.len() as u64)
 }
 
 pub async fn extend_reservations(tx: &mut Tx, order_id: Uuid, until: DateTime<Utc>) -> Result<()> {
@@ -408,15 +506,32 @@ pub async fn quantities(tx: &mut Tx, order_id: Uuid) -> Result<BTreeMap<Uuid, i6
     Ok(rows.into_iter().collect())
 }
 
-/// Pending orders whose payment window has passed, oldest deadline first, locked. On Postgres
-/// rows another sweeper (or a payment) holds are skipped, so several sweepers split the work.
-pub async fn lock_overdue(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>> {
-    let sql = format!(
-        "SELECT id FROM orders WHERE status = 'pending' AND payment_expires_at <= $1 \
-         ORDER BY payment_expires_at, id LIMIT $2{}",
+/// Pending orders whose payment window has passed, oldest deadline first, locked; with
+/// `holding`, only those with lapsed holds of these variants. On Postgres rows another sweeper
+/// (or a payment) holds are skipped, so several sweepers split the work.
+pub async fn lock_overdue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    limit: i64,
+    holding: Option<&BTreeSet<Uuid>>,
+) -> Result<Vec<Uuid>> {
+    let mut s = Stmt::new("");
+    let (now, limit) = (s.param(now), s.param(limit));
+    let filter = match holding {
+        Some(variants) => format!(
+            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
+             AND reserved_until <= {now} AND variant_id IN ({}))",
+            s.list(variants.iter().copied().map(Arg::Id))
+        ),
+        None => String::new(),
+    };
+    let s = s.text(format!(
+        "SELECT id FROM orders WHERE status = 'pending' AND payment_expires_at <= {now}{filter} \
+         ORDER BY payment_expires_at, id LIMIT {limit}{}",
         tx.backend().for_update_skip_locked()
-    );
-    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(now).bind(limit).fetch_all(&mut **c).await?))
+    ));
+    let rows: Vec<(Uuid,)> = s.fetch(tx).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Marks the given orders expired where they are still pending, in one statement; returns the
@@ -442,30 +557,6 @@ pub async fn expire_orders(
             query = query.bind(*id);
         }
         query.fetch_all(&mut **c).await?
-    }))
-}
-
-/// Ends the active reservations of the given orders as expired, in one statement; returns how
-/// many it ended. Conditional on `status = 'active'`, like `close_reservations`.
-pub async fn expire_reservations(
-    tx: &mut Tx,
-    order_ids: &[Uuid],
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    if order_ids.is_empty() {
-        return Ok(0);
-    }
-    let sql = format!(
-        "UPDATE reservations SET status = 'expired', closed_at = $1 \
-         WHERE status = 'active' AND order_id IN {}",
-        placeholders(2, 1, order_ids.len())
-    );
-    Ok(on_tx!(tx, c => {
-        let mut query = sqlx::query(&sql).persistent(false).bind(now);
-        for id in order_ids {
-            query = query.bind(*id);
-        }
-        query.execute(&mut **c).await?.rows_affected()
     }))
 }
 

@@ -7,10 +7,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{on_tx, Tx};
+use super::{on_conn, on_tx, placeholders, Conn, Tx};
 use crate::error::{Error, Result};
 
 /// A value bound to a statement.
@@ -47,10 +50,33 @@ macro_rules! arg_from {
 arg_from!(Uuid => Id, Option<Uuid> => OptId, String => Text, &str => Text, i64 => Int,
     bool => Bool, DateTime<Utc> => Time, Option<DateTime<Utc>> => OptTime);
 
+/// `$query(sql)` (`sqlx::query`, `sqlx::query_as`, …) with the statement's values bound.
+macro_rules! bound {
+    ($query:expr, $stmt:expr) => {{
+        let stmt: &Stmt = $stmt;
+        let mut q = $query(&stmt.sql).persistent(stmt.cached);
+        for a in &stmt.args {
+            q = match a {
+                Arg::Id(v) => q.bind(*v),
+                Arg::OptId(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::OptText(v) => q.bind(v.as_deref()),
+                Arg::Int(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Time(v) => q.bind(*v),
+                Arg::OptTime(v) => q.bind(*v),
+                Arg::Json(v) => q.bind(Json(&**v)),
+            };
+        }
+        q
+    }};
+}
+
 /// One statement, with placeholders `$1…`, and its values.
 pub struct Stmt {
     sql: String,
     args: Vec<Arg>,
+    cached: bool,
 }
 
 impl Stmt {
@@ -58,7 +84,28 @@ impl Stmt {
         Stmt {
             sql: sql.into(),
             args: Vec::new(),
+            cached: true,
         }
+    }
+
+    /// `column IN (…)` over `ids`, as a filter for `Tx::lock_rows` or a statement of its own.
+    pub fn ids_in(column: &str, ids: impl IntoIterator<Item = Uuid>) -> Stmt {
+        let mut s = Stmt::new("");
+        let list = s.list(ids.into_iter().map(Arg::Id));
+        s.text(format!("{column} IN ({list})"))
+    }
+
+    /// Keeps the statement out of the connection's statement cache: for SQL whose text varies
+    /// with the size of a batch, which would only push the common statements out.
+    pub fn uncached(mut self) -> Stmt {
+        self.cached = false;
+        self
+    }
+
+    /// This statement's text inside `f`'s, with the same values.
+    pub fn wrap(mut self, f: impl FnOnce(&str) -> String) -> Stmt {
+        self.sql = f(&self.sql);
+        self
     }
 
     pub fn arg(mut self, value: impl Into<Arg>) -> Stmt {
@@ -66,9 +113,68 @@ impl Stmt {
         self
     }
 
+    /// Appends `rows` (each of the same length) to the statement's values and returns their
+    /// placeholders for a `VALUES` list: `($4, $5), ($6, $7)`.
+    pub fn values(&mut self, rows: impl IntoIterator<Item = Vec<Arg>>) -> String {
+        let rows: Vec<Vec<Arg>> = rows.into_iter().collect();
+        let cols = rows.first().map_or(0, Vec::len);
+        let sql = placeholders(self.args.len() + 1, rows.len(), cols);
+        self.args.extend(rows.into_iter().flatten());
+        sql
+    }
+
+    /// Appends `items` to the statement's values; returns their placeholders: `$4, $5, $6`.
+    pub fn list(&mut self, items: impl IntoIterator<Item = Arg>) -> String {
+        let first = self.args.len() + 1;
+        self.args.extend(items);
+        (first..=self.args.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Appends one value; returns its placeholder.
+    pub fn param(&mut self, value: impl Into<Arg>) -> String {
+        self.args.push(value.into());
+        format!("${}", self.args.len())
+    }
+
+    /// Sets the statement's text (after `values` has numbered its placeholders).
+    pub fn text(mut self, sql: impl Into<String>) -> Stmt {
+        self.sql = sql.into();
+        self
+    }
+
     /// Runs it now; returns the rows it changed.
     pub async fn run(self, tx: &mut Tx) -> Result<u64> {
-        run_one(tx, &self.sql, &self.args).await
+        run_one(tx, &self).await
+    }
+
+    /// Runs it now; returns how many rows it returned (`… RETURNING`).
+    pub async fn rows(self, tx: &mut Tx) -> Result<usize> {
+        count_rows(tx, &self).await
+    }
+
+    /// Runs it now; returns the rows it returned, as `T`.
+    pub async fn fetch<T>(self, tx: &mut Tx) -> Result<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(on_tx!(tx, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?))
+    }
+
+    /// `fetch`, outside any transaction: reads what is committed when the statement starts.
+    pub async fn fetch_alone<T>(self, conn: &mut Conn) -> Result<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(on_conn!(conn, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?))
+    }
+
+    /// `rows`, outside any transaction: the statement is its own transaction and has committed
+    /// when this returns.
+    pub async fn rows_alone(self, conn: &mut Conn) -> Result<usize> {
+        Ok(on_conn!(conn, c => bound!(sqlx::query, &self).fetch_all(&mut **c).await?.len()))
     }
 }
 
@@ -93,8 +199,7 @@ impl Batch {
             }
             return Ok(());
         }
-        let (sql, args) = self.join(None);
-        run_one(tx, &sql, &args).await.map(|_| ())
+        run_one(tx, &self.join(None)).await.map(|_| ())
     }
 
     /// Runs the batch and then `last`, a statement that returns rows (`… RETURNING`); returns
@@ -102,51 +207,30 @@ impl Batch {
     pub async fn run_then(self, tx: &mut Tx, last: Stmt) -> Result<usize> {
         if tx.backend().has_row_locks() {
             self.run(tx).await?;
-            return count_rows(tx, &last.sql, &last.args).await;
+            return last.rows(tx).await;
         }
-        let (sql, args) = self.join(Some(last));
-        count_rows(tx, &sql, &args).await
+        count_rows(tx, &self.join(Some(last))).await
     }
 
-    /// One SQL text and one list of values for all the statements.
-    fn join(self, last: Option<Stmt>) -> (String, Vec<Arg>) {
-        let mut sql = String::new();
-        let mut args = Vec::new();
+    /// One statement text and one list of values for all the statements.
+    fn join(self, last: Option<Stmt>) -> Stmt {
+        let mut joined = Stmt::new("");
         for s in self.stmts.into_iter().chain(last) {
-            sql.push_str(&renumber(&s.sql, args.len()));
-            sql.push_str(";\n");
-            args.extend(s.args);
+            joined.sql.push_str(&renumber(&s.sql, joined.args.len()));
+            joined.sql.push_str(";\n");
+            joined.args.extend(s.args);
+            joined.cached &= s.cached;
         }
-        (sql, args)
+        joined
     }
 }
 
-macro_rules! bound {
-    ($sql:expr, $args:expr) => {{
-        let mut q = sqlx::query($sql);
-        for a in $args {
-            q = match a {
-                Arg::Id(v) => q.bind(*v),
-                Arg::OptId(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-                Arg::OptText(v) => q.bind(v.as_deref()),
-                Arg::Int(v) => q.bind(*v),
-                Arg::Bool(v) => q.bind(*v),
-                Arg::Time(v) => q.bind(*v),
-                Arg::OptTime(v) => q.bind(*v),
-                Arg::Json(v) => q.bind(Json(&**v)),
-            };
-        }
-        q
-    }};
+async fn count_rows(tx: &mut Tx, stmt: &Stmt) -> Result<usize> {
+    Ok(on_tx!(tx, c => bound!(sqlx::query, stmt).fetch_all(&mut **c).await?.len()))
 }
 
-async fn count_rows(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<usize> {
-    Ok(on_tx!(tx, c => bound!(sql, args).fetch_all(&mut **c).await?.len()))
-}
-
-async fn run_one(tx: &mut Tx, sql: &str, args: &[Arg]) -> Result<u64> {
-    Ok(on_tx!(tx, c => bound!(sql, args).execute(&mut **c).await?.rows_affected()))
+async fn run_one(tx: &mut Tx, stmt: &Stmt) -> Result<u64> {
+    Ok(on_tx!(tx, c => bound!(sqlx::query, stmt).execute(&mut **c).await?.rows_affected()))
 }
 
 /// `$n` → `$(n + by)`, so statements with their own `$1…` can share one list of values.

@@ -178,6 +178,13 @@ impl Store {
 }
 
 impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     /// A write transaction on this connection (see `Store::write`).
     pub async fn begin_write(self) -> Result<Tx> {
         Ok(match self {
@@ -197,6 +204,27 @@ impl Tx {
         }
     }
 
+    /// Locks the rows of `table` that match `filter` (a `WHERE` condition with its values), in id
+    /// order, on Postgres; SQLite's write transaction already holds the only write lock there is.
+    /// Writers that lock several rows of one table all take them in id order, so they never wait
+    /// on each other in a cycle.
+    pub async fn lock_rows(&mut self, table: &str, filter: Stmt) -> Result<()> {
+        if self.backend().has_row_locks() {
+            let lock = self.backend().for_update();
+            filter
+                .wrap(|f| format!("SELECT id FROM {table} WHERE {f} ORDER BY id{lock}"))
+                .rows(self)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back now (see `finish`).
+    pub async fn rollback(self) -> Result<()> {
+        on_tx!(self, c => c.rollback().await?);
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         on_tx!(self, c => c.commit().await?);
         Ok(())
@@ -213,9 +241,7 @@ impl Tx {
                 Ok(value)
             }
             Err(e) => {
-                let rolled_back: Result<()> =
-                    on_tx!(self, c => c.rollback().await.map_err(Error::from));
-                if let Err(rb) = rolled_back {
+                if let Err(rb) = self.rollback().await {
                     tracing::warn!(error = %rb, "rollback failed; the pool drops the connection");
                 }
                 Err(e)
