@@ -51,6 +51,8 @@ pub struct Stockdesk {
     pub(crate) blob_backend: BlobBackend,
     /// Injected failures on the image write path (tests only; see `failpoint`).
     pub(crate) failpoints: Option<Failpoints>,
+    /// Turns at a variant's row shared by the orders of this process (see `stock::combine`).
+    pub(crate) combiner: Arc<stock::Combiner>,
     events: broadcast::Sender<ChangeEvent>,
 }
 
@@ -87,6 +89,7 @@ impl Stockdesk {
             data_dir,
             blob_backend: BlobBackend::default(),
             failpoints: None,
+            combiner: Arc::default(),
             events,
         }
     }

@@ -9,6 +9,7 @@
 //! stops counting the moment it lapses and correctness never waits for the sweeper.
 
 mod check;
+mod combine;
 pub mod ledger;
 mod levels;
 mod model;
@@ -23,6 +24,7 @@ use crate::store::Tx;
 
 pub use model::*;
 pub use orders::ExpiryBatch;
+pub(crate) use combine::Combiner;
 
 /// The catalog's edit check for held stock (called from `catalog::validate` with the product
 /// locked): an edit may not lower a variant's on hand below what pending orders hold now, nor

@@ -26,6 +26,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::ledger::{self, MovementKind, NewMovement};
+use super::combine::Outcome;
 use super::model::*;
 use super::repo::{self, LockedVariant, OrderableVariant};
 use crate::catalog::MAX_STOCK;
@@ -109,21 +110,27 @@ impl Stockdesk {
     }
 
     /// Writes the order and takes its units if they are still there; None if another buyer took
-    /// them since the look. The usual order (one variant, no op id) is one statement that is its
-    /// own transaction where the backend allows it; the rest is a write transaction.
+    /// them since the look. The usual order (one variant, no op id) goes in with the others of
+    /// its variant that arrive meanwhile (`stock::combine`); the rest take a write transaction.
     async fn reserve_order(
         &self,
-        mut conn: Conn,
+        conn: Conn,
         req: &OrderRequest<'_>,
         looked: Result<BTreeMap<Uuid, LockedVariant>>,
     ) -> Result<Option<(Order, bool)>> {
         let order = looked.map(|variants| self.new_order(req, &variants));
-        let alone = match (&order, req.op_id) {
-            (Ok(order), None) => repo::reserve_alone(&mut conn, order, &req.wanted).await?,
-            _ => None,
-        };
-        if let Some(took) = alone {
-            return Ok(order.ok().filter(|_| took).map(|order| (order, false)));
+        if let (None, [&variant_id]) = (req.op_id, &req.wanted.keys().collect::<Vec<_>>()[..]) {
+            // The connection goes back to the pool first: the turn needs one.
+            drop(conn);
+            return match self.combiner.reserve(&self.store, variant_id, order?).await {
+                Some((order, Outcome::Served)) => Ok(Some((order, false))),
+                Some((order, Outcome::Failed)) => {
+                    let served =
+                        repo::reserve_for_variant(&self.store, variant_id, &[&order]).await?;
+                    Ok(served.contains(&order.id).then_some((order, false)))
+                }
+                Some((_, Outcome::NotServed)) | None => Ok(None),
+            };
         }
         let mut tx = conn.begin_write().await?;
         let result = async {

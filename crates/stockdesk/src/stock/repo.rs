@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, placeholders, Arg, Backend, Conn, Stmt, Tx};
+use crate::store::{on_tx, placeholders, Arg, Conn, Stmt, Store, Tx};
 
 /// A variant row as a locked stock operation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -241,8 +241,18 @@ const TAKE: &str = "UPDATE variants AS v SET held = v.held + w.quantity FROM wan
 /// the variants that had enough have moved. With several variants, the caller has locked them
 /// in id order first.
 pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -> Result<bool> {
+    let fits = |_: &str| ", fits".to_string();
     if tx.backend().writes_in_ctes() {
-        return Ok(reserve_in_one(tx.backend(), order, wanted).rows(tx).await? == wanted.len());
+        let mut s = Stmt::new("");
+        let w = wanted_cte(&mut s, wanted);
+        let n = s.param(wanted.len() as i64);
+        let rows = order_ctes(&mut s, &[order]);
+        let ctes = format!(
+            "{w}, taken AS ({TAKE}), \
+             fits (yes) AS (SELECT 1 WHERE (SELECT COUNT(*) FROM taken) = {n}), {rows}"
+        );
+        let sql = tx.backend().writes_with(&ctes, &order_inserts(fits), Some("SELECT id FROM taken"));
+        return Ok(s.text(sql).rows(tx).await? == wanted.len());
     }
     // SQLite cannot write from a `WITH`: the counters, then the rows, under its write lock.
     let mut take = Stmt::new("");
@@ -251,43 +261,61 @@ pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -
         return Ok(false);
     }
     let mut write = Stmt::new("");
-    let rows = order_ctes(&mut write, order);
-    let sql = tx.backend().writes_with(&rows, &order_inserts(""), None);
+    let rows = order_ctes(&mut write, &[order]);
+    let sql = tx.backend().writes_with(&rows, &order_inserts(|_| String::new()), None);
     write.text(sql).run(tx).await?;
     Ok(true)
 }
 
-/// `reserve` for an order of one variant, as one statement outside any transaction, where the
-/// backend can write from a `WITH` (Postgres): the variant's row lock is then held only while
-/// the statement runs and commits, never across a round trip to this process. None where the
-/// backend cannot, or the order has several variants (taking some but not all would need a
-/// rollback).
-pub async fn reserve_alone(
-    conn: &mut Conn,
-    order: &Order,
-    wanted: &BTreeMap<Uuid, i64>,
-) -> Result<Option<bool>> {
-    let backend = conn.backend();
-    if !backend.writes_in_ctes() || wanted.len() != 1 {
-        return Ok(None);
-    }
-    Ok(Some(
-        reserve_in_one(backend, order, wanted).rows_alone(conn).await? == 1,
-    ))
-}
-
-/// One statement: take the units, and write the rows guarded by every variant having had them.
-fn reserve_in_one(backend: Backend, order: &Order, wanted: &BTreeMap<Uuid, i64>) -> Stmt {
+/// Reserves for `orders`, each of units of `variant_id` only, in arrival order, in one turn at
+/// the variant's row: the row is locked and read, the orders are served first come, first
+/// served while its free units (`stock_on_hand - held`) last, and their rows and the counter are
+/// written and committed. Returns the ids of the orders it served.
+///
+/// On Postgres it is one statement outside any transaction: the row lock (`FOR UPDATE` in a
+/// `WITH` returns the latest committed row, even after waiting) lasts only while it runs and
+/// commits, never across a round trip to this process. On SQLite it is a write transaction, and
+/// the rows are written before the counter, so every statement reads the same free units.
+pub async fn reserve_for_variant(
+    store: &Store,
+    variant_id: Uuid,
+    orders: &[&Order],
+) -> Result<BTreeSet<Uuid>> {
+    let backend = store.backend();
     let mut s = Stmt::new("");
-    let w = wanted_cte(&mut s, wanted);
-    let n = s.param(wanted.len() as i64);
-    let rows = order_ctes(&mut s, order);
+    let v = s.param(variant_id);
+    let mut cum = 0;
+    let batch = s.values(orders.iter().map(|o| {
+        cum += o.items.iter().map(|i| i.quantity).sum::<i64>();
+        vec![Arg::Id(o.id), Arg::Int(cum)]
+    }));
+    let rows = order_ctes(&mut s, orders);
     let ctes = format!(
-        "{w}, taken AS ({TAKE}), fits (yes) AS (SELECT 1 WHERE (SELECT COUNT(*) FROM taken) = {n}), \
-         {rows}"
+        "batch (order_id, cum) AS (VALUES {batch}), \
+         locked (free) AS (SELECT stock_on_hand - held FROM variants WHERE id = {v}{}), \
+         served (order_id, cum) AS (SELECT order_id, cum FROM batch \
+           WHERE cum <= (SELECT free FROM locked)), {rows}",
+        backend.for_update()
     );
-    let sql = backend.writes_with(&ctes, &order_inserts(", fits"), Some("SELECT id FROM taken"));
-    s.text(sql)
+    let [orders_in, items_in, holds_in] =
+        order_inserts(|key| format!(" WHERE {key} IN (SELECT order_id FROM served)"));
+    let count = format!(
+        "UPDATE variants SET held = held + (SELECT COALESCE(MAX(cum), 0) FROM served) WHERE id = {v}"
+    );
+    // Postgres returns the served ids from the orders' insert (`w1`); SQLite, running the
+    // statements one by one, returns that insert's rows as they are.
+    let query = backend.writes_in_ctes().then_some("SELECT id FROM w1");
+    let sql = backend.writes_with(&ctes, &[orders_in, items_in, holds_in, count], query);
+    // Batches of other sizes make other SQL: only the common one earns a cache place.
+    let s = if orders.len() > 1 { s.text(sql).uncached() } else { s.text(sql) };
+    let served: Vec<(Uuid,)> = if backend.writes_in_ctes() {
+        s.fetch_alone(&mut store.conn().await?).await?
+    } else {
+        let mut tx = store.write().await?;
+        let served = s.fetch(&mut tx).await;
+        tx.finish(served).await?
+    };
+    Ok(served.into_iter().map(|(id,)| id).collect())
 }
 
 fn wanted_cte(s: &mut Stmt, wanted: &BTreeMap<Uuid, i64>) -> String {
@@ -295,44 +323,50 @@ fn wanted_cte(s: &mut Stmt, wanted: &BTreeMap<Uuid, i64>) -> String {
     format!("wanted (variant_id, quantity) AS (VALUES {rows})")
 }
 
-/// The new order, its lines and its holds as `VALUES` lists named `new_order`, `new_items` and
+/// New orders, their lines and their holds as `VALUES` lists named `new_order`, `new_items` and
 /// `new_holds`.
-fn order_ctes(s: &mut Stmt, order: &Order) -> String {
-    let head = s.values([vec![
-        Arg::Id(order.id),
-        order.status.as_str().into(),
-        order.payment_expires_at.into(),
-        order.created_at.into(),
-        order.created_by.as_str().into(),
-        order.updated_at.into(),
-        order.updated_by.as_str().into(),
-    ]]);
-    let items = s.values(order.items.iter().map(|i| {
+fn order_ctes(s: &mut Stmt, orders: &[&Order]) -> String {
+    let head = s.values(orders.iter().map(|order| {
         vec![
-            Arg::Id(i.id),
             Arg::Id(order.id),
-            i.line_no.into(),
-            Arg::Id(i.variant_id),
-            Arg::Id(i.product_id),
-            i.sku.as_str().into(),
-            i.product_name.as_str().into(),
-            i.quantity.into(),
-            i.unit_price_minor.into(),
-            i.currency.as_str().into(),
+            order.status.as_str().into(),
+            order.payment_expires_at.into(),
+            order.created_at.into(),
+            order.created_by.as_str().into(),
+            order.updated_at.into(),
+            order.updated_by.as_str().into(),
         ]
     }));
-    let holds = s.values(order.reservations.iter().map(|r| {
-        vec![
-            Arg::Id(r.id),
-            Arg::Id(order.id),
-            Arg::Id(r.order_item_id),
-            Arg::Id(r.variant_id),
-            r.quantity.into(),
-            r.reserved_until.into(),
-            r.status.as_str().into(),
-            r.created_at.into(),
-            r.closed_at.into(),
-        ]
+    let items = s.values(orders.iter().flat_map(|order| {
+        order.items.iter().map(|i| {
+            vec![
+                Arg::Id(i.id),
+                Arg::Id(order.id),
+                i.line_no.into(),
+                Arg::Id(i.variant_id),
+                Arg::Id(i.product_id),
+                i.sku.as_str().into(),
+                i.product_name.as_str().into(),
+                i.quantity.into(),
+                i.unit_price_minor.into(),
+                i.currency.as_str().into(),
+            ]
+        })
+    }));
+    let holds = s.values(orders.iter().flat_map(|order| {
+        order.reservations.iter().map(|r| {
+            vec![
+                Arg::Id(r.id),
+                Arg::Id(order.id),
+                Arg::Id(r.order_item_id),
+                Arg::Id(r.variant_id),
+                r.quantity.into(),
+                r.reserved_until.into(),
+                r.status.as_str().into(),
+                r.created_at.into(),
+                r.closed_at.into(),
+            ]
+        })
     }));
     format!(
         "new_order (id, status, payment_expires_at, created_at, created_by, updated_at, \
@@ -344,26 +378,30 @@ fn order_ctes(s: &mut Stmt, order: &Order) -> String {
     )
 }
 
-/// The inserts of `order_ctes`' rows, each reading also from `guard` (`", fits"` or nothing).
-fn order_inserts(guard: &str) -> [String; 3] {
-    let copy = |table: &str, from: &str, cols: &str| {
-        format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{guard}")
+/// The inserts of `order_ctes`' rows; `only(key)` ends each one's `SELECT` (`key` is the column
+/// naming the order). The orders' insert returns their ids.
+fn order_inserts(only: impl Fn(&str) -> String) -> [String; 3] {
+    let copy = |table: &str, from: &str, key: &str, cols: &str| {
+        format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{}", only(key))
     };
     [
         copy(
             "orders",
             "new_order",
+            "id",
             "id, status, payment_expires_at, created_at, created_by, updated_at, updated_by",
-        ),
+        ) + " RETURNING id",
         copy(
             "order_items",
             "new_items",
+            "order_id",
             "id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
              unit_price_minor, currency",
         ),
         copy(
             "reservations",
             "new_holds",
+            "order_id",
             "id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
              created_at, closed_at",
         ),
