@@ -120,13 +120,13 @@ impl Stockdesk {
     ) -> Result<Option<(Order, bool)>> {
         let order = looked.map(|variants| self.new_order(req, &variants));
         if let (None, [&variant_id]) = (req.op_id, &req.wanted.keys().collect::<Vec<_>>()[..]) {
-            // The connection goes back to the pool first: the turn needs one.
-            drop(conn);
-            return match self.combiner.reserve(&self.store, variant_id, order?).await {
+            let order = order?;
+            return match self.combiner.reserve(conn, &self.store, variant_id, order).await {
                 Some((order, Outcome::Served)) => Ok(Some((order, false))),
                 Some((order, Outcome::Failed)) => {
+                    let mut conn = self.store.conn().await?;
                     let served =
-                        repo::reserve_for_variant(&self.store, variant_id, &[&order]).await?;
+                        repo::reserve_for_variant(&mut conn, variant_id, &[&order]).await?;
                     Ok(served.contains(&order.id).then_some((order, false)))
                 }
                 Some((_, Outcome::NotServed)) | None => Ok(None),

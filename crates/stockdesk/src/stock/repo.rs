@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, placeholders, Arg, Conn, Stmt, Store, Tx};
+use crate::store::{on_tx, placeholders, Arg, Conn, Stmt, Tx};
 
 /// A variant row as a locked stock operation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -274,14 +274,15 @@ pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -
 ///
 /// On Postgres it is one statement outside any transaction: the row lock (`FOR UPDATE` in a
 /// `WITH` returns the latest committed row, even after waiting) lasts only while it runs and
-/// commits, never across a round trip to this process. On SQLite it is a write transaction, and
-/// the rows are written before the counter, so every statement reads the same free units.
+/// commits, never across a round trip to this process. On SQLite it is a write transaction of its
+/// own, and the rows are written before the counter, so every statement reads the same free
+/// units.
 pub async fn reserve_for_variant(
-    store: &Store,
+    conn: &mut Conn,
     variant_id: Uuid,
     orders: &[&Order],
 ) -> Result<BTreeSet<Uuid>> {
-    let backend = store.backend();
+    let backend = conn.backend();
     let mut s = Stmt::new("");
     let v = s.param(variant_id);
     let mut cum = 0;
@@ -307,14 +308,8 @@ pub async fn reserve_for_variant(
     let query = backend.writes_in_ctes().then_some("SELECT id FROM w1");
     let sql = backend.writes_with(&ctes, &[orders_in, items_in, holds_in, count], query);
     // Batches of other sizes make other SQL: only the common one earns a cache place.
-    let s = if orders.len() > 1 { s.text(sql).uncached() } else { s.text(sql) };
-    let served: Vec<(Uuid,)> = if backend.writes_in_ctes() {
-        s.fetch_alone(&mut store.conn().await?).await?
-    } else {
-        let mut tx = store.write().await?;
-        let served = s.fetch(&mut tx).await;
-        tx.finish(served).await?
-    };
+    let s = if orders.len() > std::env::var("EXP_CACHE").ok().and_then(|v| v.parse().ok()).unwrap_or(1) { s.text(sql).uncached() } else { s.text(sql) };
+    let served: Vec<(Uuid,)> = s.write_alone(conn).await?;
     Ok(served.into_iter().map(|(id,)| id).collect())
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::FromRow;
+use sqlx::{FromRow, Sqlite, Transaction};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -171,10 +171,35 @@ impl Stmt {
         Ok(on_conn!(conn, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?))
     }
 
-    /// `rows`, outside any transaction: the statement is its own transaction and has committed
-    /// when this returns.
-    pub async fn rows_alone(self, conn: &mut Conn) -> Result<usize> {
-        Ok(on_conn!(conn, c => bound!(sqlx::query, &self).fetch_all(&mut **c).await?.len()))
+    /// Runs it as a write transaction of its own on `conn`, and returns the rows it returned as
+    /// `T`: on Postgres as one statement outside any transaction (it commits as it ends, so its
+    /// row locks last only while it runs); on SQLite inside `BEGIN IMMEDIATE … COMMIT`, since
+    /// there the statement text may be several statements.
+    pub async fn write_alone<T>(self, conn: &mut Conn) -> Result<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        match conn {
+            Conn::Postgres(c) => {
+                Ok(bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?)
+            }
+            Conn::Sqlite(c) => {
+                let mut tx: Transaction<'_, Sqlite> =
+                    Transaction::begin(&mut **c, Some("BEGIN IMMEDIATE".into())).await?;
+                let rows = bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut *tx).await;
+                match rows {
+                    Ok(rows) => {
+                        tx.commit().await?;
+                        Ok(rows)
+                    }
+                    Err(e) => {
+                        // Rolled back now, not when the connection is next used (see Tx::finish).
+                        let _ = tx.rollback().await;
+                        Err(e.into())
+                    }
+                }
+            }
+        }
     }
 }
 
