@@ -28,7 +28,18 @@ fn number(v: &Value, key: &str) -> f64 {
 }
 
 fn every_bench(db: &str, backend: &str) {
-    let race = bench(db, &["contention", "--buyers", "12", "--units", "4"]);
+    let race = bench(
+        db,
+        &[
+            "contention",
+            "--buyers",
+            "12",
+            "--units",
+            "4",
+            "--rounds",
+            "2",
+        ],
+    );
     assert_eq!(race["bench"], "contention");
     assert_eq!(race["backend"], backend);
     assert_eq!(
@@ -46,6 +57,11 @@ fn every_bench(db: &str, backend: &str) {
         expected.push("select_for_update");
     }
     assert_eq!(names, expected);
+    assert_eq!(race["rounds"], 2);
+    // One paired ratio per baseline.
+    let ratios = race["stockdesk_wall_ratio"].as_object().unwrap();
+    assert_eq!(ratios.len(), expected.len() - 1, "{race}");
+    assert!(ratios.values().all(|r| r.as_f64().unwrap() > 0.0), "{race}");
     for s in race["strategies"].as_array().unwrap() {
         let mut keys: Vec<&String> = s.as_object().unwrap().keys().collect();
         keys.sort();
@@ -57,11 +73,13 @@ fn every_bench(db: &str, backend: &str) {
             "p99_ms",
             "succeeded",
             "wall_ms",
+            "wall_ms_by_round",
         ];
         want.sort();
         assert_eq!(keys, want, "{s}");
         assert!(number(s, "succeeded") <= 4.0 || s["oversold"] != 0, "{s}");
         assert!(number(s, "p50_ms") <= number(s, "p99_ms"), "{s}");
+        assert_eq!(s["wall_ms_by_round"].as_array().unwrap().len(), 2, "{s}");
         if s["name"] != "seed_cas_retry" {
             // The locking strategies sell exactly what there is, no more and no less.
             assert_eq!(s["succeeded"], 4, "{s}");

@@ -612,10 +612,7 @@ both_backends!(
         }
         assert_eq!(sold, 10);
         for id in first {
-            assert_eq!(
-                sd.get_order(id).await.unwrap().status,
-                OrderStatus::Expired
-            );
+            assert_eq!(sd.get_order(id).await.unwrap().status, OrderStatus::Expired);
         }
         assert_eq!(level(sd, v).await, (10, 10, 0));
         assert_eq!(sd.stock_level(v).await.unwrap().lapsed_holds, 0);
@@ -645,7 +642,8 @@ both_backends!(edits_lowering_stock_race_orders, |db: TestDb| async move {
         });
         let editor = {
             let (sd, start) = (sd.clone(), start.clone());
-            let patch = serde_json::json!({"variants": {"update": [{"id": v, "stock_on_hand": 9}]}});
+            let patch =
+                serde_json::json!({"variants": {"update": [{"id": v, "stock_on_hand": 9}]}});
             tokio::spawn(async move {
                 start.wait().await;
                 sd.patch_product(PatchRequest {
@@ -741,7 +739,9 @@ both_backends!(payment_expiry_and_sweepers_race, |db: TestDb| async move {
             }
             (Err(e), OrderStatus::Expired) => {
                 assert_eq!(e.code(), "reservation_expired");
-                assert_eq!((swept, first), (1, ReservationStatus::Expired));
+                assert_eq!(first, ReservationStatus::Expired);
+                // Expired by a sweeper, or by the order that wanted its stock, which has it.
+                assert!(swept == 1 || (at_deadline && other.is_ok()), "round {round}");
                 *outcomes.entry("expired").or_default() += 1;
             }
             (Err(e), OrderStatus::Cancelled) => {

@@ -25,7 +25,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::scratch::Scratch;
-use super::stats::{per_second, percentile_ms, round};
+use super::stats::{median, per_second, percentile_ms, round};
 use super::BenchReport;
 use crate::catalog::{NewProduct, NewVariant, ProductStatus};
 use crate::error::{Error, Result};
@@ -36,6 +36,8 @@ use crate::{Backend, Stockdesk};
 pub struct ContentionOptions {
     pub buyers: usize,
     pub units: i64,
+    /// Races per strategy; each round runs every strategy once, starting with a different one.
+    pub rounds: usize,
     /// Throughput mode: `clients` reserving for `seconds` (per side).
     pub hot: Option<HotOptions>,
 }
@@ -115,28 +117,54 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
     if backend == Backend::Postgres {
         strategies.push(Strategy::SelectForUpdate);
     }
-    let mut races = Vec::new();
-    for (n, &strategy) in strategies.iter().enumerate() {
-        // An untimed warm-up first, so no strategy pays for opening the pool's connections or
-        // preparing and planning its statements inside the race.
-        let warm = opts.buyers.min(WARM_UP_BUYERS);
-        let variant = fresh_variant(sd, &format!("WARM-{n}"), warm as i64).await?;
-        race(sd, strategy, variant, warm, warm as i64).await?;
-        let variant = fresh_variant(sd, &format!("RACE-{n}"), opts.units).await?;
-        let span = tracing::info_span!("contention_race", strategy = strategy.name());
-        races.push(
-            race(sd, strategy, variant, opts.buyers, opts.units)
-                .instrument(span)
-                .await?,
-        );
+    // rounds[r][s]: strategy s in round r. Each round starts with the next strategy, so none
+    // always runs first (or last) while the machine's load drifts.
+    let mut rounds: Vec<Vec<Race>> = Vec::new();
+    for round in 0..opts.rounds.max(1) {
+        let mut races: Vec<Option<Race>> = strategies.iter().map(|_| None).collect();
+        for k in 0..strategies.len() {
+            let n = (round + k) % strategies.len();
+            let strategy = strategies[n];
+            // An untimed warm-up first, so no strategy pays for opening the pool's connections
+            // or preparing and planning its statements inside the race.
+            let warm = opts.buyers.min(WARM_UP_BUYERS);
+            let variant = fresh_variant(sd, &format!("WARM-{round}-{n}"), warm as i64).await?;
+            race(sd, strategy, variant, warm, warm as i64).await?;
+            let variant = fresh_variant(sd, &format!("RACE-{round}-{n}"), opts.units).await?;
+            let span = tracing::info_span!("contention_race", strategy = strategy.name(), round);
+            races[n] = Some(
+                race(sd, strategy, variant, opts.buyers, opts.units)
+                    .instrument(span)
+                    .await?,
+            );
+        }
+        rounds.push(races.into_iter().flatten().collect());
     }
+    let summaries: Vec<Summary> = (0..strategies.len())
+        .map(|n| Summary::of(rounds.iter().map(|r| &r[n])))
+        .collect();
+    // Stockdesk's wall time over each baseline's, paired within each round (both saw the same
+    // machine), then the median over the rounds.
+    let ratios: Vec<(Strategy, f64)> = strategies
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(n, &other)| {
+            let per_round: Vec<f64> = rounds
+                .iter()
+                .map(|r| r[0].wall_ms / r[n].wall_ms.max(f64::EPSILON))
+                .collect();
+            (other, median(per_round))
+        })
+        .collect();
 
     let mut table = format!(
-        "contention on {}: {} buyers × {QUANTITY} unit, {} units\n\
+        "contention on {}: {} buyers × {QUANTITY} unit, {} units, {} round(s), medians\n\
          {:<18} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
         backend.name(),
         opts.buyers,
         opts.units,
+        rounds.len(),
         "strategy",
         "succeeded",
         "oversold",
@@ -145,31 +173,42 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
         "p99 ms",
         "wall ms",
     );
-    for r in &races {
+    for s in &summaries {
         table.push_str(&format!(
             "\n{:<18} {:>9} {:>9} {:>10} {:>9.1} {:>9.1} {:>9.1}",
-            r.strategy.name(),
-            r.succeeded,
-            r.oversold,
-            r.false_rejections,
-            r.p50_ms,
-            r.p99_ms,
-            r.wall_ms
+            s.strategy.name(),
+            s.succeeded,
+            s.oversold,
+            s.false_rejections,
+            s.p50_ms,
+            s.p99_ms,
+            s.wall_ms
         ));
     }
-    let strategies: Vec<_> = races
+    for (other, ratio) in &ratios {
+        table.push_str(&format!(
+            "\nstockdesk wall time / {}: {ratio:.2} (median of per-round ratios)",
+            other.name()
+        ));
+    }
+    let strategies: Vec<_> = summaries
         .iter()
-        .map(|r| {
+        .map(|s| {
             json!({
-                "name": r.strategy.name(),
-                "succeeded": r.succeeded,
-                "oversold": r.oversold,
-                "false_rejections": r.false_rejections,
-                "p50_ms": round(r.p50_ms),
-                "p99_ms": round(r.p99_ms),
-                "wall_ms": round(r.wall_ms),
+                "name": s.strategy.name(),
+                "succeeded": s.succeeded,
+                "oversold": s.oversold,
+                "false_rejections": s.false_rejections,
+                "p50_ms": round(s.p50_ms),
+                "p99_ms": round(s.p99_ms),
+                "wall_ms": round(s.wall_ms),
+                "wall_ms_by_round": s.walls.iter().map(|&w| round(w)).collect::<Vec<_>>(),
             })
         })
+        .collect();
+    let ratios: serde_json::Map<String, serde_json::Value> = ratios
+        .iter()
+        .map(|(other, ratio)| (other.name().to_string(), json!(round(*ratio))))
         .collect();
     Ok(BenchReport {
         table,
@@ -178,9 +217,41 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
             "backend": backend.name(),
             "buyers": opts.buyers,
             "units": opts.units,
+            "rounds": rounds.len(),
             "strategies": strategies,
+            "stockdesk_wall_ratio": ratios,
         }),
     })
+}
+
+/// One strategy over all rounds: the worst of its counts (a single oversold unit or false
+/// rejection in any round shows), and the medians of its times.
+struct Summary {
+    strategy: Strategy,
+    succeeded: i64,
+    oversold: i64,
+    false_rejections: i64,
+    p50_ms: f64,
+    p99_ms: f64,
+    wall_ms: f64,
+    walls: Vec<f64>,
+}
+
+impl Summary {
+    fn of<'a>(races: impl Iterator<Item = &'a Race> + Clone) -> Summary {
+        let first = races.clone().next().expect("at least one round");
+        let times = |f: fn(&Race) -> f64| median(races.clone().map(f).collect());
+        Summary {
+            strategy: first.strategy,
+            succeeded: races.clone().map(|r| r.succeeded).min().unwrap_or(0),
+            oversold: races.clone().map(|r| r.oversold).max().unwrap_or(0),
+            false_rejections: races.clone().map(|r| r.false_rejections).max().unwrap_or(0),
+            p50_ms: times(|r| r.p50_ms),
+            p99_ms: times(|r| r.p99_ms),
+            wall_ms: times(|r| r.wall_ms),
+            walls: races.map(|r| r.wall_ms).collect(),
+        }
+    }
 }
 
 /// All buyers start together (a barrier), each makes one attempt by `strategy`.

@@ -22,9 +22,9 @@ use crate::catalog::Product;
 use crate::error::{FieldError, Result};
 use crate::store::Tx;
 
+pub(crate) use combine::Combiner;
 pub use model::*;
 pub use orders::ExpiryBatch;
-pub(crate) use combine::Combiner;
 
 /// The catalog's edit check for held stock (called from `catalog::validate` with the product
 /// locked): an edit may not lower a variant's on hand below what pending orders hold now, nor

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::ledger::{self, MovementKind, NewMovement};
 use super::combine::Outcome;
+use super::ledger::{self, MovementKind, NewMovement};
 use super::model::*;
 use super::repo::{self, LockedVariant, OrderableVariant};
 use crate::catalog::MAX_STOCK;
@@ -91,7 +91,13 @@ impl Stockdesk {
                     // the counter the decisive check reads still includes: expire them first.
                     drop(conn);
                     let of: BTreeSet<Uuid> = req.wanted.keys().copied().collect();
-                    if self.expire_batch(MAX_EXPIRY_BATCH, Some(&of)).await?.0.orders_expired == 0 {
+                    if self
+                        .expire_batch(MAX_EXPIRY_BATCH, Some(&of))
+                        .await?
+                        .0
+                        .orders_expired
+                        == 0
+                    {
                         return Err(Error::Busy);
                     }
                     continue;
@@ -100,7 +106,9 @@ impl Stockdesk {
             let looked = match (looked, req.op_id) {
                 // A retried create answers as its first attempt did, even if stock ran out since.
                 (Err(e), None) => return Err(e),
-                (looked, _) => looked.map(|l| l.into_iter().map(|(id, v)| (id, v.variant)).collect()),
+                (looked, _) => {
+                    looked.map(|l| l.into_iter().map(|(id, v)| (id, v.variant)).collect())
+                }
             };
             if let Some(done) = self.reserve_order(conn, req, looked).await? {
                 return Ok(done);
@@ -121,7 +129,11 @@ impl Stockdesk {
         let order = looked.map(|variants| self.new_order(req, &variants));
         if let (None, [&variant_id]) = (req.op_id, &req.wanted.keys().collect::<Vec<_>>()[..]) {
             let order = order?;
-            return match self.combiner.reserve(conn, &self.store, variant_id, order).await {
+            return match self
+                .combiner
+                .reserve(conn, &self.store, variant_id, order)
+                .await
+            {
                 Some((order, Outcome::Served)) => Ok(Some((order, false))),
                 Some((order, Outcome::Failed)) => {
                     let mut conn = self.store.conn().await?;
@@ -568,7 +580,11 @@ async fn look_up(
 ) -> Result<BTreeMap<Uuid, OrderableVariant>> {
     let variants = repo::orderable_variants(conn, wanted.keys().copied(), now).await?;
     for (&variant_id, &requested) in wanted {
-        insufficient(variant_id, requested, variants[&variant_id].figures.available())?;
+        insufficient(
+            variant_id,
+            requested,
+            variants[&variant_id].figures.available(),
+        )?;
     }
     Ok(variants)
 }

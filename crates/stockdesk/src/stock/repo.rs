@@ -84,7 +84,10 @@ fn reserved_sql(now: &str) -> String {
 /// Units of `variant_id` reserved at `now` (see `reserved_sql`). An order asking to hold its
 /// stock again has only lapsed holds of its own (its window passed), which count for nothing.
 pub async fn reserved_now(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
-    let sql = format!("SELECT {} FROM variants v WHERE v.id = $1", reserved_sql("$2"));
+    let sql = format!(
+        "SELECT {} FROM variants v WHERE v.id = $1",
+        reserved_sql("$2")
+    );
     let reserved: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(&sql)
         .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
     reserved.ok_or_else(|| Error::not_found("variant", variant_id))
@@ -145,7 +148,9 @@ pub async fn orderable_variants(
         rows.into_iter().map(|v| (v.variant.id, v)).collect();
     let mut out = BTreeMap::new();
     for id in ids {
-        let v = found.remove(&id).ok_or_else(|| Error::not_found("variant", id))?;
+        let v = found
+            .remove(&id)
+            .ok_or_else(|| Error::not_found("variant", id))?;
         out.insert(id, v);
     }
     Ok(out)
@@ -192,7 +197,10 @@ pub async fn held_by_variant_of_product(
     );
     let rows: Vec<(Uuid, i64, i64)> = on_tx!(tx, c => sqlx::query_as(&sql)
         .bind(product_id).bind(now).fetch_all(&mut **c).await?);
-    Ok(rows.into_iter().filter(|&(_, reserved, _)| reserved > 0).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|&(_, reserved, _)| reserved > 0)
+        .collect())
 }
 
 /// Sets a variant's on-hand figure (the caller has locked it and writes the movement).
@@ -251,7 +259,9 @@ pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -
             "{w}, taken AS ({TAKE}), \
              fits (yes) AS (SELECT 1 WHERE (SELECT COUNT(*) FROM taken) = {n}), {rows}"
         );
-        let sql = tx.backend().writes_with(&ctes, &order_inserts(fits), Some("SELECT id FROM taken"));
+        let sql =
+            tx.backend()
+                .writes_with(&ctes, &order_inserts(fits), Some("SELECT id FROM taken"));
         return Ok(s.text(sql).rows(tx).await? == wanted.len());
     }
     // SQLite cannot write from a `WITH`: the counters, then the rows, under its write lock.
@@ -262,7 +272,9 @@ pub async fn reserve(tx: &mut Tx, order: &Order, wanted: &BTreeMap<Uuid, i64>) -
     }
     let mut write = Stmt::new("");
     let rows = order_ctes(&mut write, &[order]);
-    let sql = tx.backend().writes_with(&rows, &order_inserts(|_| String::new()), None);
+    let sql = tx
+        .backend()
+        .writes_with(&rows, &order_inserts(|_| String::new()), None);
     write.text(sql).run(tx).await?;
     Ok(true)
 }
@@ -285,12 +297,25 @@ pub async fn reserve_for_variant(
     let backend = conn.backend();
     let mut s = Stmt::new("");
     let v = s.param(variant_id);
+    // Turns of one size share one statement text, so that it is prepared (and, on Postgres,
+    // planned) once per connection instead of every turn: the list is padded to a power of two
+    // with inert copies of the first order (id nil, never served, so never written).
+    let Some(first) = orders.first() else {
+        return Ok(BTreeSet::new());
+    };
+    let inert = Order {
+        id: Uuid::nil(),
+        ..(*first).clone()
+    };
+    let mut padded = orders.to_vec();
+    padded.resize(orders.len().next_power_of_two(), &inert);
     let mut cum = 0;
-    let batch = s.values(orders.iter().map(|o| {
+    let batch = s.values(padded.iter().map(|o| {
         cum += o.items.iter().map(|i| i.quantity).sum::<i64>();
+        let cum = if o.id.is_nil() { i64::MAX } else { cum };
         vec![Arg::Id(o.id), Arg::Int(cum)]
     }));
-    let rows = order_ctes(&mut s, orders);
+    let rows = order_ctes(&mut s, &padded);
     let ctes = format!(
         "batch (order_id, cum) AS (VALUES {batch}), \
          locked (free) AS (SELECT stock_on_hand - held FROM variants WHERE id = {v}{}), \
@@ -307,9 +332,7 @@ pub async fn reserve_for_variant(
     // statements one by one, returns that insert's rows as they are.
     let query = backend.writes_in_ctes().then_some("SELECT id FROM w1");
     let sql = backend.writes_with(&ctes, &[orders_in, items_in, holds_in, count], query);
-    // Batches of other sizes make other SQL: only the common one earns a cache place.
-    let s = if orders.len() > std::env::var("EXP_CACHE").ok().and_then(|v| v.parse().ok()).unwrap_or(1) { s.text(sql).uncached() } else { s.text(sql) };
-    let served: Vec<(Uuid,)> = s.write_alone(conn).await?;
+    let served: Vec<(Uuid,)> = s.text(sql).write_alone(conn).await?;
     Ok(served.into_iter().map(|(id,)| id).collect())
 }
 
@@ -377,7 +400,10 @@ fn order_ctes(s: &mut Stmt, orders: &[&Order]) -> String {
 /// naming the order). The orders' insert returns their ids.
 fn order_inserts(only: impl Fn(&str) -> String) -> [String; 3] {
     let copy = |table: &str, from: &str, key: &str, cols: &str| {
-        format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{}", only(key))
+        format!(
+            "INSERT INTO {table} ({cols}) SELECT {cols} FROM {from}{}",
+            only(key)
+        )
     };
     [
         copy(
@@ -458,8 +484,9 @@ pub async fn close_holds(
     // A sweeper's batch makes SQL of its own length: not worth a place in the statement cache.
     let sized = |s: Stmt| if order_ids.len() > 1 { s.uncached() } else { s };
     let of_orders = || Stmt::ids_in("order_id", order_ids.iter().copied());
-    let lock = of_orders()
-        .wrap(|f| format!("id IN (SELECT variant_id FROM reservations WHERE status = 'active' AND {f})"));
+    let lock = of_orders().wrap(|f| {
+        format!("id IN (SELECT variant_id FROM reservations WHERE status = 'active' AND {f})")
+    });
     tx.lock_rows("variants", sized(lock)).await?;
 
     let mut close = Stmt::new("");
@@ -477,7 +504,11 @@ pub async fn close_holds(
     }
     if !per_variant.is_empty() {
         let mut give_back = Stmt::new("");
-        let rows = give_back.values(per_variant.iter().map(|(&v, &q)| vec![Arg::Id(v), Arg::Int(q)]));
+        let rows = give_back.values(
+            per_variant
+                .iter()
+                .map(|(&v, &q)| vec![Arg::Id(v), Arg::Int(q)]),
+        );
         let give_back = give_back.text(format!(
             "WITH d (id, quantity) AS (VALUES {rows}) \
              UPDATE variants AS v SET held = v.held - d.quantity FROM d WHERE v.id = d.id"

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Sqlite, Transaction};
 use sqlx::types::Json;
+use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{on_conn, on_tx, placeholders, Conn, Tx};
@@ -180,13 +180,15 @@ impl Stmt {
         T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
         match conn {
-            Conn::Postgres(c) => {
-                Ok(bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?)
-            }
+            Conn::Postgres(c) => Ok(bound!(sqlx::query_as::<_, T>, &self)
+                .fetch_all(&mut **c)
+                .await?),
             Conn::Sqlite(c) => {
                 let mut tx: Transaction<'_, Sqlite> =
                     Transaction::begin(&mut **c, Some("BEGIN IMMEDIATE".into())).await?;
-                let rows = bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut *tx).await;
+                let rows = bound!(sqlx::query_as::<_, T>, &self)
+                    .fetch_all(&mut *tx)
+                    .await;
                 match rows {
                     Ok(rows) => {
                         tx.commit().await?;

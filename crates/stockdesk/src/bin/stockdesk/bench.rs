@@ -40,6 +40,10 @@ enum Bench {
         /// Units on the variant (hot mode: use a large number, it must not run out).
         #[arg(long, default_value_t = 50)]
         units: i64,
+        /// Races per strategy (each round runs every strategy once, starting with another one);
+        /// times are medians over the rounds.
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
         #[arg(long)]
         hot: bool,
         /// Hot mode: concurrent clients.
@@ -68,12 +72,19 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<String> {
         Bench::Contention {
             buyers,
             units,
+            rounds,
             hot,
             clients,
             seconds,
         } => {
             let hot = hot.then_some(HotOptions { clients, seconds });
-            bench::contention(url, ContentionOptions { buyers, units, hot }).await?
+            let opts = ContentionOptions {
+                buyers,
+                units,
+                rounds,
+                hot,
+            };
+            bench::contention(url, opts).await?
         }
         Bench::Sweep { overdue, active } => {
             bench::sweep(url, SweepOptions { overdue, active }).await?
