@@ -620,6 +620,51 @@ both_backends!(
     }
 );
 
+both_backends!(buyers_who_give_up_strand_nobody, |db: TestDb| async move {
+    let sd = &db.sd;
+    let v = stocked(sd, "mug", &[1000]).await[0];
+    for round in 0..5u64 {
+        // 40 buyers at once; every other one gives up at some point on the way.
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let sd = sd.clone();
+                tokio::spawn(async move { sd.create_order(order_of(&[(v, 1)]), None).await })
+            })
+            .collect();
+        for (i, t) in tasks.iter().enumerate() {
+            if i % 2 == 1 {
+                tokio::time::sleep(std::time::Duration::from_micros(50 * round)).await;
+                t.abort();
+            }
+        }
+        for t in tasks {
+            match t.await {
+                Ok(r) => {
+                    r.unwrap();
+                }
+                Err(e) => assert!(e.is_cancelled()),
+            }
+        }
+        // Whatever the aborted ones left behind, the next buyer is served at once.
+        let next = sd.create_order(order_of(&[(v, 1)]), None);
+        tokio::time::timeout(std::time::Duration::from_secs(10), next)
+            .await
+            .expect("an order after the aborted ones does not hang")
+            .unwrap();
+        assert_consistent(sd).await;
+    }
+    // Every order written holds its unit, whether or not its buyer stayed to hear it.
+    let orders = sd
+        .list_orders(OrderQuery {
+            status: Some(OrderStatus::Pending),
+            limit: Some(1000),
+            offset: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(level(sd, v).await.1, orders.len() as i64);
+});
+
 both_backends!(edits_lowering_stock_race_orders, |db: TestDb| async move {
     let sd = &db.sd;
     let mut edits_applied = 0;

@@ -98,22 +98,42 @@ impl Combiner {
                 // The variant ran out in this turn: the orders that queued meanwhile look again
                 // instead of taking a turn (most will find it sold out; one that still fits
                 // comes back and is served in a later turn).
-                for w in self.take(variant_id, usize::MAX) {
+                for w in self.behind(variant_id) {
                     let _ = w.reply.send((w.order, Outcome::NotServed));
                 }
             }
             if let Err(e) = result {
                 tracing::debug!(error = %e, "a reservation turn failed; next turn on a new connection");
+                drop(conn);
                 match store.conn().await {
                     Ok(fresh) => conn = fresh,
                     Err(_) => {
-                        for w in self.take(variant_id, usize::MAX) {
+                        // No connection to take turns on: the waiting orders try alone, and
+                        // whoever comes next starts a new turn-taker.
+                        for w in self.close(variant_id) {
                             let _ = w.reply.send((w.order, Outcome::Failed));
                         }
+                        return;
                     }
                 }
             }
         }
+    }
+
+    /// All the variant's waiting orders, leaving its (empty) queue in place: the turn-taker goes
+    /// on.
+    fn behind(&self, variant_id: Uuid) -> Vec<Waiting> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting
+            .get_mut(&variant_id)
+            .map(|queue| queue.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    /// Ends the variant's turn-taking; returns the orders still waiting.
+    fn close(&self, variant_id: Uuid) -> Vec<Waiting> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.remove(&variant_id).unwrap_or_default()
     }
 
     /// Up to `n` of the variant's waiting orders, oldest first; none means the turn-taker ends
