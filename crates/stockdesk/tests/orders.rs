@@ -786,7 +786,10 @@ both_backends!(payment_expiry_and_sweepers_race, |db: TestDb| async move {
                 assert_eq!(e.code(), "reservation_expired");
                 assert_eq!(first, ReservationStatus::Expired);
                 // Expired by a sweeper, or by the order that wanted its stock, which has it.
-                assert!(swept == 1 || (at_deadline && other.is_ok()), "round {round}");
+                assert!(
+                    swept == 1 || (at_deadline && other.is_ok()),
+                    "round {round}"
+                );
                 *outcomes.entry("expired").or_default() += 1;
             }
             (Err(e), OrderStatus::Cancelled) => {

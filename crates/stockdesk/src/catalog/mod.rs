@@ -318,10 +318,10 @@ pub(crate) async fn record_stock_change(
     actor: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Product> {
-    let mut product = repo::load_product(tx, product_id)
+    let current = repo::load_product(tx, product_id)
         .await?
         .ok_or_else(|| Error::not_found("product", product_id))?;
-    let from = product.version;
+    let mut product = current.clone();
     product.version += 1;
     product.updated_at = now;
     product.updated_by = actor.to_string();
@@ -332,7 +332,7 @@ pub(crate) async fn record_stock_change(
     let mut batch = crate::store::Batch::default();
     repo::insert_history(&mut batch, &product, &changes, None)?;
     if batch
-        .run_then(tx, repo::update_product_row(&product, from))
+        .run_then(tx, repo::update_product_row(&current, &product))
         .await?
         == 0
     {

@@ -110,7 +110,7 @@ pub async fn update(
             }
             Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
-                repo::update_variant(&mut batch, v, now);
+                repo::update_variant(&mut batch, old, v, now);
                 if old.attributes != v.attributes || category_changed {
                     repo::set_variant_attributes(&mut batch, v.id, &attribute_ids[&v.id]);
                 }
@@ -156,7 +156,7 @@ pub async fn update(
     }
 
     repo::insert_history(&mut batch, &next, &changes, op_id)?;
-    let cas = repo::update_product_row(&next, current.version);
+    let cas = repo::update_product_row(current, &next);
     if batch
         .run_then(tx, cas)
         .await

@@ -282,24 +282,38 @@ pub async fn insert_product(tx: &mut Tx, p: &Product) -> Result<()> {
     Ok(())
 }
 
-/// Compare-and-set of the product row: changes it only if it is still at `from_version`, and
-/// then returns one row. Runs last in the batch of an edit's writes (`Batch::run_then`).
-pub fn update_product_row(p: &Product, from_version: i64) -> Stmt {
-    Stmt::new(
-        "UPDATE products SET name = $3, slug = $4, description = $5, status = $6, \
-         category_id = $7, search_text = $8, version = version + 1, updated_at = $9, \
-         updated_by = $10 WHERE id = $1 AND version = $2 RETURNING id",
-    )
-    .arg(p.id)
-    .arg(from_version)
-    .arg(p.name.as_str())
-    .arg(p.slug.as_str())
-    .arg(p.description.as_str())
-    .arg(p.status.as_str())
-    .arg(p.category_id)
-    .arg(search_text(p))
-    .arg(p.updated_at)
-    .arg(p.updated_by.as_str())
+/// Compare-and-set of the product row: changes it from `current` to `next` only if it is still
+/// at `current`'s version, and then returns one row. Runs last in the batch of an edit's writes
+/// (`Batch::run_then`). Only the columns whose values differ are set: an unchanged indexed
+/// column set again still costs SQLite an index update and the page writes that go with it.
+pub fn update_product_row(current: &Product, next: &Product) -> Stmt {
+    let mut s = Stmt::new("");
+    let (id, from) = (s.param(next.id), s.param(current.version));
+    let (c, n, mut set) = (current, next, Vec::new());
+    s.set_if(&mut set, "name", n.name != c.name, n.name.as_str());
+    s.set_if(&mut set, "slug", n.slug != c.slug, n.slug.as_str());
+    s.set_if(
+        &mut set,
+        "description",
+        n.description != c.description,
+        n.description.as_str(),
+    );
+    s.set_if(&mut set, "status", n.status != c.status, n.status.as_str());
+    s.set_if(
+        &mut set,
+        "category_id",
+        n.category_id != c.category_id,
+        n.category_id,
+    );
+    let text = search_text(n);
+    s.set_if(&mut set, "search_text", text != search_text(c), text);
+    s.set_if(&mut set, "updated_at", true, n.updated_at);
+    s.set_if(&mut set, "updated_by", true, n.updated_by.as_str());
+    s.text(format!(
+        "UPDATE products SET {}, version = version + 1 WHERE id = {id} AND version = {from} \
+         RETURNING id",
+        set.join(", ")
+    ))
 }
 
 /// What the list's search matches: name, slug and SKUs, lower-cased once on write.
@@ -334,20 +348,32 @@ pub fn insert_variant(batch: &mut Batch, product_id: Uuid, v: &Variant, now: Dat
     );
 }
 
-pub fn update_variant(batch: &mut Batch, v: &Variant, now: DateTime<Utc>) {
-    batch.push(
-        Stmt::new(
-            "UPDATE variants SET sku = $2, price_minor = $3, currency = $4, stock_on_hand = $5, \
-             position = $6, version = version + 1, updated_at = $7 WHERE id = $1",
-        )
-        .arg(v.id)
-        .arg(v.sku.as_str())
-        .arg(v.price_minor)
-        .arg(v.currency.as_str())
-        .arg(v.stock_on_hand)
-        .arg(v.position)
-        .arg(now),
+/// Writes `v` over `old`, setting only the columns that differ (see `update_product_row`).
+pub fn update_variant(batch: &mut Batch, old: &Variant, v: &Variant, now: DateTime<Utc>) {
+    let mut s = Stmt::new("");
+    let id = s.param(v.id);
+    let mut set = Vec::new();
+    s.set_if(&mut set, "sku", v.sku != old.sku, v.sku.as_str());
+    s.set_if(
+        &mut set,
+        "price_minor",
+        v.price_minor != old.price_minor,
+        v.price_minor,
     );
+    s.set_if(
+        &mut set,
+        "currency",
+        v.currency != old.currency,
+        v.currency.as_str(),
+    );
+    let stock_changed = v.stock_on_hand != old.stock_on_hand;
+    s.set_if(&mut set, "stock_on_hand", stock_changed, v.stock_on_hand);
+    s.set_if(&mut set, "position", v.position != old.position, v.position);
+    s.set_if(&mut set, "updated_at", true, now);
+    batch.push(s.text(format!(
+        "UPDATE variants SET {}, version = version + 1 WHERE id = {id}",
+        set.join(", ")
+    )));
 }
 
 /// Frees the SKUs of variants about to change SKU, so that two variants can swap SKUs in one

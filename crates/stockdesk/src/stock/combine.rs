@@ -126,7 +126,7 @@ impl Combiner {
         let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         waiting
             .get_mut(&variant_id)
-            .map(|queue| queue.drain(..).collect())
+            .map(std::mem::take)
             .unwrap_or_default()
     }
 

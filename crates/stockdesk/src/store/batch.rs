@@ -139,6 +139,19 @@ impl Stmt {
         format!("${}", self.args.len())
     }
 
+    /// Appends `column = $n` to `set`, an `UPDATE`'s `SET` list, if `differs`.
+    pub fn set_if(
+        &mut self,
+        set: &mut Vec<String>,
+        column: &str,
+        differs: bool,
+        value: impl Into<Arg>,
+    ) {
+        if differs {
+            set.push(format!("{column} = {}", self.param(value)));
+        }
+    }
+
     /// Sets the statement's text (after `values` has numbered its placeholders).
     pub fn text(mut self, sql: impl Into<String>) -> Stmt {
         self.sql = sql.into();
