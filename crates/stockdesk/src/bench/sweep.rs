@@ -3,7 +3,9 @@
 //! sweeper runs every minute or so, so its idle cost is what a shop pays all day).
 //!
 //! The orders, lines and reservations are made in bulk by SQL in the scratch database (one row
-//! each per order), not through `create_order`: the bench times the sweeper, not the seeding.
+//! each per order, spread over the variants of a small catalog, with the variants' `held`
+//! counters set to match), not through `create_order`: the bench times the sweeper, not the
+//! seeding.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use tracing::Instrument;
 use super::scratch::Scratch;
 use super::stats::{per_second, percentile_ms, round};
 use super::BenchReport;
+use crate::catalog::{NewProduct, NewVariant, ProductStatus, MAX_STOCK};
 use crate::error::{Error, Result};
 use crate::store::on_tx;
 use crate::Stockdesk;
@@ -27,10 +30,14 @@ pub struct SweepOptions {
 
 /// Idle sweeps timed; the median is reported.
 const IDLE_RUNS: usize = 5;
+/// The catalog the orders are for: this many products of `VARIANTS_PER_PRODUCT` variants.
+const PRODUCTS: usize = 100;
+const VARIANTS_PER_PRODUCT: usize = 5;
 
 pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
     let sd = &scratch.sd;
     let now = sd.now();
+    seed_catalog(sd).await?;
 
     seed_orders(sd, opts.active, now + TimeDelta::hours(1), "bench-active").await?;
     let mut idle = Vec::with_capacity(IDLE_RUNS);
@@ -109,6 +116,33 @@ fn expired(run: &crate::sweeper::SweepRun) -> i64 {
         .sum()
 }
 
+/// The products the orders are for, made the normal way.
+async fn seed_catalog(sd: &Stockdesk) -> Result<()> {
+    for p in 0..PRODUCTS {
+        let variants = (0..VARIANTS_PER_PRODUCT)
+            .map(|v| NewVariant {
+                id: None,
+                sku: format!("SWEEP-{p}-{v}"),
+                price_minor: 100,
+                currency: "EUR".into(),
+                stock_on_hand: MAX_STOCK,
+                attributes: Default::default(),
+            })
+            .collect();
+        let product = NewProduct {
+            id: None,
+            name: format!("Sweep bench {p}"),
+            slug: None,
+            description: String::new(),
+            status: ProductStatus::Published,
+            category_id: None,
+            variants,
+        };
+        sd.create_product(product, None).await?;
+    }
+    Ok(())
+}
+
 /// `n` pending orders due at `due`, each with one line and one active reservation, tagged with
 /// `tag` as their creator so each step picks up only its own orders.
 async fn seed_orders(sd: &Stockdesk, n: usize, due: DateTime<Utc>, tag: &str) -> Result<()> {
@@ -124,13 +158,19 @@ async fn seed_orders(sd: &Stockdesk, n: usize, due: DateTime<Utc>, tag: &str) ->
     );
     on_tx!(&mut tx, c => sqlx::query(&orders)
         .bind(n as i64).bind(due).bind(now).bind(tag).execute(&mut **c).await?.rows_affected());
+    // Orders go round the variants in id order.
     let items = format!(
         "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, product_name, \
          quantity, unit_price_minor, currency) \
-         SELECT {id}, o.id, 1, {id}, {id}, 'BENCH', 'Bench', 1, 100, 'EUR' FROM orders o \
-         WHERE o.created_by = $1"
+         SELECT {id}, o.id, 1, v.id, v.product_id, v.sku, 'Bench', 1, 100, 'EUR' \
+         FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) % $2 AS k FROM orders \
+               WHERE created_by = $1) o \
+         JOIN (SELECT id, product_id, sku, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k \
+               FROM variants) v ON v.k = o.k"
     );
-    on_tx!(&mut tx, c => sqlx::query(&items).bind(tag).execute(&mut **c).await?.rows_affected());
+    let variants = (PRODUCTS * VARIANTS_PER_PRODUCT) as i64;
+    on_tx!(&mut tx, c => sqlx::query(&items)
+        .bind(tag).bind(variants).execute(&mut **c).await?.rows_affected());
     let reservations = format!(
         "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
          reserved_until, status, created_at) \
@@ -138,6 +178,11 @@ async fn seed_orders(sd: &Stockdesk, n: usize, due: DateTime<Utc>, tag: &str) ->
          o.created_at FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.created_by = $1"
     );
     on_tx!(&mut tx, c => sqlx::query(&reservations).bind(tag).execute(&mut **c).await?.rows_affected());
+    // The counters the stock code keeps, as it would have kept them.
+    on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE variants SET held = (SELECT COALESCE(SUM(r.quantity), 0) FROM reservations r \
+         WHERE r.variant_id = variants.id AND r.status = 'active')")
+        .execute(&mut **c).await?.rows_affected());
     tx.commit().await?;
     // Fresh statistics, as a database that grew to this size over time would have.
     let mut tx = sd.store.write().await?;
