@@ -2,13 +2,14 @@
 //!
 //! Concurrency, in one place:
 //! - Reserving: a first look without locks turns away buyers that committed holds already leave
-//!   short (exactly: it ignores lapsed holds). Then one conditional `UPDATE` per variant takes the
-//!   units on the row's `held` counter only where `stock_on_hand - held` leaves enough, and the
-//!   order, its lines and its holds are written only if every variant had enough. On Postgres an
-//!   order of one variant is a single statement outside any transaction, so the row lock lasts
-//!   only while it runs and commits; a row-level recheck decides it on the latest committed row
-//!   even when it waited. Several variants are locked in id order first, in a transaction. On
-//!   SQLite the write transaction (`BEGIN IMMEDIATE`) is the lock.
+//!   short (exactly: it ignores lapsed holds). The decisive check is on the variant rows: an
+//!   order takes its units on a row's `held` counter only where `stock_on_hand - held` leaves
+//!   enough, and its order, lines and holds are written with it or not at all. Orders of one
+//!   variant (without an op id) share turns at its row (`combine`): one statement and one
+//!   commit for all that arrived meanwhile, which on Postgres runs outside any transaction, so
+//!   the row lock lasts only while it runs and commits. Orders of several variants lock them in
+//!   id order first, in a transaction. On SQLite the write transaction (`BEGIN IMMEDIATE`) is
+//!   the lock.
 //! - The counter includes lapsed holds nobody expired yet. When only they stand in the way, the
 //!   order expires their orders first (as the sweeper would), then looks again.
 //! - Payment, cancellation, extension and the sweeper all lock the order row first: whoever gets
