@@ -176,13 +176,13 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
     for s in &summaries {
         table.push_str(&format!(
             "\n{:<18} {:>9} {:>9} {:>10} {:>9.1} {:>9.1} {:>9.1}",
-            s.strategy.name(),
-            s.succeeded,
-            s.oversold,
-            s.false_rejections,
-            s.p50_ms,
-            s.p99_ms,
-            s.wall_ms
+            s.race.strategy.name(),
+            s.race.succeeded,
+            s.race.oversold,
+            s.race.false_rejections,
+            s.race.p50_ms,
+            s.race.p99_ms,
+            s.race.wall_ms
         ));
     }
     for (other, ratio) in &ratios {
@@ -195,13 +195,13 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
         .iter()
         .map(|s| {
             json!({
-                "name": s.strategy.name(),
-                "succeeded": s.succeeded,
-                "oversold": s.oversold,
-                "false_rejections": s.false_rejections,
-                "p50_ms": round(s.p50_ms),
-                "p99_ms": round(s.p99_ms),
-                "wall_ms": round(s.wall_ms),
+                "name": s.race.strategy.name(),
+                "succeeded": s.race.succeeded,
+                "oversold": s.race.oversold,
+                "false_rejections": s.race.false_rejections,
+                "p50_ms": round(s.race.p50_ms),
+                "p99_ms": round(s.race.p99_ms),
+                "wall_ms": round(s.race.wall_ms),
                 "wall_ms_by_round": s.walls.iter().map(|&w| round(w)).collect::<Vec<_>>(),
             })
         })
@@ -224,16 +224,10 @@ async fn run_race(sd: &Stockdesk, opts: &ContentionOptions) -> Result<BenchRepor
     })
 }
 
-/// One strategy over all rounds: the worst of its counts (a single oversold unit or false
-/// rejection in any round shows), and the medians of its times.
+/// One strategy over all rounds: a `Race` of the worst of its counts (a single oversold unit or
+/// false rejection in any round shows) and the medians of its times, and each round's wall time.
 struct Summary {
-    strategy: Strategy,
-    succeeded: i64,
-    oversold: i64,
-    false_rejections: i64,
-    p50_ms: f64,
-    p99_ms: f64,
-    wall_ms: f64,
+    race: Race,
     walls: Vec<f64>,
 }
 
@@ -242,13 +236,15 @@ impl Summary {
         let first = races.clone().next().expect("at least one round");
         let times = |f: fn(&Race) -> f64| median(races.clone().map(f).collect());
         Summary {
-            strategy: first.strategy,
-            succeeded: races.clone().map(|r| r.succeeded).min().unwrap_or(0),
-            oversold: races.clone().map(|r| r.oversold).max().unwrap_or(0),
-            false_rejections: races.clone().map(|r| r.false_rejections).max().unwrap_or(0),
-            p50_ms: times(|r| r.p50_ms),
-            p99_ms: times(|r| r.p99_ms),
-            wall_ms: times(|r| r.wall_ms),
+            race: Race {
+                strategy: first.strategy,
+                succeeded: races.clone().map(|r| r.succeeded).min().unwrap_or(0),
+                oversold: races.clone().map(|r| r.oversold).max().unwrap_or(0),
+                false_rejections: races.clone().map(|r| r.false_rejections).max().unwrap_or(0),
+                p50_ms: times(|r| r.p50_ms),
+                p99_ms: times(|r| r.p99_ms),
+                wall_ms: times(|r| r.wall_ms),
+            },
             walls: races.map(|r| r.wall_ms).collect(),
         }
     }
