@@ -84,13 +84,7 @@ fn reserved_sql(now: &str) -> String {
 /// Units of `variant_id` reserved at `now` (see `reserved_sql`). An order asking to hold its
 /// stock again has only lapsed holds of its own (its window passed), which count for nothing.
 pub async fn reserved_now(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
-    let sql = format!(
-        "SELECT {} FROM variants v WHERE v.id = $1",
-        reserved_sql("$2")
-    );
-    let reserved: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(&sql)
-        .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
-    reserved.ok_or_else(|| Error::not_found("variant", variant_id))
+    Ok(figures(tx, variant_id, now).await?.2.reserved)
 }
 
 /// A variant's figures at one moment: on hand, the `held` counter, and what is reserved now.

@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{on_conn, on_tx, placeholders, Conn, Tx};
+use super::{on_conn, on_tx, placeholders, Conn, Tx, SQLITE_BEGIN_WRITE};
 use crate::error::{Error, Result};
 
 /// A value bound to a statement.
@@ -198,7 +198,7 @@ impl Stmt {
                 .await?),
             Conn::Sqlite(c) => {
                 let mut tx: Transaction<'_, Sqlite> =
-                    Transaction::begin(&mut **c, Some("BEGIN IMMEDIATE".into())).await?;
+                    Transaction::begin(&mut **c, Some(SQLITE_BEGIN_WRITE.into())).await?;
                 let rows = bound!(sqlx::query_as::<_, T>, &self)
                     .fetch_all(&mut *tx)
                     .await;

@@ -31,6 +31,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migr
 /// (`BEGIN IMMEDIATE`), so this is a bound on a queue, not a failure mode under normal load.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How an SQLite write transaction starts: with the write lock taken up front.
+pub(crate) const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// A pool on one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -189,7 +192,7 @@ impl Conn {
     pub async fn begin_write(self) -> Result<Tx> {
         Ok(match self {
             Conn::Sqlite(c) => {
-                Tx::Sqlite(Transaction::begin(c, Some("BEGIN IMMEDIATE".into())).await?)
+                Tx::Sqlite(Transaction::begin(c, Some(SQLITE_BEGIN_WRITE.into())).await?)
             }
             Conn::Postgres(c) => Tx::Postgres(Transaction::begin(c, None).await?),
         })
