@@ -7,7 +7,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod error;
@@ -26,6 +25,7 @@ use uuid::Uuid;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Error, FieldError, Result};
+#[cfg(feature = "failpoints")]
 pub use failpoint::Failpoints;
 pub use images::BlobBackend;
 pub use store::{Backend, Store};
@@ -50,6 +50,7 @@ pub struct Stockdesk {
     /// Where image bytes are kept (`images::BlobStore` is made from this and `data_dir`).
     pub(crate) blob_backend: BlobBackend,
     /// Injected failures on the image write path (tests only; see `failpoint`).
+    #[cfg(feature = "failpoints")]
     pub(crate) failpoints: Option<Failpoints>,
     /// Turns at a variant's row shared by the orders of this process (see `stock::combine`).
     pub(crate) combiner: Arc<stock::Combiner>,
@@ -88,6 +89,7 @@ impl Stockdesk {
             actor: actor.to_string(),
             data_dir,
             blob_backend: BlobBackend::default(),
+            #[cfg(feature = "failpoints")]
             failpoints: None,
             combiner: Arc::default(),
             events,

@@ -1,14 +1,12 @@
 //! Catalog behaviour on both backends: creating, listing, version-checked edits, three-way
 //! merges and conflicts, idempotency, history and restore.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{dump, TestDb};
 use serde_json::json;
 use stockdesk::catalog::*;
 use stockdesk::{Error, Stockdesk};
+use stockdesk_testkit::{both_backends, dump, TestDb};
 use uuid::Uuid;
 
 pub async fn clothing(sd: &Stockdesk) -> Category {

@@ -4,97 +4,23 @@
 //! every step of the write path, a randomised run of injected failures, and killed CLI
 //! processes — each followed by recovery and a sweep, after which `blobs_verify` must be clean.
 
-mod common;
-
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
-use common::{dump, TestDb};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use stockdesk::catalog::*;
 use stockdesk::failpoint::POINTS;
-use stockdesk::{BlobBackend, Error, Failpoints, Stockdesk, Store};
+use stockdesk::{Error, Failpoints, Stockdesk};
+use stockdesk_testkit::images::*;
+use stockdesk_testkit::{all_stores, count, dump};
 use uuid::Uuid;
-
-/// `all_stores!(name, |db: TestDb| async move { … })` makes four tests: {sqlite, postgres} ×
-/// {dir, db}, each on a fresh database and data directory.
-macro_rules! all_stores {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run(mut db: TestDb, backend: BlobBackend) {
-                let _dir = db.keep_alive();
-                db.sd = db.sd.clone().with_blob_backend(backend);
-                ($body)(db).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_dir() {
-                run(common::sqlite().await, BlobBackend::Dir).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_db() {
-                run(common::sqlite().await, BlobBackend::Db).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_dir() {
-                run(common::postgres().await, BlobBackend::Dir).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_db() {
-                run(common::postgres().await, BlobBackend::Db).await;
-            }
-        }
-    };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
-
-/// A small opaque PNG whose bytes depend on `n` (distinct `n`, distinct blobs).
-fn png(n: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(40 + n % 7, 30, |x, y| {
-        image::Rgb([(x * 5 + n * 13) as u8, (y * 7) as u8, (n * 31) as u8])
-    });
-    encode(image::DynamicImage::ImageRgb8(img), image::ImageFormat::Png)
-}
-
-fn encode(img: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-async fn product(sd: &Stockdesk, name: &str) -> Product {
-    sd.create_product(
-        NewProduct {
-            id: None,
-            name: name.into(),
-            slug: None,
-            description: String::new(),
-            status: ProductStatus::Draft,
-            category_id: None,
-            variants: vec![],
-        },
-        None,
-    )
-    .await
-    .unwrap()
-}
 
 fn req(p: Uuid, version: i64, patch: serde_json::Value) -> PatchRequest {
     PatchRequest {
@@ -105,84 +31,12 @@ fn req(p: Uuid, version: i64, patch: serde_json::Value) -> PatchRequest {
     }
 }
 
-async fn count(sd: &Stockdesk, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    match sd.store() {
-        Store::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-        Store::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-    }
-}
-
-/// Files in the blob directory (excluding temp files), as keys.
-fn files(db: &TestDb) -> BTreeSet<String> {
-    let root = db.data_dir.join("blobs");
-    let mut out = BTreeSet::new();
-    let Ok(shards) = std::fs::read_dir(&root) else {
-        return out;
-    };
-    for shard in shards.flatten() {
-        let prefix = shard.file_name().to_string_lossy().to_string();
-        if prefix == "tmp" {
-            continue;
-        }
-        for f in std::fs::read_dir(shard.path()).unwrap().flatten() {
-            out.insert(format!("{prefix}{}", f.file_name().to_string_lossy()));
-        }
-    }
-    out
-}
-
-/// Every blob key that image rows reference.
-async fn referenced(sd: &Stockdesk) -> BTreeSet<String> {
-    let sql = "SELECT blob_key FROM images UNION SELECT thumb_key FROM images";
-    let keys: Vec<Option<String>> = match sd.store() {
-        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-        Store::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-    };
-    keys.into_iter().flatten().collect()
-}
-
-/// Recovery as a shop would see it: time passes beyond every limit and the sweeper runs; then
-/// the store must verify clean, hold exactly the blobs image rows use, and have nothing staged
-/// or queued.
-async fn recover_and_check(db: &TestDb, sd: &Stockdesk) {
-    db.clock.advance(TimeDelta::hours(25));
-    // The sweeper's jobs, then the CLI's gc: the same work either way.
-    let run = sd.sweep_once().await.unwrap();
-    assert_eq!(run.errors, 0, "{run:?}");
-    db.clock.advance(TimeDelta::hours(2));
-    let gc = sd.blobs_gc().await.unwrap();
-    assert_eq!(gc.failing_deletions, 0, "{gc:?}");
-    let report = sd.blobs_verify().await.unwrap();
-    assert!(report.ok, "{report:#?}");
-    assert_eq!(report.unreferenced_recent, 0, "{report:#?}");
-    assert_eq!(report.pending_deletions, 0, "{report:#?}");
-    assert_eq!(count(sd, "staged_blobs").await, 0);
-    assert_eq!(count(sd, "blob_outbox").await, 0);
-    let refs = referenced(sd).await;
-    assert_eq!(report.stored, refs.len() as i64, "{report:#?}");
-    match sd.blob_store() {
-        stockdesk::images::BlobStore::Dir(_) => {
-            assert_eq!(files(db), refs);
-            assert_eq!(count(sd, "blobs").await, refs.len() as i64);
-        }
-        stockdesk::images::BlobStore::Db => {
-            assert!(files(db).is_empty());
-            assert_eq!(count(sd, "blobs").await, refs.len() as i64);
-        }
-    }
-    for key in &refs {
-        let f = sd.image_file(key).await.unwrap();
-        assert_eq!(stockdesk::images::key_of(&f.bytes), *key);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Behaviour
 
 all_stores!(add_replace_delete_and_dedup, |db: TestDb| async move {
     let sd = &db.sd;
-    let p = product(sd, "Mug").await;
+    let p = draft_product(sd, "Mug").await;
     let dir = db.data_dir.parent().unwrap().join("in");
     let a = write(&dir, "a.png", &png(1));
     let a2 = write(&dir, "same-as-a.PNG", &png(1));
@@ -268,7 +122,7 @@ all_stores!(
     bad_files_are_refused_and_nothing_is_stored,
     |db: TestDb| async move {
         let sd = &db.sd;
-        let p = product(sd, "Vase").await;
+        let p = draft_product(sd, "Vase").await;
         let before = dump(sd).await;
         let dir = db.data_dir.parent().unwrap().join("in");
         let good = png(3);
@@ -350,7 +204,7 @@ all_stores!(
     conflicts_keep_uploads_until_they_expire,
     |db: TestDb| async move {
         let sd = &db.sd;
-        let p = product(sd, "Bowl").await;
+        let p = draft_product(sd, "Bowl").await;
         let first = sd.stage_image_bytes(png(1)).await.unwrap();
         let out = sd
             .patch_product(req(
@@ -417,7 +271,7 @@ all_stores!(
 all_stores!(
     failed_deletions_are_recorded_and_retried,
     |db: TestDb| async move {
-        let p = product(&db.sd, "Plate").await;
+        let p = draft_product(&db.sd, "Plate").await;
         let s = db.sd.stage_image_bytes(png(1)).await.unwrap();
         let out = db
             .sd
@@ -509,7 +363,7 @@ all_stores!(
     a_failure_at_every_step_is_recovered,
     |db: TestDb| async move {
         for point in POINTS {
-            let p = product(&db.sd, &format!("Point {point}")).await;
+            let p = draft_product(&db.sd, &format!("Point {point}")).await;
             let fired = Arc::new(AtomicBool::new(false));
             let f = fired.clone();
             let sd = db.sd.clone().with_failpoints(Failpoints::new(move |name| {
@@ -553,8 +407,8 @@ all_stores!(
             fail
         }));
         let products = [
-            product(&db.sd, "Alpha").await.id,
-            product(&db.sd, "Beta").await.id,
+            draft_product(&db.sd, "Alpha").await.id,
+            draft_product(&db.sd, "Beta").await.id,
         ];
         let mut step_rng = ChaCha8Rng::seed_from_u64(99);
         for step in 0..RANDOM_STEPS {
@@ -590,114 +444,6 @@ all_stores!(
 );
 
 all_stores!(
-    killed_cli_processes_are_recovered,
-    |db: TestDb| async move {
-        let dir = db.data_dir.parent().unwrap().join("in");
-        let backend = match db.sd.blob_store().backend() {
-            BlobBackend::Dir => "dir",
-            BlobBackend::Db => "db",
-        };
-        let cli = |args: &[&str], abort_at: Option<&str>| {
-            let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stockdesk"));
-            c.args(args)
-                .env("STOCKDESK_DB", &db.url)
-                .env("STOCKDESK_DATA_DIR", &db.data_dir)
-                .env("STOCKDESK_BLOBS", backend)
-                .env_remove(stockdesk::failpoint::ABORT_ENV)
-                .stdin(std::process::Stdio::null());
-            if let Some(point) = abort_at {
-                c.env(stockdesk::failpoint::ABORT_ENV, point);
-            }
-            c.output().unwrap()
-        };
-        let p = product(&db.sd, "Killed").await;
-        for (n, point) in POINTS
-            .iter()
-            .filter(|p| !p.starts_with("sweep"))
-            .enumerate()
-        {
-            let current = db.sd.get_product(p.id).await.unwrap();
-            let file = write(&dir, &format!("{n}.png"), &png(n as u32 + 10));
-            let file = file.to_str().unwrap().to_string();
-            let (pid, v) = (p.id.to_string(), current.version.to_string());
-            // Outbox points are passed only when an edit drops a file: replace for those.
-            let replace = n % 2 == 1 || point.starts_with("outbox");
-            let args: Vec<String> = match current.images.first() {
-                Some(img) if replace => {
-                    let id = img.id.to_string();
-                    [
-                        "image",
-                        "replace",
-                        &pid,
-                        &id,
-                        "--expected-version",
-                        &v,
-                        &file,
-                    ]
-                    .map(String::from)
-                    .to_vec()
-                }
-                _ => ["image", "add", &pid, "--expected-version", &v, &file]
-                    .map(String::from)
-                    .to_vec(),
-            };
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let out = cli(&args, Some(point));
-            let after = db.sd.get_product(p.id).await.unwrap();
-            assert_eq!(out.status.code(), None, "{point}: not killed, {out:?}");
-            let committed = after.version > current.version;
-            let expect = matches!(
-                *point,
-                "commit.after_commit" | "outbox.before_delete" | "outbox.after_delete"
-            );
-            assert_eq!(committed, expect, "{point}");
-            // Whatever the crash left, every file an image uses is there.
-            let v = db.sd.blobs_verify().await.unwrap();
-            assert!(
-                v.missing.is_empty() && v.corrupt.is_empty(),
-                "{point}: {v:#?}"
-            );
-        }
-        // The CLI used the system clock; move the test clock past its uploads' limits.
-        db.clock.set(chrono::Utc::now());
-        recover_and_check(&db, &db.sd).await;
-        let out = cli(&["blobs", "verify"], None);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-
-        // Damage one referenced blob: verify says so and exits non-zero.
-        let key = referenced(&db.sd).await.into_iter().next().unwrap();
-        match db.sd.blob_store() {
-            stockdesk::images::BlobStore::Dir(_) => {
-                let path = db.data_dir.join("blobs").join(&key[..2]).join(&key[2..]);
-                std::fs::write(path, b"bit rot").unwrap();
-            }
-            stockdesk::images::BlobStore::Db => {
-                let sql = "UPDATE blobs SET data = $1 WHERE key = $2";
-                match db.sd.store() {
-                    Store::Sqlite(p) => {
-                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
-                        q.execute(p).await.unwrap().rows_affected()
-                    }
-                    Store::Postgres(p) => {
-                        let q = sqlx::query(sql).bind(&b"bit rot"[..]).bind(&key);
-                        q.execute(p).await.unwrap().rows_affected()
-                    }
-                };
-            }
-        }
-        let out = cli(&["blobs", "verify"], None);
-        assert_eq!(out.status.code(), Some(1));
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["code"], "blobs_inconsistent");
-        assert_eq!(report["details"]["corrupt"], json!([key]));
-    }
-);
-
-all_stores!(
     concurrent_uploads_and_deletions_of_the_same_bytes,
     |db: TestDb| async move {
         // Several tills add and delete images with the same few files at once: a deletion of a blob
@@ -705,7 +451,7 @@ all_stores!(
         let mut tasks = Vec::new();
         for t in 0..3 {
             let sd = db.sd.clone();
-            let p = product(&sd, &format!("Till {t}")).await.id;
+            let p = draft_product(&sd, &format!("Till {t}")).await.id;
             tasks.push(tokio::spawn(async move {
                 for round in 0..25u32 {
                     let s = sd.stage_image_bytes(png(round % 2)).await.unwrap();

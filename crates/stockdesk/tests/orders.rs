@@ -2,17 +2,15 @@
 //! concurrency the issue asks for: last units under 200 buyers, payment racing expiry and
 //! sweepers, several sweepers at once.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
-use common::{dump, TestDb};
 use futures::future::join_all;
 use rand::{Rng, SeedableRng};
 use stockdesk::catalog::{NewProduct, NewVariant, PatchRequest, ProductStatus};
 use stockdesk::stock::*;
 use stockdesk::{Clock, Error, Stockdesk};
+use stockdesk_testkit::{both_backends, dump, TestDb};
 use uuid::Uuid;
 
 /// A published product with one variant per entry of `stocks`; returns the variant ids.

@@ -5,12 +5,9 @@
 //!
 //! STOCKDESK_RANDOM_OPS (default 10000) and STOCKDESK_RANDOM_SEED change the run.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
-use common::TestDb;
 use futures::future::join_all;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,6 +16,7 @@ use stockdesk::catalog::{
 };
 use stockdesk::stock::{NewOrder, NewOrderItem};
 use stockdesk::{Error, ManualClock, Stockdesk};
+use stockdesk_testkit::{both_backends, TestDb};
 use uuid::Uuid;
 
 const BATCHES: usize = 20;

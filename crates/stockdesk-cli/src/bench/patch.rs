@@ -8,10 +8,10 @@ use serde_json::json;
 use super::scratch::Scratch;
 use super::stats::{per_second, round};
 use super::BenchReport;
-use crate::catalog::seed::SeedOptions;
-use crate::catalog::{PatchRequest, ProductPatch, ProductQuery, VariantOps, VariantUpdate};
-use crate::error::Result;
-use crate::store::on_tx;
+use stockdesk::catalog::seed::SeedOptions;
+use stockdesk::catalog::{PatchRequest, ProductPatch, ProductQuery, VariantOps, VariantUpdate};
+use stockdesk::error::Result;
+use stockdesk::store::on_tx;
 
 pub struct PatchOptions {
     /// Edits per side.
@@ -141,8 +141,8 @@ fn typical_edit(k: usize, variant: uuid::Uuid) -> ProductPatch {
 
 /// The same row changes in one write transaction (the search text too, so the search index is
 /// maintained on both sides), as a hand-written data layer would do them.
-async fn raw_edit(sd: &crate::Stockdesk, t: &Target, k: usize) -> Result<()> {
-    let mut tx = sd.store.write().await?;
+async fn raw_edit(sd: &stockdesk::Stockdesk, t: &Target, k: usize) -> Result<()> {
+    let mut tx = sd.store().write().await?;
     let now = sd.now();
     let name = format!("Edited product {k}");
     on_tx!(&mut tx, c => sqlx::query(

@@ -2,6 +2,7 @@
 //! from the error's code. Every handler is a thin call into the core.
 
 mod bench;
+mod bench_cli;
 mod catalog;
 mod images;
 mod io;
@@ -51,7 +52,7 @@ enum Command {
     #[command(subcommand)]
     Category(catalog::CategoryCmd),
     /// Benchmarks against baselines, printed as ratios (in a scratch database beside --db).
-    Bench(bench::BenchArgs),
+    Bench(bench_cli::BenchArgs),
     /// Orders: create (reserve), get, list, pay, cancel, extend.
     #[command(subcommand)]
     Order(order::OrderCmd),
@@ -110,7 +111,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         .unwrap_or_else(|| stockdesk::default_database_url(&data_dir));
     let actor = cli.actor.unwrap_or_else(default_actor);
     if let Command::Bench(args) = cli.command {
-        return bench::run(&url, args).await.map(Output::Text);
+        return bench_cli::run(&url, args).await.map(Output::Text);
     }
     let sd = Stockdesk::open(&url, &actor)
         .await?

@@ -19,7 +19,7 @@ pub use patch::PatchOptions;
 pub use search::SearchOptions;
 pub use sweep::SweepOptions;
 
-use crate::error::Result;
+use stockdesk::error::Result;
 
 /// One bench's result: a table for people and a JSON object for machines.
 pub struct BenchReport {

@@ -27,11 +27,11 @@ use uuid::Uuid;
 use super::scratch::Scratch;
 use super::stats::{median, per_second, percentile_ms, round};
 use super::BenchReport;
-use crate::catalog::{NewProduct, NewVariant, ProductStatus};
-use crate::error::{Error, Result};
-use crate::stock::{NewOrder, NewOrderItem};
-use crate::store::on_tx;
-use crate::{Backend, Stockdesk};
+use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus};
+use stockdesk::error::{Error, Result};
+use stockdesk::stock::{NewOrder, NewOrderItem};
+use stockdesk::store::on_tx;
+use stockdesk::{Backend, Stockdesk};
 
 pub struct ContentionOptions {
     pub buyers: usize,
@@ -317,7 +317,7 @@ async fn seed_cas_retry(sd: &Stockdesk, variant: Uuid) -> Result<Outcome> {
         }
         // The read is its own statement, as in the seeds (Postgres' default isolation lets the
         // version move between it and the update; that is what the version check is for).
-        let mut tx = sd.store.read().await?;
+        let mut tx = sd.store().read().await?;
         let (stock, version): (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT stock_on_hand, version FROM variants WHERE id = $1")
             .bind(variant).fetch_one(&mut **c).await?);
@@ -325,7 +325,7 @@ async fn seed_cas_retry(sd: &Stockdesk, variant: Uuid) -> Result<Outcome> {
         if stock < QUANTITY {
             return Ok(Outcome::Refused);
         }
-        let mut tx = sd.store.write().await?;
+        let mut tx = sd.store().write().await?;
         let changed = on_tx!(&mut tx, c => sqlx::query(
             "UPDATE variants SET stock_on_hand = stock_on_hand - $3, version = version + 1 \
              WHERE id = $1 AND version = $2")
@@ -341,7 +341,7 @@ async fn seed_cas_retry(sd: &Stockdesk, variant: Uuid) -> Result<Outcome> {
 
 /// Pessimistic locking: lock the row, check, update.
 async fn select_for_update(sd: &Stockdesk, variant: Uuid) -> Result<Outcome> {
-    let mut tx = sd.store.write().await?;
+    let mut tx = sd.store().write().await?;
     let sql = format!(
         "SELECT stock_on_hand FROM variants WHERE id = $1{}",
         tx.backend().for_update()
@@ -360,7 +360,7 @@ async fn select_for_update(sd: &Stockdesk, variant: Uuid) -> Result<Outcome> {
 
 /// The hot-row baseline: one conditional UPDATE, nothing else.
 async fn raw_conditional_update(sd: &Stockdesk, variant: Uuid) -> Result<bool> {
-    let mut tx = sd.store.write().await?;
+    let mut tx = sd.store().write().await?;
     let changed = on_tx!(&mut tx, c => sqlx::query(
         "UPDATE variants SET stock_on_hand = stock_on_hand - $2, version = version + 1 \
          WHERE id = $1 AND stock_on_hand >= $2")

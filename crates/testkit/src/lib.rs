@@ -1,10 +1,9 @@
-//! Test harness: one test body, both backends. SQLite gets a fresh file in a temp dir; Postgres a
+//! The test harness of the core and the CLI: one test body, both backends. SQLite gets a fresh file in a temp dir; Postgres a
 //! fresh database on the server named by TEST_POSTGRES_URL / DATABASE_URL (default
 //! postgres://postgres@127.0.0.1:5432/postgres). Postgres being unreachable fails the test: a
 //! skipped backend would hide exactly the bugs these tests exist for.
-#![allow(dead_code)]
 
-pub mod cli;
+pub mod images;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -108,18 +107,18 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                let db = $crate::common::sqlite().await;
+                let db = $crate::sqlite().await;
                 let _dir = db.keep_alive();
                 ($body)(db).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                let db = $crate::common::postgres().await;
+                let db = $crate::postgres().await;
                 let _dir = db.keep_alive();
                 let url = db.url.clone();
                 ($body)(db).await;
-                $crate::common::drop_postgres(&url).await;
+                $crate::drop_postgres(&url).await;
             }
         }
     };
@@ -170,4 +169,22 @@ pub async fn dump(sd: &Stockdesk) -> Vec<String> {
         }
     }
     out
+}
+
+/// Runs `sql` (no parameters) on either backend; returns the rows it changed. For tests that
+/// tamper with the data or count rows behind the API's back.
+pub async fn execute(sd: &Stockdesk, sql: &str) -> u64 {
+    match sd.store() {
+        Store::Sqlite(p) => sqlx::query(sql).execute(p).await.unwrap().rows_affected(),
+        Store::Postgres(p) => sqlx::query(sql).execute(p).await.unwrap().rows_affected(),
+    }
+}
+
+/// `SELECT COUNT(*) FROM table`.
+pub async fn count(sd: &Stockdesk, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match sd.store() {
+        Store::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+    }
 }

@@ -1,9 +1,9 @@
 //! `stockdesk bench …`: a human table, and with `--json` one JSON object on the last line.
 
-use clap::{Args, Subcommand};
-use stockdesk::bench::{
+use crate::bench::{
     self, BenchReport, ContentionOptions, HotOptions, PatchOptions, SearchOptions, SweepOptions,
 };
+use clap::{Args, Subcommand};
 use stockdesk::Result;
 
 #[derive(Args)]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sqlx::Connection;
 
-use crate::error::{Error, Result};
-use crate::{Stockdesk, Store, SystemClock};
+use stockdesk::error::{Error, Result};
+use stockdesk::{Stockdesk, Store, SystemClock};
 
 pub struct Scratch {
     pub sd: Stockdesk,

@@ -8,10 +8,10 @@ use serde_json::json;
 use super::scratch::Scratch;
 use super::stats::{percentile_ms, round};
 use super::BenchReport;
-use crate::catalog::seed::SeedOptions;
-use crate::catalog::{ProductQuery, ProductStatus};
-use crate::error::Result;
-use crate::store::on_tx;
+use stockdesk::catalog::seed::SeedOptions;
+use stockdesk::catalog::{ProductQuery, ProductStatus};
+use stockdesk::error::Result;
+use stockdesk::store::on_tx;
 
 pub struct SearchOptions {
     pub products: usize,
@@ -49,7 +49,7 @@ pub async fn run(scratch: &Scratch, opts: SearchOptions) -> Result<BenchReport> 
     .await?;
     // Fresh statistics, as a catalog that grew to this size over time would have (Postgres's
     // autovacuum analyses a table after enough changes; the seeding makes them all at once).
-    let mut tx = sd.store.write().await?;
+    let mut tx = sd.store().write().await?;
     on_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(&mut **c).await?.rows_affected());
     tx.commit().await?;
     let categories = sd.list_categories().await?;
@@ -125,7 +125,7 @@ pub async fn run(scratch: &Scratch, opts: SearchOptions) -> Result<BenchReport> 
 
 /// The baseline: the same page and total with `LIKE '%text%'` on the name, which no index can
 /// serve, and the same filters.
-async fn like_scan(sd: &crate::Stockdesk, q: &ProductQuery) -> Result<i64> {
+async fn like_scan(sd: &stockdesk::Stockdesk, q: &ProductQuery) -> Result<i64> {
     let text = format!("%{}%", q.search.as_deref().unwrap_or("").to_lowercase());
     let status = q.status.map(|s| s.as_str());
     let filter = "LOWER(p.name) LIKE $1 \
@@ -135,7 +135,7 @@ async fn like_scan(sd: &crate::Stockdesk, q: &ProductQuery) -> Result<i64> {
     let count_sql = format!("SELECT COUNT(*) FROM products p WHERE {filter}");
     let page_sql =
         format!("SELECT p.id FROM products p WHERE {filter} ORDER BY p.name, p.id LIMIT {PAGE}");
-    let mut tx = sd.store.read().await?;
+    let mut tx = sd.store().read().await?;
     let total: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(&count_sql)
         .bind(&text).bind(status).bind(q.category_id).bind(q.low_stock)
         .fetch_one(&mut **c).await?);

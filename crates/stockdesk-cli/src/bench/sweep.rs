@@ -16,10 +16,10 @@ use tracing::Instrument;
 use super::scratch::Scratch;
 use super::stats::{per_second, percentile_ms, round};
 use super::BenchReport;
-use crate::catalog::{NewProduct, NewVariant, ProductStatus, MAX_STOCK};
-use crate::error::{Error, Result};
-use crate::store::on_tx;
-use crate::Stockdesk;
+use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus, MAX_STOCK};
+use stockdesk::error::{Error, Result};
+use stockdesk::store::on_tx;
+use stockdesk::Stockdesk;
 
 pub struct SweepOptions {
     /// Overdue orders (one reservation each) the timed sweeps must expire.
@@ -109,7 +109,7 @@ pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
     })
 }
 
-fn expired(run: &crate::sweeper::SweepRun) -> i64 {
+fn expired(run: &stockdesk::sweeper::SweepRun) -> i64 {
     run.jobs
         .iter()
         .filter_map(|j| j.counts.get("reservations_expired"))
@@ -148,7 +148,7 @@ async fn seed_catalog(sd: &Stockdesk) -> Result<()> {
 async fn seed_orders(sd: &Stockdesk, n: usize, due: DateTime<Utc>, tag: &str) -> Result<()> {
     let span = tracing::info_span!("seed_orders", n, tag);
     async {
-    let mut tx = sd.store.write().await?;
+    let mut tx = sd.store().write().await?;
     let id = tx.backend().random_id();
     let now = sd.now();
     let orders = format!(
@@ -185,7 +185,7 @@ async fn seed_orders(sd: &Stockdesk, n: usize, due: DateTime<Utc>, tag: &str) ->
         .execute(&mut **c).await?.rows_affected());
     tx.commit().await?;
     // Fresh statistics, as a database that grew to this size over time would have.
-    let mut tx = sd.store.write().await?;
+    let mut tx = sd.store().write().await?;
     on_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(&mut **c).await?.rows_affected());
     tx.commit().await
     }
