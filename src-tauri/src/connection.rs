@@ -122,7 +122,7 @@ impl Connection {
         }
         if let Ok(core) = self.core() {
             let _guard = tauri::async_runtime::handle().inner().enter();
-            *slot = Some(stockdesk::sweeper::spawn(core, SWEEP_EVERY));
+            *slot = Some(core.spawn_sweeper(SWEEP_EVERY));
         }
     }
 

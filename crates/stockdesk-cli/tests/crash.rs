@@ -5,8 +5,8 @@
 use serde_json::json;
 use stockdesk::failpoint::POINTS;
 use stockdesk::Store;
-use stockdesk_testkit::images::*;
 use stockdesk_testkit::all_stores;
+use stockdesk_testkit::images::*;
 
 all_stores!(
     killed_cli_processes_are_recovered,

@@ -5,16 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::catalog::ConflictReport;
+pub use crate::model::FieldError;
+use crate::model::{ConflictReport, Inconsistency, VerifyReport};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// One rule a value broke, with the path of the field (`name`, `variants.<id>.sku`, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,7 +46,7 @@ pub enum Error {
     Busy,
 
     #[error("{} stock inconsistencies found", .0.len())]
-    Inconsistent(Vec<crate::stock::Inconsistency>),
+    Inconsistent(Vec<Inconsistency>),
 
     #[error("storage failure")]
     Storage(#[source] sqlx::Error),
@@ -67,7 +61,7 @@ pub enum Error {
         "image files are not consistent: {} missing, {} corrupt, {} orphaned",
         .0.missing.len(), .0.corrupt.len(), .0.orphans.len()
     )]
-    BlobsInconsistent(Box<crate::images::VerifyReport>),
+    BlobsInconsistent(Box<VerifyReport>),
 }
 
 impl Error {

@@ -11,7 +11,7 @@
 pub use enabled::*;
 
 #[cfg(not(feature = "failpoints"))]
-impl crate::Stockdesk {
+impl crate::ctx::Ctx {
     #[inline(always)]
     pub(crate) fn failpoint(&self, _name: &'static str) -> crate::Result<()> {
         Ok(())
@@ -22,8 +22,8 @@ impl crate::Stockdesk {
 mod enabled {
     use std::sync::{Arc, OnceLock};
 
+    use crate::ctx::Ctx;
     use crate::error::{Error, Result};
-    use crate::Stockdesk;
 
     /// Every failpoint, in write-path order.
     pub const POINTS: &[&str] = &[
@@ -56,14 +56,7 @@ mod enabled {
         }
     }
 
-    impl Stockdesk {
-        pub fn with_failpoints(self, failpoints: Failpoints) -> Stockdesk {
-            Stockdesk {
-                failpoints: Some(failpoints),
-                ..self
-            }
-        }
-
+    impl Ctx {
         pub(crate) fn failpoint(&self, name: &'static str) -> Result<()> {
             debug_assert!(POINTS.contains(&name), "unlisted failpoint {name}");
             static ABORT_AT: OnceLock<Option<String>> = OnceLock::new();

@@ -6,12 +6,33 @@
 //! let page = sd.list_products(Default::default()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The modules form layers; each uses only those below it (a test, `tests/layers.rs`, fails on
+//! a cycle or an upward use):
+//!
+//! ```text
+//! api            the `Stockdesk` handle's methods: reads, and writes built as commands
+//! commands       the one entry point for writes: apply a Command once, record its outcome
+//! sweeper        background tidying
+//! catalog stock  the capabilities (never each other)
+//! images         blob stores, staging, the deletion outbox
+//! product_rows   the product and variant rows both capabilities write
+//! ctx            what every function is handed (store, clock, files, events; a write's op)
+//! store          SQLite/Postgres, transactions, the dialect seam, retries, group commit
+//! error          the one error type
+//! model clock    plain data types; time
+//! ```
 
+mod api;
 pub mod catalog;
 pub mod clock;
+pub mod commands;
+pub mod ctx;
 pub mod error;
 pub mod failpoint;
 pub mod images;
+pub mod model;
+pub mod product_rows;
 pub mod stock;
 pub mod store;
 pub mod sweeper;
@@ -19,58 +40,35 @@ pub mod sweeper;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
-use tokio::sync::broadcast;
-use uuid::Uuid;
-
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use ctx::Ctx;
 pub use error::{ApiError, Error, FieldError, Result};
 #[cfg(feature = "failpoints")]
 pub use failpoint::Failpoints;
-pub use images::BlobBackend;
+pub use model::{Applied, BlobBackend, ChangeEvent, Command, CommandKind, Outcome};
 pub use store::{Backend, Store};
 
-/// What changed, for front ends that keep views fresh (the desktop app forwards these to the UI).
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChangeEvent {
-    Product { id: Uuid, version: i64 },
-    Stock { variant_id: Uuid },
-    Order { id: Uuid },
-    Sweep,
-}
-
-/// The handle front ends hold: a store, a clock, who is acting, and where files live.
+/// The handle front ends hold: the shop (`Ctx`) and who is acting through this handle.
 #[derive(Clone)]
 pub struct Stockdesk {
-    pub(crate) store: Store,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) actor: String,
-    pub(crate) data_dir: PathBuf,
-    /// Where image bytes are kept (`images::BlobStore` is made from this and `data_dir`).
-    pub(crate) blob_backend: BlobBackend,
-    /// Injected failures on the image write path (tests only; see `failpoint`).
-    #[cfg(feature = "failpoints")]
-    pub(crate) failpoints: Option<Failpoints>,
-    /// Turns at a variant's row shared by the orders of this process (see `stock::combine`).
-    pub(crate) combiner: Arc<stock::Combiner>,
-    events: broadcast::Sender<ChangeEvent>,
+    ctx: Ctx,
+    actor: String,
 }
 
 impl std::fmt::Debug for Stockdesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stockdesk")
-            .field("backend", &self.store.backend())
+            .field("backend", &self.ctx.store.backend())
             .field("actor", &self.actor)
-            .field("data_dir", &self.data_dir)
-            .field("blob_backend", &self.blob_backend)
+            .field("data_dir", &self.ctx.data_dir)
+            .field("blob_backend", &self.ctx.blob_backend)
             .finish()
     }
 }
 
 impl Stockdesk {
-    /// Opens (and migrates) the database at `url`, with the system clock and files kept beside
-    /// an SQLite database or in the default data directory.
+    /// Opens (and migrates) the database at `url`, with the system clock and files kept in the
+    /// default data directory.
     pub async fn open(url: &str, actor: &str) -> Result<Stockdesk> {
         let store = Store::open(url).await?;
         Ok(Stockdesk::new(
@@ -82,17 +80,9 @@ impl Stockdesk {
     }
 
     pub fn new(store: Store, clock: Arc<dyn Clock>, actor: &str, data_dir: PathBuf) -> Stockdesk {
-        let (events, _) = broadcast::channel(1024);
         Stockdesk {
-            store,
-            clock,
+            ctx: Ctx::new(store, clock, data_dir),
             actor: actor.to_string(),
-            data_dir,
-            blob_backend: BlobBackend::default(),
-            #[cfg(feature = "failpoints")]
-            failpoints: None,
-            combiner: Arc::default(),
-            events,
         }
     }
 
@@ -104,8 +94,25 @@ impl Stockdesk {
         }
     }
 
-    pub fn with_data_dir(self, data_dir: PathBuf) -> Stockdesk {
-        Stockdesk { data_dir, ..self }
+    pub fn with_data_dir(mut self, data_dir: PathBuf) -> Stockdesk {
+        self.ctx.data_dir = data_dir;
+        self
+    }
+
+    /// Chooses where image bytes are kept (default: the directory backend).
+    pub fn with_blob_backend(mut self, backend: BlobBackend) -> Stockdesk {
+        self.ctx.blob_backend = backend;
+        self
+    }
+
+    #[cfg(feature = "failpoints")]
+    pub fn with_failpoints(mut self, failpoints: Failpoints) -> Stockdesk {
+        self.ctx.failpoints = Some(failpoints);
+        self
+    }
+
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
     }
 
     pub fn actor(&self) -> &str {
@@ -113,28 +120,23 @@ impl Stockdesk {
     }
 
     pub fn backend(&self) -> Backend {
-        self.store.backend()
+        self.ctx.store.backend()
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.ctx.store
     }
 
     pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+        &self.ctx.data_dir
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+        self.ctx.now()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
-        self.events.subscribe()
-    }
-
-    pub(crate) fn emit(&self, event: ChangeEvent) {
-        // No subscriber is fine: the CLI has none.
-        let _ = self.events.send(event);
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeEvent> {
+        self.ctx.subscribe()
     }
 }
 

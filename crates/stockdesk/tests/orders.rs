@@ -42,6 +42,7 @@ pub async fn stocked(sd: &Stockdesk, name: &str, stocks: &[i64]) -> Vec<Uuid> {
 
 pub fn order_of(lines: &[(Uuid, i64)]) -> NewOrder {
     NewOrder {
+        id: None,
         items: lines
             .iter()
             .map(|&(variant_id, quantity)| NewOrderItem {
@@ -316,13 +317,13 @@ both_backends!(op_id_makes_create_idempotent, |db: TestDb| async move {
         sd.list_orders(OrderQuery::default()).await.unwrap().len(),
         1
     );
-    // A retry after payment answers with the order as it is now.
+    // A retry after payment answers with the first outcome, and reserves nothing again.
     sd.pay_order(ids[0]).await.unwrap();
     let again = sd
         .create_order(order_of(&[(v, 2)]), Some(op))
         .await
         .unwrap();
-    assert_eq!((again.id, again.status), (ids[0], OrderStatus::Paid));
+    assert_eq!((again.id, again.status), (ids[0], OrderStatus::Pending));
     assert_eq!(level(sd, v).await, (8, 0, 8));
 });
 
@@ -332,7 +333,7 @@ both_backends!(receipts_adjustments_and_counts, |db: TestDb| async move {
     let r = sd.receive_stock(v, 5, Some("delivery 42")).await.unwrap();
     assert_eq!(
         (r.movement.kind, r.movement.quantity, r.level.on_hand),
-        (stockdesk::stock::ledger::MovementKind::Receipt, 5, 15)
+        (stockdesk::stock::MovementKind::Receipt, 5, 15)
     );
     sd.create_order(order_of(&[(v, 12)]), None).await.unwrap();
 
@@ -939,7 +940,7 @@ both_backends!(spawned_sweeper_records_runs, |db: TestDb| async move {
     db.clock.advance(TimeDelta::minutes(20));
     assert_eq!(sd.sweeper_health().await.unwrap().overdue_orders, 1);
     let mut events = sd.subscribe();
-    let task = stockdesk::sweeper::spawn(sd.clone(), std::time::Duration::from_millis(10));
+    let task = sd.spawn_sweeper(std::time::Duration::from_millis(10));
     // Wait for the run's event rather than for time to pass.
     loop {
         let e = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())

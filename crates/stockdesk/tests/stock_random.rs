@@ -164,6 +164,7 @@ impl Worker {
                 (0..=39, _) | (_, None) => {
                     let lines = rng.random_range(1..=3);
                     let new = NewOrder {
+                        id: None,
                         items: (0..lines)
                             .map(|_| NewOrderItem {
                                 variant_id: self.variants[rng.random_range(0..self.variants.len())],

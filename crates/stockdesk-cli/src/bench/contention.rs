@@ -472,6 +472,7 @@ async fn hot_round(
 
 fn one_unit(variant: Uuid) -> NewOrder {
     NewOrder {
+        id: None,
         items: vec![NewOrderItem {
             variant_id: variant,
             quantity: QUANTITY,

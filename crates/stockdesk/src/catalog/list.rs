@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{ProductPage, ProductQuery, ProductStatus, ProductSummary};
 use crate::error::{Error, Result};
+use crate::model::{ProductPage, ProductQuery, ProductStatus, ProductSummary};
 use crate::store::{on_tx, Tx};
 
 pub const DEFAULT_LIMIT: i64 = 100;

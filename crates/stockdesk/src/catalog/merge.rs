@@ -6,12 +6,12 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::model::{HistoryEntry, Image, Product, Variant};
-use super::patch::{
-    ChangedBy, ConflictKind, FieldConflict, ImageUpdate, ProductPatch, StockMerge, VariantUpdate,
-};
 use crate::error::{Error, Result};
 use crate::images::StagedFiles;
+use crate::model::{
+    ChangedBy, ConflictKind, FieldConflict, ImageUpdate, ProductPatch, StockMerge, VariantUpdate,
+};
+use crate::model::{HistoryEntry, Image, Product, Variant};
 
 /// For each named field the edit sets: the three-way rule, and the result into `out`.
 /// Paths are `<prefix><field>`: `name` for the product, `variants.<id>.sku` for a part.

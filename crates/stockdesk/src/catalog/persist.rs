@@ -1,25 +1,24 @@
 //! Writing a product: validate the state it will have, then write exactly what differs, with a
 //! ledger movement for every stock change and a history row for the new version.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::merge::diff;
-use super::model::{NewProduct, NewVariant, Product, Variant};
-use super::patch::{ImageOps, ImageUpdate, ProductPatch, VariantOps, VariantUpdate};
 use super::{repo, validate};
+use crate::ctx::Op;
 use crate::error::{Error, Result};
-use crate::stock::ledger::{self, MovementKind, NewMovement};
+use crate::model::{
+    ImageOps, ImageUpdate, MovementKind, NewProduct, NewVariant, Product, ProductPatch, Variant,
+    VariantOps, VariantUpdate,
+};
+use crate::product_rows::ledger::{self, NewMovement};
+use crate::product_rows::product;
 use crate::store::{Batch, Tx};
 
-pub async fn create(
-    tx: &mut Tx,
-    new: &NewProduct,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Product> {
-    let id = new.id.unwrap_or_else(Uuid::now_v7);
-    if repo::load_product(tx, id).await?.is_some() {
+pub async fn create(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Product> {
+    let (actor, now) = (op.actor, op.now);
+    let id = new.id.unwrap_or_else(|| op.new_id());
+    if product::load_product(tx, id).await?.is_some() {
         return Err(Error::validation(
             "id",
             "a product with this id already exists",
@@ -44,7 +43,7 @@ pub async fn create(
             .variants
             .iter()
             .enumerate()
-            .map(|(i, v)| new_variant(v, i as i64))
+            .map(|(i, v)| new_variant(v, i as i64, op))
             .collect(),
         images: Vec::new(),
     };
@@ -54,9 +53,9 @@ pub async fn create(
         .map_err(unique_to_validation)?;
     let mut batch = Batch::default();
     for v in &product.variants {
-        insert_variant(&mut batch, product.id, v, &attribute_ids, actor, now);
+        insert_variant(&mut batch, op, product.id, v, &attribute_ids);
     }
-    repo::insert_history(&mut batch, &product, &["created".to_string()], None)?;
+    product::insert_history(&mut batch, &product, &["created".to_string()], Some(op.id))?;
     batch.run(tx).await.map_err(unique_to_validation)?;
     Ok(product)
 }
@@ -65,12 +64,11 @@ pub async fn create(
 /// committed; an edit that changes nothing commits no new version.
 pub async fn update(
     tx: &mut Tx,
+    op: &Op<'_>,
     current: &Product,
     mut next: Product,
-    actor: &str,
-    now: DateTime<Utc>,
-    op_id: Option<Uuid>,
 ) -> Result<Product> {
+    let (actor, now) = (op.actor, op.now);
     let changes = diff(current, &next);
     if changes.is_empty() {
         return Ok(current.clone());
@@ -89,7 +87,7 @@ pub async fn update(
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
             if old.stock_on_hand != 0 {
-                let m = adjustment(old.id, -old.stock_on_hand, 0, actor, "variant deleted", now);
+                let m = adjustment(op, old.id, -old.stock_on_hand, 0, "variant deleted");
                 ledger::push(&mut batch, m);
             }
             repo::delete_variant(&mut batch, old.id);
@@ -106,7 +104,7 @@ pub async fn update(
         match current.variants.iter().find(|o| o.id == v.id) {
             None => {
                 v.version = 1;
-                insert_variant(&mut batch, current.id, v, &attribute_ids, actor, now);
+                insert_variant(&mut batch, op, current.id, v, &attribute_ids);
             }
             Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
@@ -117,7 +115,7 @@ pub async fn update(
                 if old.stock_on_hand != v.stock_on_hand {
                     let delta = v.stock_on_hand - old.stock_on_hand;
                     let reason = "edited in the product";
-                    let m = adjustment(v.id, delta, v.stock_on_hand, actor, reason, now);
+                    let m = adjustment(op, v.id, delta, v.stock_on_hand, reason);
                     ledger::push(&mut batch, m);
                 }
             }
@@ -155,8 +153,8 @@ pub async fn update(
         repo::insert_image(&mut batch, next.id, &next.images[n], now);
     }
 
-    repo::insert_history(&mut batch, &next, &changes, op_id)?;
-    let cas = repo::update_product_row(current, &next);
+    product::insert_history(&mut batch, &next, &changes, Some(op.id))?;
+    let cas = product::update_product_row(current, &next);
     if batch
         .run_then(tx, cas)
         .await
@@ -243,9 +241,9 @@ pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
     }
 }
 
-fn new_variant(v: &NewVariant, position: i64) -> Variant {
+fn new_variant(v: &NewVariant, position: i64, op: &Op<'_>) -> Variant {
     Variant {
-        id: v.id.unwrap_or_else(Uuid::now_v7),
+        id: v.id.unwrap_or_else(|| op.new_id()),
         sku: v.sku.clone(),
         price_minor: v.price_minor,
         currency: v.currency.clone(),
@@ -258,48 +256,48 @@ fn new_variant(v: &NewVariant, position: i64) -> Variant {
 
 fn insert_variant(
     batch: &mut Batch,
+    op: &Op<'_>,
     product_id: Uuid,
     v: &Variant,
     attribute_ids: &validate::AttributeIds,
-    actor: &str,
-    now: DateTime<Utc>,
 ) {
-    repo::insert_variant(batch, product_id, v, now);
+    repo::insert_variant(batch, product_id, v, op.now);
     if let Some(ids) = attribute_ids.get(&v.id) {
         repo::set_variant_attributes(batch, v.id, ids);
     }
     if v.stock_on_hand != 0 {
         let m = NewMovement {
+            id: op.new_id(),
             variant_id: v.id,
             kind: MovementKind::Initial,
             quantity: v.stock_on_hand,
             on_hand_after: v.stock_on_hand,
-            actor,
+            actor: op.actor,
             reason: "variant created",
             order_id: None,
-            at: now,
+            at: op.now,
         };
         ledger::push(batch, m);
     }
 }
 
 fn adjustment<'a>(
+    op: &Op<'a>,
     variant_id: Uuid,
     quantity: i64,
     on_hand_after: i64,
-    actor: &'a str,
     reason: &'a str,
-    at: DateTime<Utc>,
 ) -> NewMovement<'a> {
     NewMovement {
+        id: op.new_id(),
         variant_id,
         kind: MovementKind::Adjustment,
         quantity,
         on_hand_after,
-        actor,
+        actor: op.actor,
         reason,
         order_id: None,
-        at,
+        at: op.now,
     }
 }
 

@@ -1,162 +1,14 @@
 //! The catalog's SQL, written once for both backends.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::model::{Attribute, Category, HistoryEntry, Image, Product, ProductStatus, Variant};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::{Attribute, Category, Image, Product, Variant};
 use crate::store::{on_tx, Arg, Batch, Stmt, Tx};
 
 /// An attribute to insert: its id, name and (value id, value) pairs.
 pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
-
-#[derive(sqlx::FromRow)]
-struct ProductRow {
-    id: Uuid,
-    name: String,
-    slug: String,
-    description: String,
-    status: String,
-    category_id: Option<Uuid>,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    updated_by: String,
-}
-
-/// A variant with one of its attributes (none: both `None`); a variant spans as many rows as it
-/// has attributes.
-#[derive(sqlx::FromRow)]
-struct VariantRow {
-    id: Uuid,
-    sku: String,
-    price_minor: i64,
-    currency: String,
-    stock_on_hand: i64,
-    position: i64,
-    version: i64,
-    attr_name: Option<String>,
-    attr_value: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ImageRow {
-    id: Uuid,
-    blob_key: String,
-    thumb_key: Option<String>,
-    alt: String,
-    position: i64,
-    is_thumbnail: bool,
-    version: i64,
-}
-
-const PRODUCT_COLUMNS: &str = "id, name, slug, description, status, category_id, version, \
-     created_at, updated_at, updated_by";
-
-/// Loads a product with its variants and images. With `lock`, the product row stays locked until
-/// the transaction ends (Postgres; SQLite's write transaction already excludes other writers).
-pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
-    let row: Option<ProductRow> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
-    let Some(row) = row else { return Ok(None) };
-
-    // Variants and their attributes in one round trip: loading is on every edit's path, under
-    // the product's lock.
-    let rows: Vec<VariantRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT v.id, v.sku, v.price_minor, v.currency, v.stock_on_hand, v.position, v.version, \
-         a.name AS attr_name, av.value AS attr_value FROM variants v \
-         LEFT JOIN variant_attributes va ON va.variant_id = v.id \
-         LEFT JOIN attributes a ON a.id = va.attribute_id \
-         LEFT JOIN attribute_values av ON av.id = va.value_id \
-         WHERE v.product_id = $1 ORDER BY v.position, v.id")
-        .bind(id).fetch_all(&mut **c).await?);
-    let images: Vec<ImageRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, blob_key, thumb_key, alt, position, is_thumbnail, version \
-         FROM images WHERE product_id = $1 ORDER BY position, id")
-        .bind(id).fetch_all(&mut **c).await?);
-
-    let mut variants: Vec<Variant> = Vec::new();
-    for v in rows {
-        if variants.last().map(|last| last.id) != Some(v.id) {
-            variants.push(Variant {
-                attributes: BTreeMap::new(),
-                id: v.id,
-                sku: v.sku,
-                price_minor: v.price_minor,
-                currency: v.currency,
-                stock_on_hand: v.stock_on_hand,
-                position: v.position,
-                version: v.version,
-            });
-        }
-        if let (Some(name), Some(value)) = (v.attr_name, v.attr_value) {
-            let last = variants.last_mut().expect("pushed above");
-            last.attributes.insert(name, value);
-        }
-    }
-    Ok(Some(Product {
-        id: row.id,
-        name: row.name,
-        slug: row.slug,
-        description: row.description,
-        status: ProductStatus::parse(&row.status).ok_or_else(|| {
-            Error::BadInput(format!("unknown status {:?} in database", row.status))
-        })?,
-        category_id: row.category_id,
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        updated_by: row.updated_by,
-        variants,
-        images: images
-            .into_iter()
-            .map(|i| Image {
-                id: i.id,
-                blob_key: i.blob_key,
-                thumb_key: i.thumb_key,
-                alt: i.alt,
-                position: i.position,
-                is_thumbnail: i.is_thumbnail,
-                version: i.version,
-            })
-            .collect(),
-    }))
-}
-
-/// The product as committed, for an edit: locked (Postgres; SQLite's write transaction already
-/// excludes other writers) and read from the history row of its current version, which every
-/// write stores in the same transaction as the rows. That is one read instead of three, on the
-/// path every edit takes under the lock; `check_invariants` verifies that the two agree. A
-/// product without that row (written by other means) is read from its rows.
-pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
-    lock_products(tx, &BTreeSet::from([id])).await?;
-    let snapshot: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT h.snapshot FROM products p JOIN product_history h \
-         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
-    match snapshot {
-        Some(Json(mut p)) => {
-            p.sort_parts();
-            Ok(Some(p))
-        }
-        None => load_product(tx, id).await,
-    }
-}
-
-/// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the
-/// lock every edit of their fields or variants, and every change to their on-hand stock, takes
-/// first.
-pub async fn lock_products(tx: &mut Tx, ids: &BTreeSet<Uuid>) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    tx.lock_rows("products", Stmt::ids_in("id", ids.iter().copied()))
-        .await
-}
 
 /// Ids of all products, in id order.
 pub async fn product_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
@@ -276,54 +128,10 @@ pub async fn insert_product(tx: &mut Tx, p: &Product) -> Result<()> {
         "INSERT INTO products (id, name, slug, description, status, category_id, search_text, \
          version, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(p.id).bind(&p.name).bind(&p.slug).bind(&p.description).bind(p.status.as_str())
-        .bind(p.category_id).bind(search_text(p)).bind(p.version).bind(p.created_at)
+        .bind(p.category_id).bind(crate::product_rows::product::search_text(p)).bind(p.version).bind(p.created_at)
         .bind(p.updated_at).bind(&p.updated_by)
         .execute(&mut **c).await?.rows_affected());
     Ok(())
-}
-
-/// Compare-and-set of the product row: changes it from `current` to `next` only if it is still
-/// at `current`'s version, and then returns one row. Runs last in the batch of an edit's writes
-/// (`Batch::run_then`). Only the columns whose values differ are set: an unchanged indexed
-/// column set again still costs SQLite an index update and the page writes that go with it.
-pub fn update_product_row(current: &Product, next: &Product) -> Stmt {
-    let mut s = Stmt::new("");
-    let (id, from) = (s.param(next.id), s.param(current.version));
-    let (c, n, mut set) = (current, next, Vec::new());
-    s.set_if(&mut set, "name", n.name != c.name, n.name.as_str());
-    s.set_if(&mut set, "slug", n.slug != c.slug, n.slug.as_str());
-    s.set_if(
-        &mut set,
-        "description",
-        n.description != c.description,
-        n.description.as_str(),
-    );
-    s.set_if(&mut set, "status", n.status != c.status, n.status.as_str());
-    s.set_if(
-        &mut set,
-        "category_id",
-        n.category_id != c.category_id,
-        n.category_id,
-    );
-    let text = search_text(n);
-    s.set_if(&mut set, "search_text", text != search_text(c), text);
-    s.set_if(&mut set, "updated_at", true, n.updated_at);
-    s.set_if(&mut set, "updated_by", true, n.updated_by.as_str());
-    s.text(format!(
-        "UPDATE products SET {}, version = version + 1 WHERE id = {id} AND version = {from} \
-         RETURNING id",
-        set.join(", ")
-    ))
-}
-
-/// What the list's search matches: name, slug and SKUs, lower-cased once on write.
-fn search_text(p: &Product) -> String {
-    let mut s = format!("{} {}", p.name, p.slug);
-    for v in &p.variants {
-        s.push(' ');
-        s.push_str(&v.sku);
-    }
-    s.to_lowercase()
 }
 
 /// A variant's id can come back (a restore, or a create that names a deleted variant's id) while
@@ -443,75 +251,22 @@ pub fn delete_image(batch: &mut Batch, id: Uuid) {
     batch.push(Stmt::new("DELETE FROM images WHERE id = $1").arg(id));
 }
 
-pub fn insert_history(
-    batch: &mut Batch,
-    p: &Product,
-    changes: &[String],
-    op_id: Option<Uuid>,
-) -> Result<()> {
+/// Rewrites the snapshot of the product's current version (seeding adds image rows to version 1).
+pub fn replace_snapshot(batch: &mut Batch, p: &Product) -> Result<()> {
     batch.push(
         Stmt::new(
-            "INSERT INTO product_history (product_id, version, actor, at, op_id, changes, snapshot) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "UPDATE product_history SET snapshot = $3 WHERE product_id = $1 AND version = $2",
         )
         .arg(p.id)
         .arg(p.version)
-        .arg(p.updated_by.as_str())
-        .arg(p.updated_at)
-        .arg(op_id)
-        .arg(Arg::json(&changes)?)
         .arg(Arg::json(p)?),
     );
     Ok(())
 }
 
-pub async fn load_snapshot(tx: &mut Tx, product_id: Uuid, version: i64) -> Result<Option<Product>> {
-    let row: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT snapshot FROM product_history WHERE product_id = $1 AND version = $2")
-        .bind(product_id).bind(version).fetch_optional(&mut **c).await?);
-    Ok(row.map(|j| j.0))
-}
-
-/// History entries after `after_version`, oldest first.
-pub async fn history_since(
-    tx: &mut Tx,
-    product_id: Uuid,
-    after_version: i64,
-) -> Result<Vec<HistoryEntry>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        version: i64,
-        actor: String,
-        at: DateTime<Utc>,
-        changes: Json<Vec<String>>,
-    }
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT version, actor, at, changes FROM product_history \
-         WHERE product_id = $1 AND version > $2 ORDER BY version")
-        .bind(product_id).bind(after_version).fetch_all(&mut **c).await?);
-    Ok(rows
-        .into_iter()
-        .map(|r| HistoryEntry {
-            version: r.version,
-            actor: r.actor,
-            at: r.at,
-            changes: r.changes.0,
-        })
-        .collect())
-}
-
-pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Option<Uuid>> {
-    let sql = format!(
-        "SELECT p.id FROM products p WHERE p.id = (SELECT product_id FROM variants WHERE id = $1){}",
-        tx.backend().for_update()
-    );
-    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(variant_id).fetch_optional(&mut **c).await?))
-}
-
-/// Rewrites the snapshot of the product's current version (seeding adds image rows to version 1).
-pub async fn replace_snapshot(tx: &mut Tx, p: &Product) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE product_history SET snapshot = $3 WHERE product_id = $1 AND version = $2")
-        .bind(p.id).bind(p.version).bind(Json(p)).execute(&mut **c).await?.rows_affected());
-    Ok(())
+pub async fn product_count(tx: &mut Tx) -> Result<i64> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM products")
+        .fetch_one(&mut **c).await?),
+    )
 }

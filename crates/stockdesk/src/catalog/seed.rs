@@ -6,25 +6,17 @@ use std::collections::BTreeMap;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
-use tracing::Instrument;
 
-use super::model::{Category, NewCategory, NewProduct, NewVariant, ProductStatus};
 use super::{persist, repo};
+use crate::ctx::Op;
 use crate::error::Result;
-use crate::Stockdesk;
+use crate::model::{
+    Category, Image, NewCategory, NewProduct, NewVariant, ProductStatus, SeedSummary, StagedBlob,
+};
+use crate::store::{Batch, Tx};
 
-/// Products written per transaction: large enough to seed 100k products quickly, small enough
-/// to keep each transaction short.
+/// Products whose image rows go to the database in one batch.
 const BATCH: usize = 500;
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct SeedSummary {
-    pub categories: usize,
-    pub products: usize,
-    pub variants: usize,
-    pub images: usize,
-}
 
 struct Kind {
     category: &'static str,
@@ -88,103 +80,97 @@ pub struct SeedOptions {
     pub seed: u64,
 }
 
-impl Stockdesk {
-    /// Adds `products` demo products (and the demo categories, once).
-    pub async fn seed(&self, opts: SeedOptions) -> Result<SeedSummary> {
-        let span = tracing::info_span!("seed", products = opts.products, seed = opts.seed);
-        async {
-            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-            let categories = self.seed_categories().await?;
-            let mut summary = SeedSummary {
-                categories: categories.len(),
-                products: 0,
-                variants: 0,
-                images: 0,
-            };
-            // A few real images, stored once and shared by every seeded product, so that a
-            // seeded database verifies clean and 100k products still seed quickly.
-            let mut photos = Vec::new();
-            for n in 0..DEMO_IMAGES {
-                photos.push(self.stage_image_bytes(demo_image(n)?).await?);
-            }
-            let existing = self.list_products(Default::default()).await?.total as usize;
-            let mut n = existing;
-            while summary.products < opts.products {
-                let batch = BATCH.min(opts.products - summary.products);
-                let mut tx = self.store.write().await?;
-                let now = self.clock.now();
-                for _ in 0..batch {
-                    n += 1;
-                    let (kind, category) = {
-                        let i = rng.random_range(0..KINDS.len());
-                        (&KINDS[i], &categories[i])
-                    };
-                    let new = demo_product(&mut rng, n, kind, category);
-                    let variants = new.variants.len();
-                    let mut product = persist::create(&mut tx, &new, "seed", now).await?;
-                    let images = rng.random_range(0..=3);
-                    for position in 0..images {
-                        let photo = photos.choose(&mut rng).expect("non-empty");
-                        product.images.push(super::model::Image {
-                            id: uuid::Uuid::now_v7(),
-                            blob_key: photo.blob_key.clone(),
-                            thumb_key: Some(photo.thumb_key.clone()),
-                            alt: format!("{} — photo {}", product.name, position + 1),
-                            position,
-                            is_thumbnail: position == 0,
-                            version: 1,
-                        });
-                    }
-                    let mut batch = crate::store::Batch::default();
-                    for image in &product.images {
-                        repo::insert_image(&mut batch, product.id, image, now);
-                    }
-                    batch.run(&mut tx).await?;
-                    repo::replace_snapshot(&mut tx, &product).await?;
-                    summary.products += 1;
-                    summary.variants += variants;
-                    summary.images += images as usize;
-                }
-                tx.commit().await?;
-            }
-            // The image rows now hold the blobs; the uploads are used up.
-            self.release_staged(photos.iter().map(|p| p.id).collect())
-                .await?;
-            Ok(summary)
-        }
-        .instrument(span)
-        .await
-    }
+/// How many distinct demo images a seed uses; the command stages them before its transaction
+/// (`demo_images`) and releases the uploads after it (the image rows then hold the blobs).
+pub const DEMO_IMAGES: u32 = 6;
 
-    async fn seed_categories(&self) -> Result<Vec<Category>> {
-        let mut have = self.list_categories().await?;
-        let mut out = Vec::new();
-        for kind in KINDS {
-            let existing = have.iter().position(|c| c.name == kind.category);
-            let category = match existing {
-                Some(i) => have.swap_remove(i),
-                None => {
-                    self.create_category(NewCategory {
-                        name: kind.category.to_string(),
-                        attributes: kind
-                            .attributes
-                            .iter()
-                            .map(|(a, vs)| {
-                                (a.to_string(), vs.iter().map(|v| v.to_string()).collect())
-                            })
-                            .collect(),
-                    })
-                    .await?
-                }
-            };
-            out.push(category);
-        }
-        Ok(out)
-    }
+/// The demo images' bytes, the same every time.
+pub fn demo_images() -> Result<Vec<Vec<u8>>> {
+    (0..DEMO_IMAGES).map(demo_image).collect()
 }
 
-/// How many distinct demo images a seed uses.
-const DEMO_IMAGES: u32 = 6;
+/// Adds `opts.products` demo products (and the demo categories, once) in the command's
+/// transaction. `photos` are the staged demo images; every id comes from the command, so the
+/// same command makes the same catalog wherever it is applied.
+pub async fn seed(
+    tx: &mut Tx,
+    op: &Op<'_>,
+    opts: &SeedOptions,
+    photos: &[StagedBlob],
+) -> Result<SeedSummary> {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let categories = seed_categories(tx, op).await?;
+    let mut summary = SeedSummary {
+        categories: categories.len(),
+        products: 0,
+        variants: 0,
+        images: 0,
+    };
+    let mut n = repo::product_count(tx).await? as usize;
+    let mut batch = Batch::default();
+    while summary.products < opts.products {
+        n += 1;
+        let (kind, category) = {
+            let i = rng.random_range(0..KINDS.len());
+            (&KINDS[i], &categories[i])
+        };
+        let new = demo_product(&mut rng, n, kind, category);
+        let variants = new.variants.len();
+        let mut product = persist::create(tx, op, &new).await?;
+        let images = rng.random_range(0..=3);
+        for position in 0..images {
+            let photo = photos.choose(&mut rng).expect("non-empty");
+            product.images.push(Image {
+                id: op.new_id(),
+                blob_key: photo.blob_key.clone(),
+                thumb_key: Some(photo.thumb_key.clone()),
+                alt: format!("{} — photo {}", product.name, position + 1),
+                position,
+                is_thumbnail: position == 0,
+                version: 1,
+            });
+        }
+        for image in &product.images {
+            repo::insert_image(&mut batch, product.id, image, op.now);
+        }
+        repo::replace_snapshot(&mut batch, &product)?;
+        summary.products += 1;
+        summary.variants += variants;
+        summary.images += images as usize;
+        if summary.products % BATCH == 0 {
+            std::mem::take(&mut batch).run(tx).await?;
+        }
+    }
+    batch.run(tx).await?;
+    Ok(summary)
+}
+
+async fn seed_categories(tx: &mut Tx, op: &Op<'_>) -> Result<Vec<Category>> {
+    let mut have = Vec::new();
+    for id in repo::category_ids(tx).await? {
+        have.extend(repo::load_category(tx, id).await?);
+    }
+    let mut out = Vec::new();
+    for kind in KINDS {
+        let existing = have.iter().position(|c| c.name == kind.category);
+        let category = match existing {
+            Some(i) => have.swap_remove(i),
+            None => {
+                let new = NewCategory {
+                    name: kind.category.to_string(),
+                    attributes: kind
+                        .attributes
+                        .iter()
+                        .map(|(a, vs)| (a.to_string(), vs.iter().map(|v| v.to_string()).collect()))
+                        .collect(),
+                };
+                super::create_category(tx, op, &new).await?
+            }
+        };
+        out.push(category);
+    }
+    Ok(out)
+}
 
 /// A small PNG: a two-colour gradient per `n`, the same bytes every time.
 fn demo_image(n: u32) -> Result<Vec<u8>> {

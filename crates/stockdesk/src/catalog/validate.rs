@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{Category, Product, ProductStatus};
 use super::repo;
 use crate::error::{Error, FieldError, Result};
+use crate::model::{Category, Product, ProductStatus};
 use crate::store::Tx;
 
 pub const MAX_NAME: usize = 200;
@@ -16,7 +16,7 @@ pub const MAX_SLUG: usize = 120;
 pub const MAX_DESCRIPTION: usize = 20_000;
 pub const MAX_SKU: usize = 64;
 pub const MAX_ALT: usize = 1_000;
-pub const MAX_STOCK: i64 = 1_000_000;
+pub use crate::model::MAX_STOCK;
 /// A price above this is a typo, not a product (10 billion in major units).
 pub const MAX_PRICE_MINOR: i64 = 1_000_000_000_000;
 pub const MAX_VARIANTS: usize = 1_000;
@@ -36,7 +36,7 @@ pub async fn validate(
 ) -> Result<AttributeIds> {
     let before = |id: Uuid| current.and_then(|c| c.variants.iter().find(|v| v.id == id));
     let attributes_changed =
-        |v: &super::model::Variant| before(v.id).is_none_or(|b| b.attributes != v.attributes);
+        |v: &crate::model::Variant| before(v.id).is_none_or(|b| b.attributes != v.attributes);
     let mut errors = Vec::new();
     let mut err = |field: String, reason: &str| {
         errors.push(FieldError {
@@ -194,7 +194,7 @@ pub async fn validate(
         })
     });
     if lowers_stock {
-        errors.extend(crate::stock::held_stock_errors(tx, next, now).await?);
+        errors.extend(crate::product_rows::held_stock_errors(tx, next, now).await?);
     }
 
     if errors.is_empty() {

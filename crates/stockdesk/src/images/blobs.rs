@@ -8,35 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::model::BlobBackend;
 use crate::store::{on_tx, Tx};
-
-/// Which backend keeps image bytes. `dir` (the default) suits one machine or a shared data
-/// directory; `db` suits terminals that share only a Postgres database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "lowercase")]
-pub enum BlobBackend {
-    #[default]
-    Dir,
-    Db,
-}
-
-impl std::str::FromStr for BlobBackend {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "dir" => Ok(BlobBackend::Dir),
-            "db" => Ok(BlobBackend::Db),
-            _ => Err(Error::BadInput(format!(
-                "blob backend {s:?} is not one of dir, db"
-            ))),
-        }
-    }
-}
 
 /// The key of some bytes: their SHA-256 in lower-case hex.
 pub fn key_of(bytes: &[u8]) -> String {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::StagedBlob;
 use crate::error::Result;
+use crate::model::StagedBlob;
 use crate::store::{on_tx, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -185,4 +185,17 @@ pub async fn outbox_by_key(tx: &mut Tx) -> Result<Vec<(String, DateTime<Utc>, i6
     Ok(on_tx!(tx, c => sqlx::query_as(
         "SELECT blob_key, MIN(created_at), MAX(attempts) FROM blob_outbox GROUP BY blob_key")
         .fetch_all(&mut **c).await?))
+}
+
+/// Outbox entries whose deletion has failed at least once (for the sweeper's health).
+pub async fn failing_deletions(tx: &mut Tx) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM blob_outbox WHERE attempts > 0").fetch_one(&mut **c).await?))
+}
+
+pub async fn outbox_attempts(tx: &mut Tx, id: Uuid) -> Result<Option<i64>> {
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar("SELECT attempts FROM blob_outbox WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?),
+    )
 }

@@ -7,36 +7,34 @@ use std::collections::{BTreeMap, BTreeSet};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::model::Inconsistency;
+use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::model::Inconsistency;
 use crate::store::{on_tx, Tx};
-use crate::Stockdesk;
 
-impl Stockdesk {
-    /// Lists every inconsistency in stock, orders and reservations; empty when all is well.
-    pub async fn check_invariants(&self) -> Result<Vec<Inconsistency>> {
-        let span = tracing::info_span!("check_invariants");
-        async {
-            let mut tx = self.store.read().await?;
-            let snapshot = tx.backend().snapshot_read();
-            if !snapshot.is_empty() {
-                on_tx!(&mut tx, c => sqlx::query(snapshot).execute(&mut **c).await?.rows_affected());
-            }
-            let mut found = Vec::new();
-            ledger_rules(&mut tx, &mut found).await?;
-            reservation_rules(&mut tx, &mut found).await?;
-            sale_rules(&mut tx, &mut found).await?;
-            for (product, detail) in crate::catalog::snapshot_drift(&mut tx).await? {
-                push(&mut found, "snapshot_not_current", product, detail);
-            }
-            if !found.is_empty() {
-                tracing::warn!(count = found.len(), "stock inconsistencies found");
-            }
-            Ok(found)
+/// Lists every inconsistency in stock, orders and reservations; empty when all is well.
+pub async fn check_invariants(ctx: &Ctx) -> Result<Vec<Inconsistency>> {
+    let span = tracing::info_span!("check_invariants");
+    async {
+        let mut tx = ctx.store.read().await?;
+        let snapshot = tx.backend().snapshot_read();
+        if !snapshot.is_empty() {
+            on_tx!(&mut tx, c => sqlx::query(snapshot).execute(&mut **c).await?.rows_affected());
         }
-        .instrument(span)
-        .await
+        let mut found = Vec::new();
+        ledger_rules(&mut tx, &mut found).await?;
+        reservation_rules(&mut tx, &mut found).await?;
+        sale_rules(&mut tx, &mut found).await?;
+        for (product, detail) in crate::catalog::snapshot_drift(&mut tx).await? {
+            push(&mut found, "snapshot_not_current", product, detail);
+        }
+        if !found.is_empty() {
+            tracing::warn!(count = found.len(), "stock inconsistencies found");
+        }
+        Ok(found)
     }
+    .instrument(span)
+    .await
 }
 
 fn push(found: &mut Vec<Inconsistency>, rule: &str, subject: Uuid, detail: String) {

@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{on_tx, Tx};
+use super::{on_conn, on_tx, Conn, Tx};
 use crate::error::{Error, Result};
 
 pub enum Claim<T> {
@@ -35,6 +35,31 @@ pub async fn claim<T: DeserializeOwned>(
     let (stored_kind, outcome): (String, Option<Json<serde_json::Value>>) = on_tx!(tx, c =>
         sqlx::query_as("SELECT kind, outcome FROM applied_ops WHERE op_id = $1")
             .bind(op_id).fetch_one(&mut **c).await?);
+    decode(op_id, kind, &stored_kind, outcome).map(Claim::Done)
+}
+
+/// The outcome recorded for `op_id`, read outside any transaction: a look that lets a replay be
+/// answered before any lock is taken. `bad_input` if the op id was used for another kind.
+pub async fn stored<T: DeserializeOwned>(
+    conn: &mut Conn,
+    op_id: Uuid,
+    kind: &str,
+) -> Result<Option<T>> {
+    let row: Option<(String, Option<Json<serde_json::Value>>)> = on_conn!(conn, c =>
+        sqlx::query_as("SELECT kind, outcome FROM applied_ops WHERE op_id = $1")
+            .bind(op_id).fetch_optional(&mut **c).await?);
+    match row {
+        None => Ok(None),
+        Some((stored_kind, outcome)) => decode(op_id, kind, &stored_kind, outcome).map(Some),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    op_id: Uuid,
+    kind: &str,
+    stored_kind: &str,
+    outcome: Option<Json<serde_json::Value>>,
+) -> Result<T> {
     if stored_kind != kind {
         return Err(Error::BadInput(format!(
             "op_id {op_id} was already used for a {stored_kind} operation"
@@ -43,7 +68,6 @@ pub async fn claim<T: DeserializeOwned>(
     let outcome =
         outcome.ok_or_else(|| Error::BadInput(format!("op_id {op_id} has no recorded outcome")))?;
     serde_json::from_value(outcome.0)
-        .map(Claim::Done)
         .map_err(|e| Error::BadInput(format!("op_id {op_id}: stored outcome unreadable: {e}")))
 }
 

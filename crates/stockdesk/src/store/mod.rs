@@ -8,6 +8,7 @@ pub mod batch;
 mod dialect;
 pub mod idempotency;
 mod retry;
+pub mod turns;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 pub use batch::{Arg, Batch, Stmt};
 pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
+pub use turns::{TurnFn, TurnItem, Turns};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use futures::future::BoxFuture;
 
-use super::{runs, Job};
+use super::{runs, Job, Sweeper};
 use crate::error::Result;
-use crate::Stockdesk;
+use crate::images;
+use crate::model::ChangeEvent;
+use crate::stock;
 
 /// Orders per transaction. A batch is three statements and one commit whatever its size, so its
 /// time is mostly the rows' own page and index writes: about 0.04 s on Postgres and 0.1 s on
@@ -29,11 +31,15 @@ impl Job for ExpireOrders {
         "expire_orders"
     }
 
-    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+    fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
         Box::pin(async move {
             let (mut orders, mut reservations) = (0, 0);
             for _ in 0..EXPIRE_MAX_BATCHES {
-                let batch = sd.expire_overdue_orders(EXPIRE_BATCH).await?;
+                let (batch, expired) =
+                    stock::expire_overdue_orders(s.ctx, s.actor, EXPIRE_BATCH).await?;
+                for id in expired {
+                    s.ctx.emit(ChangeEvent::Order { id });
+                }
                 orders += batch.orders_expired;
                 reservations += batch.reservations_expired;
                 // A short batch: nothing left, or the rest is locked by another sweeper.
@@ -57,10 +63,10 @@ impl Job for PruneSweepRuns {
         "prune_sweep_runs"
     }
 
-    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+    fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
         Box::pin(async move {
-            let before = sd.now() - TimeDelta::days(KEEP_RUNS_DAYS);
-            let n = runs::prune(sd.store(), before).await?;
+            let before = s.ctx.now() - TimeDelta::days(KEEP_RUNS_DAYS);
+            let n = runs::prune(&s.ctx.store, before).await?;
             Ok(BTreeMap::from([("runs_pruned".to_string(), n)]))
         })
     }
@@ -75,13 +81,13 @@ impl Job for ExpireStagedBlobs {
         "expire_staged_blobs"
     }
 
-    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+    fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
         Box::pin(async move {
-            let s = sd.sweep_uploads().await?;
+            let u = images::sweep_uploads(s.ctx).await?;
             Ok(BTreeMap::from([
-                ("uploads_expired".to_string(), s.expired_uploads),
-                ("orphans_queued".to_string(), s.orphans_queued),
-                ("temp_files_removed".to_string(), s.temp_files_removed),
+                ("uploads_expired".to_string(), u.expired_uploads),
+                ("orphans_queued".to_string(), u.orphans_queued),
+                ("temp_files_removed".to_string(), u.temp_files_removed),
             ]))
         })
     }
@@ -96,9 +102,9 @@ impl Job for WorkBlobOutbox {
         "blob_outbox"
     }
 
-    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+    fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
         Box::pin(async move {
-            let run = sd.sweep_outbox().await?;
+            let run = images::sweep_outbox(s.ctx).await?;
             Ok(BTreeMap::from([
                 ("blobs_deleted".to_string(), run.deleted),
                 ("entries_kept".to_string(), run.kept),

@@ -17,13 +17,21 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use uuid::Uuid;
 
+use crate::ctx::Ctx;
 use crate::error::{ApiError, Result};
-use crate::{ChangeEvent, Stockdesk};
+use crate::model::ChangeEvent;
+
+/// Who a sweep acts as, and where it works.
+pub struct Sweeper<'a> {
+    pub ctx: &'a Ctx,
+    /// Recorded on what it expires (`sweeper`, or the terminal's name).
+    pub actor: &'a str,
+}
 
 /// One kind of tidying. Return named counts of what was done (`orders_expired: 3`).
 pub trait Job: Send + Sync {
     fn name(&self) -> &'static str;
-    fn run<'a>(&'a self, sd: &'a Stockdesk) -> BoxFuture<'a, Result<BTreeMap<String, i64>>>;
+    fn run<'a>(&'a self, sweeper: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>>;
 }
 
 /// Every job, in the order a run does them. Adding a job is one line here.
@@ -80,75 +88,74 @@ pub struct SweeperHealth {
     pub failing_blob_deletions: i64,
 }
 
-impl Stockdesk {
-    /// One sweep: every job once, recorded in `sweep_runs`.
-    pub async fn sweep_once(&self) -> Result<SweepRun> {
-        let id = Uuid::now_v7();
-        let span = tracing::info_span!("sweep", run_id = %id, actor = %self.actor);
-        async {
-            let started_at = self.now();
-            runs::start(&self.store, id, &self.actor, started_at).await?;
-            let mut outcomes = Vec::new();
-            for job in jobs() {
-                let clock = Instant::now();
-                let result = job
-                    .run(self)
-                    .instrument(tracing::info_span!("sweep_job", job = job.name()))
-                    .await;
-                let millis = clock.elapsed().as_millis() as i64;
-                let (counts, error) = match result {
-                    Ok(counts) => (counts, None),
-                    Err(e) => {
-                        tracing::warn!(job = job.name(), error = %e, "sweep job failed");
-                        (BTreeMap::new(), Some(e.to_api()))
-                    }
-                };
-                outcomes.push(JobOutcome {
-                    job: job.name().to_string(),
-                    counts,
-                    error,
-                    millis,
-                });
-            }
-            let errors = outcomes.iter().filter(|o| o.error.is_some()).count() as i64;
-            let run = SweepRun {
-                id,
-                actor: self.actor.clone(),
-                started_at,
-                finished_at: Some(self.now()),
-                status: if errors == 0 {
-                    RunStatus::Ok
-                } else {
-                    RunStatus::Failed
-                },
-                errors,
-                jobs: outcomes,
+/// One sweep: every job once, recorded in `sweep_runs`.
+pub async fn sweep_once(ctx: &Ctx, actor: &str) -> Result<SweepRun> {
+    let id = Uuid::now_v7();
+    let span = tracing::info_span!("sweep", run_id = %id, actor = %actor);
+    let sweeper = Sweeper { ctx, actor };
+    async {
+        let started_at = ctx.now();
+        runs::start(&ctx.store, id, actor, started_at).await?;
+        let mut outcomes = Vec::new();
+        for job in jobs() {
+            let clock = Instant::now();
+            let result = job
+                .run(&sweeper)
+                .instrument(tracing::info_span!("sweep_job", job = job.name()))
+                .await;
+            let millis = clock.elapsed().as_millis() as i64;
+            let (counts, error) = match result {
+                Ok(counts) => (counts, None),
+                Err(e) => {
+                    tracing::warn!(job = job.name(), error = %e, "sweep job failed");
+                    (BTreeMap::new(), Some(e.to_api()))
+                }
             };
-            runs::finish(&self.store, &run).await?;
-            tracing::info!(errors, "sweep finished");
-            self.emit(ChangeEvent::Sweep);
-            Ok(run)
+            outcomes.push(JobOutcome {
+                job: job.name().to_string(),
+                counts,
+                error,
+                millis,
+            });
         }
-        .instrument(span)
-        .await
+        let errors = outcomes.iter().filter(|o| o.error.is_some()).count() as i64;
+        let run = SweepRun {
+            id,
+            actor: actor.to_string(),
+            started_at,
+            finished_at: Some(ctx.now()),
+            status: if errors == 0 {
+                RunStatus::Ok
+            } else {
+                RunStatus::Failed
+            },
+            errors,
+            jobs: outcomes,
+        };
+        runs::finish(&ctx.store, &run).await?;
+        tracing::info!(errors, "sweep finished");
+        ctx.emit(ChangeEvent::Sweep);
+        Ok(run)
     }
+    .instrument(span)
+    .await
+}
 
-    pub async fn sweeper_health(&self) -> Result<SweeperHealth> {
-        runs::health(&self.store, self.now())
-            .instrument(tracing::debug_span!("sweeper_health"))
-            .await
-    }
+pub async fn sweeper_health(ctx: &Ctx) -> Result<SweeperHealth> {
+    runs::health(&ctx.store, ctx.now())
+        .instrument(tracing::debug_span!("sweeper_health"))
+        .await
 }
 
 /// Runs `sweep_once` every `every` until the task is aborted (the desktop app keeps the handle
 /// and aborts it on exit; a run cut short rolls back its open transaction).
-pub fn spawn(sd: Stockdesk, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(ctx: Ctx, actor: String, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = sd.sweep_once().await {
+            if let Err(e) = sweep_once(&ctx, &actor).await {
                 tracing::error!(error = %e, "sweep could not run");
             }
         }

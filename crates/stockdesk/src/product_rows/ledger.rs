@@ -1,50 +1,16 @@
-//! The append-only ledger of stock movements.
+//! The append-only ledger of stock movements: on-hand stock changes only together with a row
+//! here, in the same transaction.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::model::Movement;
 use crate::error::{Error, Result};
+use crate::model::stock::{Movement, MovementKind};
 use crate::store::{on_tx, Batch, Stmt, Tx};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "lowercase")]
-pub enum MovementKind {
-    /// Stock a variant was created with.
-    Initial,
-    Receipt,
-    Sale,
-    /// A stock count: the difference between the counted and the expected figure.
-    Count,
-    Adjustment,
-}
-
-impl MovementKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovementKind::Initial => "initial",
-            MovementKind::Receipt => "receipt",
-            MovementKind::Sale => "sale",
-            MovementKind::Count => "count",
-            MovementKind::Adjustment => "adjustment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "initial" => Some(MovementKind::Initial),
-            "receipt" => Some(MovementKind::Receipt),
-            "sale" => Some(MovementKind::Sale),
-            "count" => Some(MovementKind::Count),
-            "adjustment" => Some(MovementKind::Adjustment),
-            _ => None,
-        }
-    }
-}
 
 /// One movement to write; `quantity` is signed.
 pub struct NewMovement<'a> {
+    pub id: Uuid,
     pub variant_id: Uuid,
     pub kind: MovementKind,
     pub quantity: i64,
@@ -61,10 +27,9 @@ pub async fn record(tx: &mut Tx, m: NewMovement<'_>) -> Result<()> {
 
 /// Like `record`, returning the row as written.
 pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
-    let id = Uuid::now_v7();
-    insert(id, &m).run(tx).await?;
+    insert(&m).run(tx).await?;
     Ok(Movement {
-        id,
+        id: m.id,
         variant_id: m.variant_id,
         kind: m.kind,
         quantity: m.quantity,
@@ -78,15 +43,15 @@ pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
 
 /// `record`, as part of a batch of writes.
 pub fn push(batch: &mut Batch, m: NewMovement<'_>) {
-    batch.push(insert(Uuid::now_v7(), &m));
+    batch.push(insert(&m));
 }
 
-fn insert(id: Uuid, m: &NewMovement<'_>) -> Stmt {
+fn insert(m: &NewMovement<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
          order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .arg(id)
+    .arg(m.id)
     .arg(m.variant_id)
     .arg(m.kind.as_str())
     .arg(m.quantity)

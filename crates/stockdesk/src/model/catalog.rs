@@ -199,3 +199,12 @@ pub struct HistoryEntry {
     /// Paths of what this version changed (`name`, `variants.<id>.price_minor`, …).
     pub changes: Vec<String>,
 }
+
+/// What a demo seed added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct SeedSummary {
+    pub categories: usize,
+    pub products: usize,
+    pub variants: usize,
+    pub images: usize,
+}

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::ledger::MovementKind;
-
+/// Stock on hand (and any quantity of one variant) is a whole number from 0 to this.
+pub const MAX_STOCK: i64 = 1_000_000;
 /// How long an unpaid order holds its stock when the caller does not say.
 pub const DEFAULT_PAYMENT_WINDOW_SECS: i64 = 15 * 60;
 /// The longest hold one call may ask for (create or extend).
@@ -38,6 +38,41 @@ impl OrderStatus {
             "paid" => Some(OrderStatus::Paid),
             "cancelled" => Some(OrderStatus::Cancelled),
             "expired" => Some(OrderStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum MovementKind {
+    /// Stock a variant was created with.
+    Initial,
+    Receipt,
+    Sale,
+    /// A stock count: the difference between the counted and the expected figure.
+    Count,
+    Adjustment,
+}
+
+impl MovementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Initial => "initial",
+            MovementKind::Receipt => "receipt",
+            MovementKind::Sale => "sale",
+            MovementKind::Count => "count",
+            MovementKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "initial" => Some(MovementKind::Initial),
+            "receipt" => Some(MovementKind::Receipt),
+            "sale" => Some(MovementKind::Sale),
+            "count" => Some(MovementKind::Count),
+            "adjustment" => Some(MovementKind::Adjustment),
             _ => None,
         }
     }
@@ -81,6 +116,9 @@ impl ReservationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
+    /// Optional caller-chosen id (made from the command's op id when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
     pub items: Vec<NewOrderItem>,
     /// Payment window in seconds; 15 minutes when omitted.
     #[serde(default)]
@@ -246,4 +284,21 @@ pub struct Inconsistency {
     /// The variant, order or reservation concerned.
     pub subject: Uuid,
     pub detail: String,
+}
+
+/// What one batch of expiring overdue orders did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ExpiryBatch {
+    /// Overdue orders this batch got hold of (others may be held by another sweeper).
+    pub locked: i64,
+    pub orders_expired: i64,
+    pub reservations_expired: i64,
+}
+
+/// An order waiting for its turn at its variant's row (see `store::turns`), with the op id that
+/// makes it: the turn claims the op id together with the order.
+#[derive(Debug, Clone)]
+pub struct OrderTurn {
+    pub op_id: Uuid,
+    pub order: Order,
 }

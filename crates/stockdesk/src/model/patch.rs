@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::model::{HistoryEntry, NewVariant, Product, ProductStatus};
+use super::catalog::{HistoryEntry, NewVariant, Product, ProductStatus};
 
 /// Changes to one product. Omitted keys are unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]

@@ -1,0 +1,39 @@
+//! The `Stockdesk` handle's methods, by capability: reads call the capability directly; every
+//! write is built as a `Command` from this handle's actor and goes through `commands::apply`,
+//! so a method here is never a second way to write.
+
+mod catalog;
+mod images;
+mod stock;
+mod sweeper;
+
+use uuid::Uuid;
+
+use crate::commands;
+use crate::error::Result;
+use crate::model::{Applied, Command, CommandKind, FromOutcome};
+use crate::Stockdesk;
+
+impl Stockdesk {
+    /// A command of this handle's actor, made now, under `op_id` (a new one when None).
+    pub fn command(&self, op_id: Option<Uuid>, kind: CommandKind) -> Command {
+        Command {
+            op_id: op_id.unwrap_or_else(Uuid::now_v7),
+            actor: self.actor.clone(),
+            made_at: self.ctx.now(),
+            kind,
+        }
+    }
+
+    /// Applies `cmd` once (see `commands::apply`).
+    pub async fn apply(&self, cmd: &Command) -> Result<Applied> {
+        commands::apply(&self.ctx, cmd).await
+    }
+
+    /// Applies a command of `kind` and takes its outcome as `T`.
+    async fn write<T: FromOutcome>(&self, op_id: Option<Uuid>, kind: CommandKind) -> Result<T> {
+        let applied = self.apply(&self.command(op_id, kind)).await?;
+        let unexpected = commands::unexpected(&applied.outcome);
+        T::from_outcome(applied.outcome).ok_or(unexpected)
+    }
+}

@@ -1,0 +1,221 @@
+//! The one entry point for writes: `apply` takes a `Command`, applies it in one transaction on
+//! fresh data, records its outcome under its op id in the same transaction, and returns it. The
+//! same op id applied again returns the first outcome and changes nothing. The desktop app's
+//! commands, the CLI's write subcommands, `stockdesk apply` and (later) a terminal's queue all
+//! come through here, so each write is defined once.
+//!
+//! What happens after a commit (deleting files an edit stopped using, telling the UI what
+//! changed) happens here too, never inside a capability.
+
+mod effects;
+
+use tracing::Instrument;
+
+use crate::ctx::{Ctx, Op};
+use crate::error::{Error, Result};
+use crate::model::PatchOutcome;
+use crate::store::idempotency::{self, Claim};
+use crate::store::{with_retry, Tx};
+use crate::{catalog, images, stock};
+
+pub use crate::model::command::*;
+
+/// Applies `cmd` once: its outcome, or the outcome of its first application (`replayed`).
+pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
+    let span = tracing::info_span!(
+        "command",
+        kind = cmd.kind.name(),
+        op_id = %cmd.op_id,
+        actor = %cmd.actor,
+    );
+    let applied = async {
+        match &cmd.kind {
+            // Orders of one variant commit in shared turns outside a transaction of their own.
+            CommandKind::CreateOrder { order } => {
+                let (order, replayed) =
+                    stock::create_order(ctx, cmd.op_id, &cmd.actor, order).await?;
+                Ok((Outcome::Order(order), replayed, Vec::new()))
+            }
+            // A demo seed stages its images before its transaction and lets go of them after.
+            CommandKind::Seed { products, seed } => {
+                let photos = effects::stage_demo_images(ctx, &cmd.actor).await?;
+                let opts = catalog::seed::SeedOptions {
+                    products: *products as usize,
+                    seed: *seed,
+                };
+                let result = in_transaction(ctx, cmd, Body::Seed(&opts, &photos)).await;
+                images::release_staged(ctx, photos.iter().map(|p| p.id).collect()).await?;
+                result
+            }
+            kind => in_transaction(ctx, cmd, Body::Kind(kind)).await,
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    let (outcome, replayed, outbox) = applied.inspect_err(|e| {
+        span.in_scope(|| tracing::debug!(code = e.code(), error = %e, "command refused"))
+    })?;
+    ctx.failpoint("commit.after_commit")?;
+    // Files the edit stopped using: deleted now if possible, else by the sweeper.
+    images::work_outbox_now(ctx, &outbox).instrument(span).await;
+    if !replayed {
+        effects::announce(ctx, &outcome);
+    }
+    Ok(Applied {
+        op_id: cmd.op_id,
+        replayed,
+        outcome,
+    })
+}
+
+/// What a command does inside its transaction gives its outcome, and the outbox entries of
+/// blobs it stopped using.
+type Done = (Outcome, Vec<uuid::Uuid>);
+
+/// What runs inside a command's transaction.
+enum Body<'a> {
+    Kind(&'a CommandKind),
+    /// A seed, with its staged demo images.
+    Seed(
+        &'a catalog::seed::SeedOptions,
+        &'a [crate::model::StagedBlob],
+    ),
+}
+
+async fn run_body(tx: &mut Tx, op: &Op<'_>, body: &Body<'_>) -> Result<Done> {
+    match body {
+        Body::Kind(kind) => run(tx, op, kind).await,
+        Body::Seed(opts, photos) => {
+            let summary = catalog::seed::seed(tx, op, opts, photos).await?;
+            Ok((Outcome::Seed(summary), Vec::new()))
+        }
+    }
+}
+
+async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
+    let edited = |e: catalog::Edited| (Outcome::Patch(e.outcome), e.outbox);
+    Ok(match kind {
+        CommandKind::CreateCategory { category } => (
+            Outcome::Category(catalog::create_category(tx, op, category).await?),
+            Vec::new(),
+        ),
+        CommandKind::CreateProduct { product } => (
+            Outcome::Product(catalog::create_product(tx, op, product).await?),
+            Vec::new(),
+        ),
+        CommandKind::PatchProduct {
+            product_id,
+            expected_version,
+            patch,
+        } => edited(catalog::patch_product(tx, op, *product_id, *expected_version, patch).await?),
+        CommandKind::RestoreProduct {
+            product_id,
+            expected_version,
+            to_version,
+        } => edited(
+            catalog::restore_product(tx, op, *product_id, *expected_version, *to_version).await?,
+        ),
+        CommandKind::AddImages {
+            product_id,
+            expected_version,
+            staged,
+        } => edited(catalog::add_images(tx, op, *product_id, *expected_version, staged).await?),
+        CommandKind::ReplaceImageFile {
+            product_id,
+            expected_version,
+            image_id,
+            staged,
+        } => edited(
+            catalog::replace_image_file(tx, op, *product_id, *expected_version, *image_id, *staged)
+                .await?,
+        ),
+        CommandKind::PayOrder { order_id } => (
+            Outcome::Payment(stock::pay_order(tx, op, *order_id).await?),
+            Vec::new(),
+        ),
+        CommandKind::CancelOrder { order_id } => (
+            Outcome::Order(stock::cancel_order(tx, op, *order_id).await?),
+            Vec::new(),
+        ),
+        CommandKind::ExtendOrder { order_id, by_secs } => (
+            Outcome::Extension(stock::extend_order(tx, op, *order_id, *by_secs).await?),
+            Vec::new(),
+        ),
+        CommandKind::ReceiveStock {
+            variant_id,
+            quantity,
+            reason,
+        } => (
+            Outcome::Stock(
+                stock::receive_stock(tx, op, *variant_id, *quantity, reason.as_deref()).await?,
+            ),
+            Vec::new(),
+        ),
+        CommandKind::AdjustStock {
+            variant_id,
+            delta,
+            reason,
+        } => (
+            Outcome::Stock(stock::adjust_stock(tx, op, *variant_id, *delta, reason).await?),
+            Vec::new(),
+        ),
+        CommandKind::CountStock {
+            variant_id,
+            counted,
+            expected,
+        } => (
+            Outcome::Stock(stock::count_stock(tx, op, *variant_id, *counted, *expected).await?),
+            Vec::new(),
+        ),
+        CommandKind::CreateOrder { .. } | CommandKind::Seed { .. } => {
+            unreachable!("applied by their own paths in `apply`")
+        }
+    })
+}
+
+/// Runs `body` in a write transaction that first claims the op id (a replay returns the first
+/// outcome instead) and records the outcome before it commits; retried whole on a transient
+/// database error, so every attempt decides on fresh data. Rolls back at once on failure.
+async fn in_transaction(
+    ctx: &Ctx,
+    cmd: &Command,
+    body: Body<'_>,
+) -> Result<(Outcome, bool, Vec<uuid::Uuid>)> {
+    let kind = cmd.kind.name();
+    with_retry(|| async {
+        let mut tx = ctx.store.write().await?;
+        let now = ctx.now();
+        let op = Op::new(ctx, cmd.op_id, &cmd.actor, now);
+        let result = async {
+            if let Claim::Done(first) =
+                idempotency::claim::<Outcome>(&mut tx, cmd.op_id, kind, now).await?
+            {
+                return Ok((replayed(first), true, Vec::new()));
+            }
+            let (outcome, outbox) = run_body(&mut tx, &op, &body).await?;
+            idempotency::finish(&mut tx, cmd.op_id, &outcome).await?;
+            ctx.failpoint("commit.in_tx")?;
+            Ok((outcome, false, outbox))
+        }
+        .await;
+        tx.finish(result).await
+    })
+    .await
+}
+
+/// A first outcome handed out again: an edit's says so itself (`PatchOutcome::replayed`).
+fn replayed(first: Outcome) -> Outcome {
+    match first {
+        Outcome::Patch(p) => Outcome::Patch(PatchOutcome {
+            replayed: true,
+            ..p
+        }),
+        other => other,
+    }
+}
+
+/// `bad_input` for an outcome of another kind than the caller expected (an op id reused for a
+/// different command is refused before this).
+pub fn unexpected(outcome: &Outcome) -> Error {
+    Error::BadInput(format!("unexpected outcome {outcome:?}"))
+}

@@ -1,0 +1,163 @@
+//! What every capability's functions are handed: `Ctx` (the store, the clock, where files live,
+//! where change events go) and, for a write, `Op` (which command it is, who makes it, when, and
+//! the ids it creates). Capabilities are free functions over these, so a module's dependencies
+//! are the paths it names, never methods it can reach on a shared handle.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::model::{BlobBackend, ChangeEvent, OrderTurn};
+use crate::store::{Store, Turns};
+
+/// The shared parts of one open shop. Cheap to clone (handles and `Arc`s).
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Where the default database and (with the directory backend) image files live.
+    pub data_dir: PathBuf,
+    /// Where image bytes are kept.
+    pub blob_backend: BlobBackend,
+    /// Turns at a variant's row shared by the orders of this process (see `stock::orders`).
+    pub(crate) order_turns: Arc<Turns<OrderTurn>>,
+    events: broadcast::Sender<ChangeEvent>,
+    /// Injected failures on the image write path (tests only; see `failpoint`).
+    #[cfg(feature = "failpoints")]
+    pub(crate) failpoints: Option<crate::failpoint::Failpoints>,
+}
+
+impl Ctx {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: PathBuf) -> Ctx {
+        let (events, _) = broadcast::channel(1024);
+        Ctx {
+            store,
+            clock,
+            data_dir,
+            blob_backend: BlobBackend::default(),
+            order_turns: Arc::default(),
+            events,
+            #[cfg(feature = "failpoints")]
+            failpoints: None,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn emit(&self, event: ChangeEvent) {
+        // No subscriber is fine: the CLI has none.
+        let _ = self.events.send(event);
+    }
+}
+
+/// One attempt at applying a command: its op id, who makes it, the time it is decided at, and
+/// the ids it gives what it creates. Ids come from the op id (not from the clock or chance), so
+/// applying the same command again — a retry, or a terminal's queued command on the shop's
+/// server — creates the same rows under the same ids.
+pub struct Op<'a> {
+    pub ctx: &'a Ctx,
+    pub id: Uuid,
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+    ids: Ids,
+}
+
+impl<'a> Op<'a> {
+    pub fn new(ctx: &'a Ctx, id: Uuid, actor: &'a str, now: DateTime<Utc>) -> Op<'a> {
+        Op {
+            ctx,
+            id,
+            actor,
+            now,
+            ids: Ids::new(id),
+        }
+    }
+
+    /// The next id of something this command creates.
+    pub fn new_id(&self) -> Uuid {
+        self.ids.next()
+    }
+}
+
+/// Ids derived from an op id: UUIDv7 with the op id's timestamp (so they sort with the time the
+/// command was made), then a counter (so a command's ids sort in the order it made them, as
+/// fresh UUIDv7s would), then bits hashed from the op id (so they are the same however often the
+/// command is applied, and distinct from every other command's).
+pub struct Ids {
+    millis: u64,
+    hash: [u8; 6],
+    next: AtomicU32,
+}
+
+impl Ids {
+    pub fn new(seed: Uuid) -> Ids {
+        let millis = seed
+            .get_timestamp()
+            .map(|t| {
+                let (secs, nanos) = t.to_unix();
+                secs * 1000 + u64::from(nanos) / 1_000_000
+            })
+            // An op id that is not a v7 (a script's v4): the ids still differ per op.
+            .unwrap_or(0);
+        let mut hash = [0u8; 6];
+        hash.copy_from_slice(&Sha256::digest(seed.as_bytes())[..6]);
+        Ids {
+            millis,
+            hash,
+            next: AtomicU32::new(0),
+        }
+    }
+
+    pub fn next(&self) -> Uuid {
+        // 26 bits of counter around the version and variant bits the builder sets: 67 million
+        // ids per command.
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        assert!(n < 1 << 26, "a command made more than 2^26 ids");
+        let mut bytes = [0u8; 10];
+        bytes[0] = ((n >> 22) & 0x0f) as u8;
+        bytes[1] = (n >> 14) as u8;
+        bytes[2] = ((n >> 8) & 0x3f) as u8;
+        bytes[3] = n as u8;
+        bytes[4..].copy_from_slice(&self.hash);
+        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_same_for_the_same_op_and_differ_between_ops() {
+        let op = Uuid::now_v7();
+        let (a, b) = (Ids::new(op), Ids::new(op));
+        let first: Vec<Uuid> = (0..3).map(|_| a.next()).collect();
+        let again: Vec<Uuid> = (0..3).map(|_| b.next()).collect();
+        assert_eq!(first, again);
+        assert_eq!(
+            first
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            3
+        );
+        assert_ne!(Ids::new(Uuid::now_v7()).next(), first[0]);
+        assert_eq!(first[0].get_version_num(), 7);
+        assert_eq!(
+            first[0].get_timestamp().unwrap().to_unix().0,
+            op.get_timestamp().unwrap().to_unix().0
+        );
+    }
+}

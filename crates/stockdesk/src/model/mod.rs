@@ -1,0 +1,35 @@
+//! The data Stockdesk is made of, as the UI, the CLI and the database see it: plain serialisable
+//! types with no behaviour that needs a database. This is the bottom of the core: it imports no
+//! other module, so the error type and every capability can use these types without a cycle.
+
+pub mod catalog;
+pub mod command;
+pub mod images;
+pub mod patch;
+pub mod stock;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use catalog::*;
+pub use command::*;
+pub use images::*;
+pub use patch::*;
+pub use stock::*;
+
+/// One rule a value broke, with the path of the field (`name`, `variants.<id>.sku`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+/// What changed, for front ends that keep views fresh (the desktop app forwards these to the UI).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeEvent {
+    Product { id: Uuid, version: i64 },
+    Stock { variant_id: Uuid },
+    Order { id: Uuid },
+    Sweep,
+}

@@ -1,0 +1,286 @@
+//! The SQL of order rows: locking one, moving its status, its deadline, and reading orders.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
+use crate::store::{on_tx, placeholders, Arg, Stmt, Tx};
+
+pub struct OrderRow {
+    pub status: OrderStatus,
+    pub payment_expires_at: DateTime<Utc>,
+}
+
+/// Locks an order row (Postgres) and reads what the state machine needs. The order row is what
+/// payment, cancellation, extension and the sweeper contend on: whoever locks it first decides.
+pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
+    let sql = format!(
+        "SELECT status, payment_expires_at FROM orders WHERE id = $1{}",
+        tx.backend().for_update()
+    );
+    let row: Option<(String, DateTime<Utc>)> =
+        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    let (status, payment_expires_at) = row.ok_or_else(|| Error::not_found("order", id))?;
+    Ok(OrderRow {
+        status: parse_status(&status)?,
+        payment_expires_at,
+    })
+}
+
+/// Moves an order from `from` to `to` (conditional: zero rows ⇒ someone else moved it first).
+pub async fn set_status(
+    tx: &mut Tx,
+    id: Uuid,
+    from: OrderStatus,
+    to: OrderStatus,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let (paid_at, closed_at) = match to {
+        OrderStatus::Paid => (Some(now), None),
+        OrderStatus::Cancelled | OrderStatus::Expired => (None, Some(now)),
+        OrderStatus::Pending => (None, None),
+    };
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE orders SET status = $3, paid_at = COALESCE($4, paid_at), \
+         closed_at = COALESCE($5, closed_at), updated_at = $6, updated_by = $7 \
+         WHERE id = $1 AND status = $2")
+        .bind(id).bind(from.as_str()).bind(to.as_str()).bind(paid_at).bind(closed_at).bind(now)
+        .bind(actor).execute(&mut **c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn set_deadline(
+    tx: &mut Tx,
+    id: Uuid,
+    until: DateTime<Utc>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE orders SET payment_expires_at = $2, updated_at = $3, updated_by = $4 WHERE id = $1")
+        .bind(id).bind(until).bind(now).bind(actor).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+/// Quantity per variant over the order's lines (lines of one variant summed).
+pub async fn quantities(tx: &mut Tx, order_id: Uuid) -> Result<BTreeMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) FROM order_items WHERE order_id = $1 \
+         GROUP BY variant_id")
+        .bind(order_id).fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().collect())
+}
+
+/// An order's line as a new hold needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderLine {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub quantity: i64,
+}
+
+/// The order's lines, in line order.
+pub async fn order_lines(tx: &mut Tx, order_id: Uuid) -> Result<Vec<OrderLine>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, variant_id, quantity FROM order_items WHERE order_id = $1 ORDER BY line_no")
+        .bind(order_id).fetch_all(&mut **c).await?))
+}
+
+/// Pending orders whose payment window has passed, oldest deadline first, locked; with
+/// `holding`, only those with lapsed holds of these variants. On Postgres rows another sweeper
+/// (or a payment) holds are skipped, so several sweepers split the work.
+pub async fn lock_overdue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    limit: i64,
+    holding: Option<&BTreeSet<Uuid>>,
+) -> Result<Vec<Uuid>> {
+    let mut s = Stmt::new("");
+    let (now, limit) = (s.param(now), s.param(limit));
+    let filter = match holding {
+        Some(variants) => format!(
+            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
+             AND reserved_until <= {now} AND variant_id IN ({}))",
+            s.list(variants.iter().copied().map(Arg::Id))
+        ),
+        None => String::new(),
+    };
+    let s = s.text(format!(
+        "SELECT id FROM orders WHERE status = 'pending' AND payment_expires_at <= {now}{filter} \
+         ORDER BY payment_expires_at, id LIMIT {limit}{}",
+        tx.backend().for_update_skip_locked()
+    ));
+    let rows: Vec<(Uuid,)> = s.fetch(tx).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Marks the given orders expired where they are still pending, in one statement; returns the
+/// ids it changed (the caller holds their row locks, but the status condition still decides).
+pub async fn expire_orders(
+    tx: &mut Tx,
+    ids: &[Uuid],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, updated_by = $2 \
+         WHERE status = 'pending' AND id IN {} RETURNING id",
+        placeholders(3, 1, ids.len())
+    );
+    // The SQL varies with the batch's length: not worth a place in the statement cache.
+    Ok(on_tx!(tx, c => {
+        let mut query = sqlx::query_scalar(&sql).persistent(false).bind(now).bind(actor);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&mut **c).await?
+    }))
+}
+
+/// Pending orders whose window has passed (the sweeper's backlog).
+pub async fn overdue_count(tx: &mut Tx, now: DateTime<Utc>) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE status = 'pending' AND payment_expires_at <= $1")
+        .bind(now).fetch_one(&mut **c).await?))
+}
+
+const ORDER_COLUMNS: &str = "id, status, payment_expires_at, created_at, created_by, updated_at, \
+     updated_by, paid_at, closed_at";
+
+#[derive(sqlx::FromRow)]
+struct OrderHead {
+    id: Uuid,
+    status: String,
+    payment_expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    created_by: String,
+    updated_at: DateTime<Utc>,
+    updated_by: String,
+    paid_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+pub async fn load_order(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<Option<Order>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    let head: Option<OrderHead> =
+        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    match head {
+        Some(head) => Ok(Some(complete(tx, head, now).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Orders newest first.
+pub async fn list_orders(
+    tx: &mut Tx,
+    status: Option<OrderStatus>,
+    limit: i64,
+    offset: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Order>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1 = '' OR status = $1) \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    );
+    let status = status.map(OrderStatus::as_str).unwrap_or("");
+    let heads: Vec<OrderHead> = on_tx!(tx, c => sqlx::query_as(&sql)
+        .bind(status).bind(limit).bind(offset).fetch_all(&mut **c).await?);
+    let mut out = Vec::with_capacity(heads.len());
+    for head in heads {
+        out.push(complete(tx, head, now).await?);
+    }
+    Ok(out)
+}
+
+async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Order> {
+    #[derive(sqlx::FromRow)]
+    struct ItemRow {
+        id: Uuid,
+        line_no: i64,
+        variant_id: Uuid,
+        product_id: Uuid,
+        sku: String,
+        product_name: String,
+        quantity: i64,
+        unit_price_minor: i64,
+        currency: String,
+    }
+    #[derive(sqlx::FromRow)]
+    struct ReservationRow {
+        id: Uuid,
+        order_item_id: Uuid,
+        variant_id: Uuid,
+        quantity: i64,
+        reserved_until: DateTime<Utc>,
+        status: String,
+        created_at: DateTime<Utc>,
+        closed_at: Option<DateTime<Utc>>,
+    }
+    let items: Vec<ItemRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, line_no, variant_id, product_id, sku, product_name, quantity, unit_price_minor, \
+         currency FROM order_items WHERE order_id = $1 ORDER BY line_no")
+        .bind(head.id).fetch_all(&mut **c).await?);
+    let reservations: Vec<ReservationRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, order_item_id, variant_id, quantity, reserved_until, status, created_at, \
+         closed_at FROM reservations WHERE order_id = $1 ORDER BY created_at, id")
+        .bind(head.id).fetch_all(&mut **c).await?);
+
+    let items: Vec<OrderItem> = items
+        .into_iter()
+        .map(|i| OrderItem {
+            id: i.id,
+            line_no: i.line_no,
+            variant_id: i.variant_id,
+            product_id: i.product_id,
+            sku: i.sku,
+            product_name: i.product_name,
+            quantity: i.quantity,
+            unit_price_minor: i.unit_price_minor,
+            currency: i.currency,
+        })
+        .collect();
+    let status = parse_status(&head.status)?;
+    Ok(Order {
+        id: head.id,
+        overdue: status == OrderStatus::Pending && head.payment_expires_at <= now,
+        status,
+        payment_expires_at: head.payment_expires_at,
+        created_at: head.created_at,
+        created_by: head.created_by,
+        updated_at: head.updated_at,
+        updated_by: head.updated_by,
+        paid_at: head.paid_at,
+        closed_at: head.closed_at,
+        totals: Money::totals(&items),
+        items,
+        reservations: reservations
+            .into_iter()
+            .map(|r| {
+                Ok(Reservation {
+                    status: ReservationStatus::parse(&r.status).ok_or_else(|| {
+                        Error::BadInput(format!("unknown reservation status {:?}", r.status))
+                    })?,
+                    id: r.id,
+                    order_item_id: r.order_item_id,
+                    variant_id: r.variant_id,
+                    quantity: r.quantity,
+                    reserved_until: r.reserved_until,
+                    created_at: r.created_at,
+                    closed_at: r.closed_at,
+                })
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn parse_status(s: &str) -> Result<OrderStatus> {
+    OrderStatus::parse(s)
+        .ok_or_else(|| Error::BadInput(format!("unknown order status {s:?} in database")))
+}
