@@ -525,3 +525,7 @@ pub fn diff(before: &Product, after: &Product) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod tests;

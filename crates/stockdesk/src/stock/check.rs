@@ -45,34 +45,46 @@ fn push(found: &mut Vec<Inconsistency>, rule: &str, subject: Uuid, detail: Strin
     });
 }
 
-/// On hand is the sum of the ledger, and no figure is negative.
+/// On hand is the sum of the ledger, and no movement leaves a negative figure. (A variant's own
+/// figure cannot be negative: the schema's CHECK on `stock_on_hand` refuses it on both backends.)
 async fn ledger_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Result<()> {
-    let rows: Vec<(Uuid, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT v.id, v.stock_on_hand, CAST(COALESCE((SELECT SUM(m.quantity) FROM stock_movements m \
-         WHERE m.variant_id = v.id), 0) AS BIGINT) FROM variants v ORDER BY v.id")
-        .fetch_all(&mut **c).await?);
-    for (id, on_hand, sum) in rows {
-        if on_hand != sum {
-            push(
-                found,
-                "on_hand_not_sum_of_movements",
-                id,
-                format!("on hand {on_hand}, movements sum to {sum}"),
-            );
-        }
-        if on_hand < 0 {
-            push(found, "negative_on_hand", id, format!("on hand {on_hand}"));
-        }
+    #[derive(sqlx::FromRow)]
+    struct OnHandVsLedger {
+        id: Uuid,
+        on_hand: i64,
+        movements_sum: i64,
     }
-    let negative: Vec<(Uuid, i64)> = on_tx!(tx, c => sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct NegativeMovement {
+        id: Uuid,
+        on_hand_after: i64,
+    }
+    let drifted: Vec<OnHandVsLedger> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, on_hand, movements_sum FROM (SELECT v.id, v.stock_on_hand AS on_hand, \
+         CAST(COALESCE((SELECT SUM(m.quantity) FROM stock_movements m \
+         WHERE m.variant_id = v.id), 0) AS BIGINT) AS movements_sum FROM variants v) t \
+         WHERE on_hand <> movements_sum ORDER BY id")
+        .fetch_all(&mut **c).await?);
+    for row in drifted {
+        push(
+            found,
+            "on_hand_not_sum_of_movements",
+            row.id,
+            format!(
+                "on hand {}, movements sum to {}",
+                row.on_hand, row.movements_sum
+            ),
+        );
+    }
+    let negative: Vec<NegativeMovement> = on_tx!(tx, c => sqlx::query_as(
         "SELECT id, on_hand_after FROM stock_movements WHERE on_hand_after < 0 ORDER BY id")
         .fetch_all(&mut **c).await?);
-    for (id, after) in negative {
+    for row in negative {
         push(
             found,
             "negative_on_hand",
-            id,
-            format!("movement leaves {after} on hand"),
+            row.id,
+            format!("movement leaves {} on hand", row.on_hand_after),
         );
     }
     Ok(())
