@@ -4,16 +4,14 @@
 //! others, or never, fails its test — so each rule is shown to be reachable on its own and the
 //! rules are shown not to overlap.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeDelta;
-use common::TestDb;
 use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus};
-use stockdesk::stock::ledger::MovementKind;
+use stockdesk::stock::MovementKind;
 use stockdesk::stock::{NewOrder, NewOrderItem, Order, OrderStatus};
 use stockdesk::{Stockdesk, Store};
+use stockdesk_testkit::{both_backends, TestDb};
 use uuid::Uuid;
 
 /// A shop with every kind of row the check reads: a ledger with initial stock, a receipt, an
@@ -100,6 +98,7 @@ async fn shop(db: &TestDb) -> Shop {
 
 fn order(lines: &[(Uuid, i64)]) -> NewOrder {
     NewOrder {
+        id: None,
         items: lines
             .iter()
             .map(|&(variant_id, quantity)| NewOrderItem {

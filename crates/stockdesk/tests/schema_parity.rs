@@ -5,7 +5,7 @@
 //! listed below, each with its reason. A listed difference that no longer exists fails the test
 //! too, so the list stays true.
 
-mod common;
+use stockdesk_testkit as common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

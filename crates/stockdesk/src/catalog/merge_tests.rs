@@ -7,8 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::catalog::model::{NewVariant, ProductStatus};
-use crate::catalog::patch::{ImageOps, NewImage, VariantOps};
+use crate::model::{NewVariant, ProductStatus};
+use crate::model::{ImageOps, NewImage, VariantOps};
 use crate::images::StagedBlob;
 
 // ---- a product and the ways to change it ----
