@@ -10,8 +10,11 @@ CLI := ./target/debug/stockdesk
 APP := ./target/debug/stockdesk-app
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
 DEMO_PRODUCTS ?= 500
+# The end-to-end tests write their pictures and markers under cargo's target directory.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+SHOTS := $(TARGET_DIR)/screenshots
 
-.PHONY: run test lint test-rust cli ui-deps ui-check bindings deb
+.PHONY: run test lint test-rust cli ui-deps ui-check bindings deb screenshots
 
 ## Start the desktop app on SQLite in the default data directory, with a demo catalog the first
 ## time (STOCKDESK_DB / STOCKDESK_DATA_DIR choose another database, as for the CLI).
@@ -32,8 +35,10 @@ ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SOURCES)
 	$(NPM) run build
 
 ## The whole test suite: formatting, lints, the UI's checks and tests, every Rust test on SQLite
-## and Postgres, the end-to-end tests in a real window under Xvfb, and a .deb build.
-test: ui-check lint test-rust deb
+## and Postgres, the end-to-end tests in a real window under Xvfb, and a .deb build. Fails if any
+## of it changed a file git tracks (or left one .gitignore does not cover).
+test:
+	.ci/unchanged $(MAKE) --no-print-directory ui-check lint test-rust deb
 
 ui-deps:
 	$(NPM) ci --no-audit --no-fund
@@ -49,9 +54,23 @@ lint: ui/dist/index.html
 	cargo clippy $(CARGO_FLAGS) --all-targets -- -D warnings
 
 # xvfb-run gives the suite a display; each end-to-end test also starts its own Xvfb, so tests run
-# in parallel and every screenshot shows one window.
+# in parallel and every screenshot shows one window. The end-to-end tests must really have run
+# (.ci/e2e-ran), and their pictures land in $(SHOTS), not in docs/.
 test-rust: ui/dist/index.html
-	xvfb-run -a cargo nextest run $(CARGO_FLAGS) --no-fail-fast
+	rm -rf $(SHOTS) $(TARGET_DIR)/e2e-ran
+	.ci/unchanged xvfb-run -a cargo nextest run $(CARGO_FLAGS) --no-fail-fast
+	.ci/e2e-ran $(CARGO_FLAGS)
+
+## Refresh docs/screenshots/ from a run of the end-to-end tests (then review and commit them).
+screenshots: ui/dist/index.html
+	rm -rf $(SHOTS) $(TARGET_DIR)/e2e-ran
+	env -u STOCKDESK_E2E xvfb-run -a cargo nextest run $(CARGO_FLAGS) --test e2e --no-fail-fast
+	env -u STOCKDESK_E2E .ci/e2e-ran $(CARGO_FLAGS)
+	@for f in docs/screenshots/*.png; do \
+	  [ -f $(SHOTS)/$${f##*/} ] || { echo "error: no test takes $$f any more" >&2; exit 1; }; \
+	done
+	cp $(SHOTS)/*.png docs/screenshots/
+	git status --short docs/screenshots/
 
 ## Regenerate ui/src/bindings/ from the Rust types (a test fails while they are stale).
 bindings:

@@ -4,11 +4,17 @@
 //!
 //! Each test starts its own Xvfb display (so tests can run in parallel and screenshots show one
 //! window), its own tauri-driver on free ports and its own database in a temp directory.
-//! Screenshots are taken of the X display with ImageMagick's `import` (WebDriver's own screenshot
-//! is blank under Xvfb) into `docs/screenshots/`.
+//! Screenshots are taken of the X display with ImageMagick's `import` into `target/screenshots/`
+//! (never into the source tree: `make screenshots` copies them to `docs/screenshots/` on purpose).
+//! A picture is kept only once it is proven to show what its name claims (see
+//! [`App::screenshot`]).
 //!
-//! Needs: Xvfb, tauri-driver (PATH or ~/.cargo/bin), WebKitWebDriver, import. Without a display
-//! server binary the tests fail unless `STOCKDESK_E2E=skip`.
+//! Every test that gets to its end leaves a marker in `target/e2e-ran/`; `make test` checks that
+//! each listed test left one, so a suite that skipped its windows cannot pass as green.
+//!
+//! Needs: Xvfb, tauri-driver (PATH or ~/.cargo/bin), WebKitWebDriver, import; a missing one fails
+//! the test with what to install. `STOCKDESK_E2E=skip` leaves the window tests out, only outside
+//! CI (with `CI` set the tests refuse to skip).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -45,12 +51,41 @@ async fn edit_and_save_shows_the_new_version() {
     )
     .await;
     app.wait_version(version).await;
-    app.screenshot("list");
+    app.screenshot(
+        "list",
+        r#"
+        const [name, version] = arguments;
+        const problems = [];
+        if ($$('[data-testid=product-row]').filter(shown).length < 10)
+            problems.push('fewer than 10 rows of the product list on screen');
+        if (!shown($('[data-testid=editor-title]')) || $('[data-testid=editor-title]').textContent !== name)
+            problems.push(`the editor does not show ${name}`);
+        if ($('[data-testid=product-version]')?.dataset.version !== String(version))
+            problems.push(`the editor is not at version ${version}`);
+        return { problems, probes: [] };
+        "#,
+        vec![product["name"].clone(), json!(version)],
+    )
+    .await;
 
     app.type_into("[data-testid=field-name]", "Organic cotton tee, navy")
         .await;
     app.wait_css("[data-testid=save]:not([disabled])").await;
-    app.screenshot("editor");
+    app.screenshot(
+        "editor",
+        r#"
+        const problems = [];
+        if ($('[data-testid=field-name]')?.value !== arguments[0])
+            problems.push('the name field does not hold the typed name');
+        if (!shown($('.badge-dirty')) || !$('.badge-dirty').textContent.includes('Unsaved changes'))
+            problems.push('no "Unsaved changes" badge');
+        if (!shown($('[data-testid=save]')) || $('[data-testid=save]').disabled)
+            problems.push('Save is not enabled');
+        return { problems, probes: [] };
+        "#,
+        vec![json!("Organic cotton tee, navy")],
+    )
+    .await;
     app.click("[data-testid=save]").await;
     app.wait_version(version + 1).await;
     app.wait_css("[data-testid=toast-success]").await;
@@ -65,7 +100,30 @@ async fn edit_and_save_shows_the_new_version() {
     app.wait_text("[data-testid=history] .who", "ana").await;
     app.click("[data-testid=theme-toggle]").await;
     app.wait_css("html[data-theme=dark]").await;
-    app.screenshot("dark");
+    // The claim is the colour: the page's computed background must be dark, and the picture must
+    // show exactly that colour on the page's own background below the history.
+    app.screenshot(
+        "dark",
+        r#"
+        const problems = [];
+        if (document.documentElement.dataset.theme !== 'dark') problems.push('<html> is not data-theme=dark');
+        const bg = rgba(getComputedStyle(document.body).backgroundColor).slice(0, 3);
+        if (luma(bg) > 60) problems.push(`the body background ${bg} is not dark`);
+        if ($('[data-testid=history-tab]')?.dataset.state !== 'active') problems.push('the history tab is not open');
+        const history = $('[data-testid=history]');
+        if (!shown(history) || !history.textContent.includes('ana')) problems.push('the history does not show ana');
+        const probes = [];
+        if (history) {
+            const r = history.getBoundingClientRect();
+            const [x, y] = [r.left + 20, r.bottom + 40];
+            if (bgAt(x, y).join() !== bg.join()) problems.push(`(${x}, ${y}) is not the page background`);
+            probes.push({ x, y, rgb: bg, what: 'the dark page background below the history' });
+        }
+        return { problems, probes };
+        "#,
+        vec![],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -114,7 +172,26 @@ async fn same_field_conflict_opens_the_dialog_and_saves_the_choice() {
         .await
         .unwrap()
         .contains(&format!("now at version {}", version + 1)));
-    app.screenshot("conflict");
+    app.screenshot(
+        "conflict",
+        r#"
+        const [mine, theirs, version] = arguments;
+        const problems = [];
+        const dialog = $('[data-testid=conflict-dialog]');
+        if (!shown(dialog)) problems.push('the conflict dialog is not on screen');
+        else if (!dialog.textContent.includes(`now at version ${version}`)) problems.push(`the dialog does not say version ${version}`);
+        const clash = $('[data-testid=clash][data-path=name]');
+        if (clash?.querySelector('[data-testid=mine-value]')?.textContent !== mine) problems.push('mine is not shown');
+        if (clash?.querySelector('[data-testid=theirs-value]')?.textContent !== theirs) problems.push('theirs is not shown');
+        return { problems, probes: [] };
+        "#,
+        vec![
+            json!("Name typed in the app"),
+            json!("Name from the terminal"),
+            json!(version + 1),
+        ],
+    )
+    .await;
 
     clash
         .find(By::Css("[data-testid=pick-mine]"))
@@ -209,7 +286,19 @@ async fn orders_view_confirms_payment_and_stock_follows() {
     let text = card.text().await.unwrap();
     assert!(text.contains("left to pay"), "countdown shown: {text}");
     assert!(text.contains(product["name"].as_str().unwrap()));
-    app.screenshot("orders");
+    app.screenshot(
+        "orders",
+        r#"
+        const problems = [];
+        const cards = $$('[data-testid=order]');
+        if (cards.length !== 1 || !shown(cards[0])) problems.push(`${cards.length} order cards, not one on screen`);
+        else if (!cards[0].textContent.includes('left to pay') || !cards[0].textContent.includes(arguments[0]))
+            problems.push('the order card lacks its countdown or its product');
+        return { problems, probes: [] };
+        "#,
+        vec![product["name"].clone()],
+    )
+    .await;
     app.click("[data-testid=order] .btn-primary").await;
     app.wait_css("[data-testid=toast-success]").await;
     app.wait_gone("[data-testid=order]").await;
@@ -224,7 +313,23 @@ async fn orders_view_confirms_payment_and_stock_follows() {
     app.open_product(&product).await;
     app.click("[data-testid=stock-tab]").await;
     app.wait_text(".ledger .cap", "Sale").await;
-    app.screenshot("stock");
+    app.screenshot(
+        "stock",
+        r#"
+        const [sku, onHand] = arguments;
+        const problems = [];
+        if ($('[data-testid=stock-tab]')?.dataset.state !== 'active') problems.push('the stock tab is not open');
+        const title = $('.ledger .ledger-title');
+        if (!shown(title) || title.textContent !== `Movements of ${sku}`) problems.push(`no ledger of ${sku} on screen`);
+        const kinds = $$('.ledger tbody .cap').map((td) => td.textContent);
+        if (kinds[0] !== 'sale') problems.push(`the ledger's newest movement is ${kinds[0]}, not the sale`);
+        const row = $$('[data-testid=stock] tbody tr').find((tr) => tr.cells[0].textContent === sku);
+        if (row?.cells[1].textContent !== String(onHand)) problems.push(`on hand of ${sku} does not read ${onHand}`);
+        return { problems, probes: [] };
+        "#,
+        vec![product["variants"][0]["sku"].clone(), json!(on_hand - 1)],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -236,10 +341,10 @@ async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
     let Some(app) = App::start("images").await else {
         return;
     };
-    let product = app.cli_first_product();
-    let id = id_of(&product);
+    let before = app.cli_first_product();
+    let id = id_of(&before);
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/swatch.png");
-    let version = version_of(&product).to_string();
+    let version = version_of(&before).to_string();
     let added = app.cli(
         &[
             "image",
@@ -252,27 +357,60 @@ async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
         None,
     );
     let product = added["product"].clone();
+    // The image the CLI added, not one the seed gave the product: its thumbnail is the claim.
+    let seeded: Vec<&Value> = before["images"].as_array().unwrap().iter().collect();
+    let image = product["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| !seeded.iter().any(|s| s["id"] == i["id"]))
+        .expect("the added image in the product")
+        .clone();
+    let blob_key = image["blob_key"].as_str().unwrap().to_string();
+    let thumb_css = format!(".thumb[title='{blob_key}'] [data-testid=image-thumb]");
     app.open_product(&product).await;
-    let thumb = app.wait_css("[data-testid=image-thumb]").await;
+    let thumb = app.wait_css(&thumb_css).await;
     let src = thumb.attr("src").await.unwrap().unwrap_or_default();
     assert!(
         src.starts_with("blob:"),
         "thumbnail from a blob: URL, got {src:?}"
     );
-    // Loaded, not a broken image: the CSP lets blob: images through.
-    let width = app
-        .driver
+    // Bring the images panel into view: the picture is of the added image's thumbnail.
+    app.driver
         .execute(
-            "return document.querySelector('[data-testid=image-thumb]').naturalWidth",
+            "document.querySelector('[data-testid=images-panel]').scrollIntoView({block: 'center'})",
             vec![],
         )
         .await
         .unwrap();
-    assert!(
-        width.json().as_i64().unwrap_or(0) > 0,
-        "the thumbnail decoded"
-    );
-    app.screenshot("images");
+    // Loaded, not a broken image (the CSP lets blob: images through), on screen, and the
+    // picture shows its pixels where the page puts it: the expected colours are read back from
+    // the decoded image drawn into a canvas at the size it is shown.
+    app.screenshot(
+        "images",
+        r#"
+        const img = $(arguments[0]);
+        const problems = [], probes = [];
+        if (!img || !img.complete || img.naturalWidth === 0) problems.push('the added image has no decoded thumbnail');
+        else if (!shown(img)) problems.push('the added image is not on screen');
+        else {
+            const r = img.getBoundingClientRect();
+            const canvas = document.createElement('canvas');
+            [canvas.width, canvas.height] = [r.width, r.height];
+            const ctx = canvas.getContext('2d');
+            ctx.drawImage(img, 0, 0, r.width, r.height);
+            for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.3], [0.7, 0.3], [0.3, 0.7], [0.7, 0.7]]) {
+                const [x, y] = [Math.floor(r.width * fx), Math.floor(r.height * fy)];
+                const px = ctx.getImageData(x, y, 1, 1).data;
+                probes.push({ x: r.left + x, y: r.top + y, rgb: [px[0], px[1], px[2]], tolerance: 16,
+                              what: 'the thumbnail of the image added from the CLI' });
+            }
+        }
+        return { problems, probes };
+        "#,
+        vec![json!(thumb_css)],
+    )
+    .await;
 
     let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
     let on_hand = app.cli(&["stock", "get", &variant], None)["on_hand"]
@@ -298,6 +436,8 @@ struct App {
     display: String,
     _data: tempfile::TempDir,
     procs: Procs,
+    /// The pictures this test took, for its marker in target/e2e-ran/.
+    shots: std::sync::Mutex<Vec<String>>,
 }
 
 /// Child processes, stopped with SIGTERM (so tauri-driver also ends WebKitWebDriver) even when
@@ -324,11 +464,18 @@ impl Drop for Procs {
 }
 
 impl App {
+    /// `None` only when the window tests were asked to be left out (`STOCKDESK_E2E=skip`), which
+    /// CI may not do.
     async fn start(name: &str) -> Option<App> {
         if std::env::var("STOCKDESK_E2E").as_deref() == Ok("skip") {
+            assert!(
+                !in_ci(),
+                "STOCKDESK_E2E=skip while CI is set: in CI the window tests must run"
+            );
             eprintln!("STOCKDESK_E2E=skip: not running the end-to-end test {name}");
             return None;
         }
+        let tools = Tools::find();
         let app_bin = PathBuf::from(env!("CARGO_BIN_EXE_stockdesk-app"));
         let cli_bin = app_bin.with_file_name("stockdesk");
         assert!(
@@ -343,10 +490,12 @@ impl App {
         let display = start_xvfb(&mut procs);
         let port = free_port();
         let native_port = free_port();
-        let driver_bin = find_tauri_driver();
+        let driver_bin = tools.tauri_driver;
         let driver = Command::new(&driver_bin)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(&tools.webkit_driver)
             .env("DISPLAY", &display)
             .env("STOCKDESK_DB", &db)
             .env("STOCKDESK_DATA_DIR", data.path())
@@ -369,6 +518,7 @@ impl App {
             display,
             _data: data,
             procs,
+            shots: Default::default(),
         };
         // Demo data from the CLI, then let the list show it.
         app.cli(&["seed", "--products", "40"], None);
@@ -377,10 +527,30 @@ impl App {
         Some(app)
     }
 
+    /// Ends the app and leaves this test's marker: `make test` fails unless every end-to-end
+    /// test got here (one that was skipped, returned early or panicked leaves none).
     async fn stop(self) {
-        let App { driver, procs, .. } = self;
+        let App {
+            driver,
+            procs,
+            shots,
+            ..
+        } = self;
         let _ = driver.quit().await;
         drop(procs);
+        // libtest runs each test on a thread named after it (nextest: one test per process).
+        let test = std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .expect("a test thread named after its test")
+            .rsplit("::")
+            .next()
+            .unwrap()
+            .to_string();
+        let dir = target_dir().join("e2e-ran");
+        std::fs::create_dir_all(&dir).unwrap();
+        let shots = shots.into_inner().unwrap().join(" ");
+        std::fs::write(dir.join(&test), format!("screenshots: {shots}\n")).unwrap();
     }
 
     /// Runs the CLI against the app's database as user "terminal"; returns its JSON output.
@@ -524,21 +694,212 @@ impl App {
         }
     }
 
-    /// What a person sees: the whole X display, via ImageMagick.
-    fn screenshot(&self, name: &str) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    /// What a person sees — the whole X display, via ImageMagick — saved as
+    /// target/screenshots/<name>.png once it is proven to show the state the test claims.
+    ///
+    /// The window's pixels reach the X server a moment after the DOM changes (WebKit renders in
+    /// its web process and hands the frame to the UI process, which draws it into the window);
+    /// on a busy machine that is seconds, so a picture taken after a fixed pause can show an
+    /// older state (dark.png once showed the light editor from before the save). So:
+    /// 1. `check`, the body of a JS function run with `args`, returns
+    ///    `{problems: [...], probes: [{x, y, rgb, what, tolerance?}]}`: what is wrong with the page
+    ///    now (nothing, or the test fails) and colours the picture must have at those points;
+    /// 2. the capture of the display is taken again until it equals WebKit's own rendering of
+    ///    the page now (WebDriver's screenshot), apart from scrollbars (drawn by GTK, not in
+    ///    WebKit's picture), countdowns and a few pixels of a blinking caret;
+    /// 3. the check runs again (the state held throughout), the probes are read from the
+    ///    picture, and only then is the picture saved.
+    async fn screenshot(&self, name: &str, check: &str, args: Vec<Value>) {
+        let script = format!("{CHECK_HELPERS}\n{check}");
+        let claims = self.page_claims(name, &script, args.clone()).await;
+        let capture = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "e2e-{}-{name}.png",
+            self.display.trim_start_matches(':')
+        ));
+        let deadline = Instant::now() + WAIT;
+        let picture = loop {
+            let webkit = self.driver.screenshot_as_png().await.unwrap();
+            let webkit = image::load_from_memory(&webkit).unwrap().to_rgb8();
+            let masks: Vec<[f64; 4]> = serde_json::from_value(
+                self.driver
+                    .execute(NOT_COMPARED, vec![])
+                    .await
+                    .unwrap()
+                    .json()
+                    .clone(),
+            )
+            .unwrap();
+            self.capture_display(&capture);
+            let display = image::open(&capture).unwrap().to_rgb8();
+            let differing = differing_pixels(&webkit, &display, &masks);
+            if differing.is_some_and(|n| n <= LIVE_PIXELS) {
+                break display;
+            }
+            if Instant::now() > deadline {
+                let seen = capture.with_extension("webkit.png");
+                webkit.save(&seen).unwrap();
+                panic!(
+                    "screenshot {name}: the display never showed what WebKit renders for the \
+                     page ({} pixels differ; display {}x{}, page {}x{}): compare {} with {}",
+                    differing.map_or("all".to_string(), |n| n.to_string()),
+                    display.width(),
+                    display.height(),
+                    webkit.width(),
+                    webkit.height(),
+                    capture.display(),
+                    seen.display()
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        };
+        self.page_claims(name, &script, args).await;
+        for probe in &claims.probes {
+            let (x, y) = (probe.x.floor() as u32, probe.y.floor() as u32);
+            let seen = picture.get_pixel_checked(x, y).map(|p| p.0);
+            let close = seen.is_some_and(|seen| {
+                seen.iter()
+                    .zip(probe.rgb)
+                    .all(|(&a, b)| (i32::from(a) - i32::from(b)).abs() <= probe.tolerance)
+            });
+            assert!(
+                close,
+                "screenshot {name}: at ({x}, {y}) the picture has {seen:?}, not {:?} ({}); see {}",
+                probe.rgb,
+                probe.what,
+                capture.display()
+            );
+        }
+        let dir = target_dir().join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        // Let the last paint land (this only delays the picture, it asserts nothing).
-        std::thread::sleep(Duration::from_millis(400));
+        std::fs::copy(&capture, dir.join(format!("{name}.png"))).unwrap();
+        self.shots.lock().unwrap().push(name.to_string());
+    }
+
+    /// Runs a screenshot's check; fails the test with the problems it reports.
+    async fn page_claims(&self, name: &str, script: &str, args: Vec<Value>) -> Claims {
+        let ret = self.driver.execute(script, args).await;
+        let ret = ret.unwrap_or_else(|e| panic!("screenshot {name}: its check failed to run: {e}"));
+        let claims: Claims = serde_json::from_value(ret.json().clone()).unwrap_or_else(|e| {
+            panic!(
+                "screenshot {name}: its check returned {:?}: {e}",
+                ret.json()
+            )
+        });
+        assert!(
+            claims.problems.is_empty(),
+            "screenshot {name}: the page does not show what the picture claims: {:?} (screen: {})",
+            claims.problems,
+            self.failure_shot()
+        );
+        claims
+    }
+
+    fn capture_display(&self, path: &Path) {
         let status = Command::new("import")
             .args(["-window", "root"])
-            .arg(dir.join(format!("{name}.png")))
+            .arg(path)
             .env("DISPLAY", &self.display)
             .status()
             .expect("run ImageMagick import");
-        assert!(status.success(), "screenshot {name} failed");
+        assert!(status.success(), "import -window root failed");
     }
 }
+
+/// What a screenshot's check reports (see [`App::screenshot`]).
+#[derive(serde::Deserialize)]
+struct Claims {
+    problems: Vec<String>,
+    probes: Vec<Probe>,
+}
+
+/// A colour the picture must have at a point of the viewport (CSS pixels; the display has one
+/// device pixel per CSS pixel and the window sits at its origin).
+#[derive(serde::Deserialize)]
+struct Probe {
+    x: f64,
+    y: f64,
+    rgb: [u8; 3],
+    what: String,
+    #[serde(default = "exact")]
+    tolerance: i32,
+}
+
+fn exact() -> i32 {
+    4
+}
+
+/// Pixels that may differ between WebKit's picture of the page and the display and still count
+/// as the same state: a blinking caret (1×17). A state a test claims differs by far more (Save
+/// turning blue alone is ≈1,700; a display still one step behind differed by 747 and more).
+const LIVE_PIXELS: usize = 64;
+
+/// Pixels (outside `masks`, rectangles [x0, y0, x1, y1]) whose colour differs by more than a
+/// rounding error; `None` when the pictures are not the same size.
+fn differing_pixels(a: &image::RgbImage, b: &image::RgbImage, masks: &[[f64; 4]]) -> Option<usize> {
+    if a.dimensions() != b.dimensions() {
+        return None;
+    }
+    let masked = |x: u32, y: u32| {
+        let (x, y) = (f64::from(x), f64::from(y));
+        masks
+            .iter()
+            .any(|m| x >= m[0] && x < m[2] && y >= m[1] && y < m[3])
+    };
+    let n = a
+        .enumerate_pixels()
+        .filter(|&(x, y, p)| {
+            let q = b.get_pixel(x, y);
+            p.0.iter().zip(q.0).any(|(&u, v)| u.abs_diff(v) > 2) && !masked(x, y)
+        })
+        .count();
+    Some(n)
+}
+
+/// Helpers for screenshot checks (prepended to each check's body).
+const CHECK_HELPERS: &str = r#"
+const $ = (css) => document.querySelector(css);
+const $$ = (css) => [...document.querySelectorAll(css)];
+// Laid out and wholly inside the window.
+const shown = (el) => {
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+};
+// "rgb(1, 2, 3)" / "rgba(1, 2, 3, 0.5)" → [1, 2, 3, 0.5]
+const rgba = (css) => { const v = css.match(/[\d.]+/g).map(Number); return v.length > 3 ? v : [...v, 1]; };
+const luma = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
+// The background colour painted at a point: the backgrounds of the elements there, top down,
+// blended until opaque (over the white WebKit paints under the page). Plain colours only.
+const bgAt = (x, y) => {
+    let c = [0, 0, 0], a = 0;
+    for (const el of document.elementsFromPoint(x, y)) {
+        const [r, g, b, alpha] = rgba(getComputedStyle(el).backgroundColor);
+        const k = (1 - a) * alpha;
+        c = [c[0] + r * k, c[1] + g * k, c[2] + b * k];
+        a += k;
+        if (a > 0.999) break;
+    }
+    return c.map((v) => Math.round(v + 255 * (1 - a)));
+};
+"#;
+
+/// What is not compared: where GTK may draw overlay scrollbars (WebKit's own picture has none), a
+/// strip along the right and bottom edge of every scrolling box; and the orders' countdowns,
+/// which tick every second.
+const NOT_COMPARED: &str = r#"
+const strips = [...document.querySelectorAll('.countdown')].map((el) => {
+    const r = el.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+});
+for (const el of [document.documentElement, ...document.querySelectorAll('body *')]) {
+    const s = getComputedStyle(el);
+    const r = el === document.documentElement ? new DOMRect(0, 0, innerWidth, innerHeight) : el.getBoundingClientRect();
+    const root = el === document.documentElement;
+    if (el.scrollHeight > el.clientHeight && (root || /auto|scroll/.test(s.overflowY))) strips.push([r.right - 16, r.top, r.right, r.bottom]);
+    if (el.scrollWidth > el.clientWidth && (root || /auto|scroll/.test(s.overflowX))) strips.push([r.left, r.bottom - 16, r.right, r.bottom]);
+}
+return strips;
+"#;
 
 fn id_of(product: &Value) -> String {
     product["id"].as_str().unwrap().to_string()
@@ -633,19 +994,72 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn find_tauri_driver() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
-        return PathBuf::from(p);
+/// The programs the window tests drive, all found before anything starts, so a missing one fails
+/// with the whole list and what to install.
+struct Tools {
+    tauri_driver: PathBuf,
+    webkit_driver: PathBuf,
+}
+
+impl Tools {
+    fn find() -> Tools {
+        let tauri_driver = std::env::var_os("TAURI_DRIVER")
+            .map(PathBuf::from)
+            .or_else(|| in_path("tauri-driver"))
+            .or_else(|| {
+                let p = PathBuf::from(std::env::var_os("HOME")?).join(".cargo/bin/tauri-driver");
+                p.exists().then_some(p)
+            });
+        let webkit_driver = in_path("WebKitWebDriver");
+        let mut missing = Vec::new();
+        for (found, what) in [
+            (in_path("Xvfb").is_some(), "Xvfb (apt-get install xvfb)"),
+            (
+                webkit_driver.is_some(),
+                "WebKitWebDriver (apt-get install webkit2gtk-driver)",
+            ),
+            (
+                tauri_driver.is_some(),
+                "tauri-driver (cargo install tauri-driver --locked, or set TAURI_DRIVER)",
+            ),
+            (
+                in_path("import").is_some(),
+                "ImageMagick's import (apt-get install imagemagick)",
+            ),
+        ] {
+            if !found {
+                missing.push(what);
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "the end-to-end tests need programs that are not installed here:\n  {}\n\
+             (.ci/run installs them all; outside CI, STOCKDESK_E2E=skip leaves these tests out)",
+            missing.join("\n  ")
+        );
+        Tools {
+            tauri_driver: tauri_driver.unwrap(),
+            webkit_driver: webkit_driver.unwrap(),
+        }
     }
-    let in_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("tauri-driver"))
-            .find(|p| p.exists())
-    });
-    in_path
-        .or_else(|| {
-            let p = PathBuf::from(std::env::var_os("HOME")?).join(".cargo/bin/tauri-driver");
-            p.exists().then_some(p)
-        })
-        .expect("tauri-driver not found: cargo install tauri-driver --locked")
+}
+
+fn in_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// CI runs (`CI` set, as CI services and .ci/run do) may not skip the window tests.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// Cargo's target directory (CARGO_TARGET_TMPDIR is its tmp/): pictures and markers go there,
+/// never into the source tree.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
