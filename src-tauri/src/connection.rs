@@ -7,7 +7,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use stockdesk::{ApiError, Stockdesk, Store};
+use stockdesk::{ApiError, Error, Stockdesk, Store};
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -201,10 +201,8 @@ impl Connection {
 pub async fn test(url: &str) -> Result<String, ApiError> {
     let store = tokio::time::timeout(TEST_TIMEOUT, Store::connect(url.trim()))
         .await
-        .map_err(|_| ApiError {
-            code: "timeout".into(),
-            message: format!("no answer within {} s", TEST_TIMEOUT.as_secs()),
-            details: serde_json::json!({}),
+        .map_err(|_| {
+            Error::Timeout(format!("no answer within {} s", TEST_TIMEOUT.as_secs())).to_api()
         })??;
     let backend = backend_of(url.trim()).to_string();
     match store {
@@ -217,11 +215,7 @@ pub async fn test(url: &str) -> Result<String, ApiError> {
 async fn open_core(url: &str, launch: &Launch) -> Result<Stockdesk, ApiError> {
     let opened = tokio::time::timeout(TEST_TIMEOUT * 4, Stockdesk::open(url, &launch.actor))
         .await
-        .map_err(|_| ApiError {
-            code: "timeout".into(),
-            message: "the database did not answer".into(),
-            details: serde_json::json!({}),
-        })??;
+        .map_err(|_| Error::Timeout("the database did not answer".into()).to_api())??;
     Ok(opened.with_data_dir(launch.data_dir.clone()))
 }
 
@@ -297,8 +291,11 @@ mod tests {
         let bad = test("postgres://nobody@127.0.0.1:1/none")
             .await
             .unwrap_err();
-        assert!(!bad.code.is_empty());
-        assert_eq!(test("mysql://x").await.unwrap_err().code, "bad_input");
+        assert!(!bad.code().as_str().is_empty());
+        assert_eq!(
+            test("mysql://x").await.unwrap_err().code(),
+            stockdesk::error::ErrorCode::BadInput
+        );
         if let Ok(pg) = std::env::var("DATABASE_URL") {
             assert_eq!(test(&pg).await.unwrap(), "postgres");
         }
@@ -332,7 +329,10 @@ mod tests {
         let conn = Connection::open(launch(Some("mysql://nope".into()))).await;
         let info = conn.info();
         assert_eq!(info.source, DatabaseSource::Environment);
-        assert_eq!(info.error.map(|e| e.code), Some("bad_input".to_string()));
+        assert_eq!(
+            info.error.map(|e| e.code()),
+            Some(stockdesk::error::ErrorCode::BadInput)
+        );
         assert!(conn.core().is_err(), "the app starts; commands say why");
     }
 

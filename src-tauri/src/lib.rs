@@ -2,24 +2,21 @@
 //!
 //! It owns three things and nothing else: the open database (one `Stockdesk` handle, opened at
 //! start-up and swapped when settings choose another database), the commands (each a one-line
-//! adapter over a core method, twin of a CLI subcommand) and the forwarding of the core's change
-//! events to the UI. Domain rules never live here: a command that grows belongs in the core.
+//! adapter over a core method; every write is the one `apply` command, the same entry point as
+//! `stockdesk apply`) and the forwarding of the core's change events to the UI. Domain rules
+//! never live here: a command that grows belongs in the core.
 
 mod connection;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use stockdesk::catalog::{
-    Category, ConflictReport, HistoryEntry, NewCategory, NewProduct, PatchOutcome, PatchRequest,
-    Product, ProductPage, ProductQuery,
-};
-use stockdesk::images::ImageFile;
-use stockdesk::stock::{
-    ExtendOutcome, Movement, Order, OrderQuery, PaymentOutcome, StockChange, StockLevel,
-};
+use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
+use stockdesk::error::ErrorCode;
+use stockdesk::images::{ImageFile, StagedBlob};
+use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
-use stockdesk::{ApiError, ChangeEvent, FieldError};
+use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
 use tauri::{Manager, State};
 use tauri_specta::{collect_commands, collect_events, Event};
 use uuid::Uuid;
@@ -34,6 +31,36 @@ pub struct DataChanged {
 }
 
 type Res<T> = Result<T, ApiError>;
+
+// ---- writes --------------------------------------------------------------------------------
+
+/// Every write: the UI says what (`kind`) under an op id of its choosing (a retried call with the
+/// same op id returns the first outcome); the shell adds who is acting and when.
+#[tauri::command]
+#[specta::specta]
+async fn apply(conn: State<'_, Connection>, op_id: Uuid, kind: CommandKind) -> Res<Applied> {
+    let core = conn.core()?;
+    Ok(core.apply(&core.command(Some(op_id), kind)).await?)
+}
+
+/// Checks and stages the files at `paths` (from the file dialog or a drop) for an `add_images`
+/// or `replace_image_file` command; all or none.
+#[tauri::command]
+#[specta::specta]
+async fn stage_image_files(
+    conn: State<'_, Connection>,
+    paths: Vec<String>,
+) -> Res<Vec<StagedBlob>> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    Ok(conn.core()?.stage_image_files(&paths).await?)
+}
+
+/// Gives up staged uploads the UI will not use (their files go unless something uses them).
+#[tauri::command]
+#[specta::specta]
+async fn release_staged(conn: State<'_, Connection>, ids: Vec<Uuid>) -> Res<()> {
+    Ok(conn.core()?.release_staged(ids).await?)
+}
 
 // ---- catalog -------------------------------------------------------------------------------
 
@@ -51,18 +78,6 @@ async fn get_product(conn: State<'_, Connection>, id: Uuid) -> Res<Product> {
 
 #[tauri::command]
 #[specta::specta]
-async fn create_product(conn: State<'_, Connection>, product: NewProduct) -> Res<Product> {
-    Ok(conn.core()?.create_product(product, None).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn patch_product(conn: State<'_, Connection>, req: PatchRequest) -> Res<PatchOutcome> {
-    Ok(conn.core()?.patch_product(req).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
 async fn product_history(conn: State<'_, Connection>, id: Uuid) -> Res<Vec<HistoryEntry>> {
     Ok(conn.core()?.product_history(id).await?)
 }
@@ -75,62 +90,11 @@ async fn product_version(conn: State<'_, Connection>, id: Uuid, version: i64) ->
 
 #[tauri::command]
 #[specta::specta]
-async fn restore_product(
-    conn: State<'_, Connection>,
-    id: Uuid,
-    expected_version: i64,
-    to_version: i64,
-) -> Res<PatchOutcome> {
-    Ok(conn
-        .core()?
-        .restore_product(id, expected_version, to_version)
-        .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
 async fn list_categories(conn: State<'_, Connection>) -> Res<Vec<Category>> {
     Ok(conn.core()?.list_categories().await?)
 }
 
-#[tauri::command]
-#[specta::specta]
-async fn create_category(conn: State<'_, Connection>, category: NewCategory) -> Res<Category> {
-    Ok(conn.core()?.create_category(category).await?)
-}
-
 // ---- images --------------------------------------------------------------------------------
-
-/// Adds the files at `paths` (from the file dialog or a drop) as one version-checked edit.
-#[tauri::command]
-#[specta::specta]
-async fn add_images(
-    conn: State<'_, Connection>,
-    product_id: Uuid,
-    expected_version: i64,
-    paths: Vec<String>,
-) -> Res<PatchOutcome> {
-    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
-    Ok(conn
-        .core()?
-        .add_images(product_id, expected_version, &paths)
-        .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn replace_image_file(
-    conn: State<'_, Connection>,
-    product_id: Uuid,
-    expected_version: i64,
-    image_id: Uuid,
-    path: String,
-) -> Res<PatchOutcome> {
-    Ok(conn
-        .core()?
-        .replace_image_file(product_id, expected_version, image_id, Path::new(&path))
-        .await?)
-}
 
 /// The bytes of an image's `blob_key` or `thumb_key`, to show.
 #[tauri::command]
@@ -149,26 +113,6 @@ async fn list_orders(conn: State<'_, Connection>, query: OrderQuery) -> Res<Vec<
 
 #[tauri::command]
 #[specta::specta]
-async fn pay_order(conn: State<'_, Connection>, id: Uuid) -> Res<PaymentOutcome> {
-    Ok(conn.core()?.pay_order(id).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn cancel_order(conn: State<'_, Connection>, id: Uuid) -> Res<Order> {
-    Ok(conn.core()?.cancel_order(id).await?)
-}
-
-/// Gives a pending order `minutes` more to pay.
-#[tauri::command]
-#[specta::specta]
-async fn extend_order(conn: State<'_, Connection>, id: Uuid, minutes: i64) -> Res<ExtendOutcome> {
-    let by = chrono::TimeDelta::try_minutes(minutes).unwrap_or(chrono::TimeDelta::MAX);
-    Ok(conn.core()?.extend_order(id, by).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
 async fn stock_level(conn: State<'_, Connection>, variant_id: Uuid) -> Res<StockLevel> {
     Ok(conn.core()?.stock_level(variant_id).await?)
 }
@@ -177,48 +121,6 @@ async fn stock_level(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Stock
 #[specta::specta]
 async fn stock_movements(conn: State<'_, Connection>, variant_id: Uuid) -> Res<Vec<Movement>> {
     Ok(conn.core()?.stock_movements(variant_id).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn receive_stock(
-    conn: State<'_, Connection>,
-    variant_id: Uuid,
-    quantity: i64,
-    reason: Option<String>,
-) -> Res<StockChange> {
-    Ok(conn
-        .core()?
-        .receive_stock(variant_id, quantity, reason.as_deref())
-        .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn adjust_stock(
-    conn: State<'_, Connection>,
-    variant_id: Uuid,
-    delta: i64,
-    reason: String,
-) -> Res<StockChange> {
-    Ok(conn
-        .core()?
-        .adjust_stock(variant_id, delta, &reason)
-        .await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-async fn count_stock(
-    conn: State<'_, Connection>,
-    variant_id: Uuid,
-    counted: i64,
-    expected: Option<i64>,
-) -> Res<StockChange> {
-    Ok(conn
-        .core()?
-        .count_stock(variant_id, counted, expected)
-        .await?)
 }
 
 #[tauri::command]
@@ -259,36 +161,26 @@ async fn use_database(
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
+            apply,
+            stage_image_files,
+            release_staged,
             list_products,
             get_product,
-            create_product,
-            patch_product,
             product_history,
             product_version,
-            restore_product,
             list_categories,
-            create_category,
-            add_images,
-            replace_image_file,
             image_file,
             list_orders,
-            pay_order,
-            cancel_order,
-            extend_order,
             stock_level,
             stock_movements,
-            receive_stock,
-            adjust_stock,
-            count_stock,
             sweeper_health,
             connection_info,
             test_connection,
             use_database,
         ])
         .events(collect_events![DataChanged])
-        // Carried in `ApiError.details` (as JSON) for the `conflict` and `validation` codes.
-        .typ::<ConflictReport>()
-        .typ::<FieldError>()
+        // Every code, for the UI's exhaustive handling (`ApiError` itself carries the details).
+        .typ::<ErrorCode>()
         // Versions, prices and counts are i64 but far below 2^53.
         .dangerously_cast_bigints_to_number()
         // One TypeScript type per Rust type (the UI reads and writes the same shapes).

@@ -1,8 +1,9 @@
 //! The one error type of the core. Every variant has a stable machine `code` that the UI and the
-//! CLI's exit codes branch on; messages are for people and may change, codes never do.
+//! CLI's exit codes branch on; messages are for people and may change, codes never do. Errors
+//! cross to the UI and the CLI as `ApiError`: `{code, message, details}`, where `details` has
+//! one type per code (the TypeScript bindings carry the union, so the UI branches without casts).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub use crate::model::FieldError;
@@ -45,6 +46,9 @@ pub enum Error {
     #[error("the database stayed busy; try again")]
     Busy,
 
+    #[error("{0}")]
+    Timeout(String),
+
     #[error("{} stock inconsistencies found", .0.len())]
     Inconsistent(Vec<Inconsistency>),
 
@@ -62,6 +66,11 @@ pub enum Error {
         .0.missing.len(), .0.corrupt.len(), .0.orphans.len()
     )]
     BlobsInconsistent(Box<VerifyReport>),
+
+    /// Something that should not happen did (a front end's own failure, a bug): the message says
+    /// what, for a report.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -80,78 +89,127 @@ impl Error {
     }
 
     /// The stable code. Never rename one: scripts and the UI depend on them.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::NotFound { .. } => "not_found",
-            Error::Validation(_) => "validation",
-            Error::BadInput(_) => "bad_input",
-            Error::Conflict(_) => "conflict",
-            Error::InsufficientStock { .. } => "insufficient_stock",
-            Error::ReservationExpired { .. } => "reservation_expired",
-            Error::InvalidState { .. } => "invalid_state",
-            Error::Busy => "busy",
-            Error::Inconsistent(_) => "inconsistent",
-            Error::Storage(_) => "storage",
-            Error::Migration(_) => "migration",
-            Error::Io(_) => "io",
-            Error::BlobsInconsistent(_) => "blobs_inconsistent",
-        }
-    }
-
-    /// Structured facts for the UI (field errors, conflict report, available quantity).
-    pub fn details(&self) -> Value {
-        match self {
-            Error::NotFound { entity, id } => json!({ "entity": entity, "id": id }),
-            Error::Validation(errors) => json!({
-                "field": errors[0].field,
-                "reason": errors[0].reason,
-                "errors": errors,
-            }),
-            Error::Conflict(report) => serde_json::to_value(report).unwrap_or(Value::Null),
-            Error::BlobsInconsistent(report) => serde_json::to_value(report).unwrap_or(Value::Null),
-            Error::InsufficientStock {
-                variant_id,
-                requested,
-                available,
-            } => {
-                json!({ "variant_id": variant_id, "requested": requested, "available": available })
-            }
-            Error::ReservationExpired { order_id } => json!({ "order_id": order_id }),
-            Error::Inconsistent(found) => json!({ "inconsistencies": found }),
-            Error::InvalidState {
-                entity,
-                id,
-                state,
-                action,
-            } => json!({ "entity": entity, "id": id, "state": state, "action": action }),
-            // Database internals stay in the log, never in the UI.
-            Error::BadInput(_)
-            | Error::Busy
-            | Error::Storage(_)
-            | Error::Migration(_)
-            | Error::Io(_) => json!({}),
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Validation(_) => ErrorCode::Validation,
+            Error::BadInput(_) => ErrorCode::BadInput,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::InsufficientStock { .. } => ErrorCode::InsufficientStock,
+            Error::ReservationExpired { .. } => ErrorCode::ReservationExpired,
+            Error::InvalidState { .. } => ErrorCode::InvalidState,
+            Error::Busy => ErrorCode::Busy,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::Inconsistent(_) => ErrorCode::Inconsistent,
+            Error::Storage(_) => ErrorCode::Storage,
+            Error::Migration(_) => ErrorCode::Migration,
+            Error::Io(_) => ErrorCode::Io,
+            Error::BlobsInconsistent(_) => ErrorCode::BlobsInconsistent,
+            Error::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// The process exit code the CLI uses for this error.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Validation(_) | Error::BadInput(_) => 2,
-            Error::Conflict(_) => 3,
-            Error::NotFound { .. } => 4,
-            Error::InsufficientStock { .. } | Error::ReservationExpired { .. } => 5,
-            _ => 1,
-        }
+        self.code().exit_code()
     }
 
     pub fn to_api(&self) -> ApiError {
         if let Error::Storage(e) = self {
             tracing::error!(error = %e, "storage failure");
         }
-        ApiError {
-            code: self.code().to_string(),
-            message: self.to_string(),
-            details: self.details(),
+        let message = self.to_string();
+        match self {
+            Error::NotFound { entity, id } => ApiError::NotFound {
+                message,
+                details: NotFoundDetails {
+                    entity: entity.to_string(),
+                    id: id.clone(),
+                },
+            },
+            Error::Validation(errors) => ApiError::Validation {
+                message,
+                details: ValidationDetails {
+                    field: errors[0].field.clone(),
+                    reason: errors[0].reason.clone(),
+                    errors: errors.clone(),
+                },
+            },
+            Error::Conflict(report) => ApiError::Conflict {
+                message,
+                details: report.clone(),
+            },
+            Error::InsufficientStock {
+                variant_id,
+                requested,
+                available,
+            } => ApiError::InsufficientStock {
+                message,
+                details: InsufficientStockDetails {
+                    variant_id: *variant_id,
+                    requested: *requested,
+                    available: *available,
+                },
+            },
+            Error::ReservationExpired { order_id } => ApiError::ReservationExpired {
+                message,
+                details: ReservationExpiredDetails {
+                    order_id: *order_id,
+                },
+            },
+            Error::InvalidState {
+                entity,
+                id,
+                state,
+                action,
+            } => ApiError::InvalidState {
+                message,
+                details: InvalidStateDetails {
+                    entity: entity.to_string(),
+                    id: *id,
+                    state: state.clone(),
+                    action: action.to_string(),
+                },
+            },
+            Error::Inconsistent(found) => ApiError::Inconsistent {
+                message,
+                details: InconsistentDetails {
+                    inconsistencies: found.clone(),
+                },
+            },
+            Error::BlobsInconsistent(report) => ApiError::BlobsInconsistent {
+                message,
+                details: report.clone(),
+            },
+            // Database internals stay in the log, never in the UI.
+            Error::BadInput(_) => ApiError::BadInput {
+                message,
+                details: NoDetails {},
+            },
+            Error::Busy => ApiError::Busy {
+                message,
+                details: NoDetails {},
+            },
+            Error::Timeout(_) => ApiError::Timeout {
+                message,
+                details: NoDetails {},
+            },
+            Error::Storage(_) => ApiError::Storage {
+                message,
+                details: NoDetails {},
+            },
+            Error::Migration(_) => ApiError::Migration {
+                message,
+                details: NoDetails {},
+            },
+            Error::Io(_) => ApiError::Io {
+                message,
+                details: NoDetails {},
+            },
+            Error::Internal(_) => ApiError::Internal {
+                message,
+                details: NoDetails {},
+            },
         }
     }
 }
@@ -165,12 +223,243 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-/// The shape every error takes when it crosses to the UI or the CLI: `{code, message, details}`.
+/// Every code there is: the core's one list, also of the codes only a front end raises
+/// (`timeout` when a database does not answer, `internal` for the front end's own failures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    Validation,
+    BadInput,
+    Conflict,
+    InsufficientStock,
+    ReservationExpired,
+    InvalidState,
+    Busy,
+    Timeout,
+    Inconsistent,
+    Storage,
+    Migration,
+    Io,
+    BlobsInconsistent,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for the documentation and the tests.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::NotFound,
+        ErrorCode::Validation,
+        ErrorCode::BadInput,
+        ErrorCode::Conflict,
+        ErrorCode::InsufficientStock,
+        ErrorCode::ReservationExpired,
+        ErrorCode::InvalidState,
+        ErrorCode::Busy,
+        ErrorCode::Timeout,
+        ErrorCode::Inconsistent,
+        ErrorCode::Storage,
+        ErrorCode::Migration,
+        ErrorCode::Io,
+        ErrorCode::BlobsInconsistent,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Validation => "validation",
+            ErrorCode::BadInput => "bad_input",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InsufficientStock => "insufficient_stock",
+            ErrorCode::ReservationExpired => "reservation_expired",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Inconsistent => "inconsistent",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Migration => "migration",
+            ErrorCode::Io => "io",
+            ErrorCode::BlobsInconsistent => "blobs_inconsistent",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The CLI's exit code for errors with this code (README, "Command line").
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorCode::Validation | ErrorCode::BadInput => 2,
+            ErrorCode::Conflict => 3,
+            ErrorCode::NotFound => 4,
+            ErrorCode::InsufficientStock | ErrorCode::ReservationExpired => 5,
+            _ => 1,
+        }
+    }
+}
+
+/// Codes compare with their names (`err.code() == "conflict"`), as scripts see them.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The shape every error takes when it crosses to the UI or the CLI:
+/// `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-    pub details: Value,
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum ApiError {
+    NotFound {
+        message: String,
+        details: NotFoundDetails,
+    },
+    Validation {
+        message: String,
+        details: ValidationDetails,
+    },
+    BadInput {
+        message: String,
+        details: NoDetails,
+    },
+    Conflict {
+        message: String,
+        details: Box<ConflictReport>,
+    },
+    InsufficientStock {
+        message: String,
+        details: InsufficientStockDetails,
+    },
+    ReservationExpired {
+        message: String,
+        details: ReservationExpiredDetails,
+    },
+    InvalidState {
+        message: String,
+        details: InvalidStateDetails,
+    },
+    Busy {
+        message: String,
+        details: NoDetails,
+    },
+    Timeout {
+        message: String,
+        details: NoDetails,
+    },
+    Inconsistent {
+        message: String,
+        details: InconsistentDetails,
+    },
+    Storage {
+        message: String,
+        details: NoDetails,
+    },
+    Migration {
+        message: String,
+        details: NoDetails,
+    },
+    Io {
+        message: String,
+        details: NoDetails,
+    },
+    BlobsInconsistent {
+        message: String,
+        details: Box<VerifyReport>,
+    },
+    Internal {
+        message: String,
+        details: NoDetails,
+    },
+}
+
+impl ApiError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::Validation { .. } => ErrorCode::Validation,
+            ApiError::BadInput { .. } => ErrorCode::BadInput,
+            ApiError::Conflict { .. } => ErrorCode::Conflict,
+            ApiError::InsufficientStock { .. } => ErrorCode::InsufficientStock,
+            ApiError::ReservationExpired { .. } => ErrorCode::ReservationExpired,
+            ApiError::InvalidState { .. } => ErrorCode::InvalidState,
+            ApiError::Busy { .. } => ErrorCode::Busy,
+            ApiError::Timeout { .. } => ErrorCode::Timeout,
+            ApiError::Inconsistent { .. } => ErrorCode::Inconsistent,
+            ApiError::Storage { .. } => ErrorCode::Storage,
+            ApiError::Migration { .. } => ErrorCode::Migration,
+            ApiError::Io { .. } => ErrorCode::Io,
+            ApiError::BlobsInconsistent { .. } => ErrorCode::BlobsInconsistent,
+            ApiError::Internal { .. } => ErrorCode::Internal,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::NotFound { message, .. }
+            | ApiError::Validation { message, .. }
+            | ApiError::BadInput { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::InsufficientStock { message, .. }
+            | ApiError::ReservationExpired { message, .. }
+            | ApiError::InvalidState { message, .. }
+            | ApiError::Busy { message, .. }
+            | ApiError::Timeout { message, .. }
+            | ApiError::Inconsistent { message, .. }
+            | ApiError::Storage { message, .. }
+            | ApiError::Migration { message, .. }
+            | ApiError::Io { message, .. }
+            | ApiError::BlobsInconsistent { message, .. }
+            | ApiError::Internal { message, .. } => message,
+        }
+    }
+}
+
+/// Details of codes that have none: `{}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct NoDetails {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct NotFoundDetails {
+    pub entity: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ValidationDetails {
+    /// The first broken rule's field and reason (`errors` has them all).
+    pub field: String,
+    pub reason: String,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct InsufficientStockDetails {
+    pub variant_id: Uuid,
+    pub requested: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ReservationExpiredDetails {
+    pub order_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct InvalidStateDetails {
+    pub entity: String,
+    pub id: Uuid,
+    pub state: String,
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct InconsistentDetails {
+    pub inconsistencies: Vec<Inconsistency>,
 }
 
 impl From<Error> for ApiError {
@@ -181,7 +470,7 @@ impl From<Error> for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code(), self.message())
     }
 }
 
@@ -190,6 +479,7 @@ impl std::error::Error for ApiError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn api_error_shape_is_pinned() {
@@ -217,9 +507,30 @@ mod tests {
             .to_api(),
         )
         .unwrap();
-        assert_eq!(v["code"], "insufficient_stock");
-        assert_eq!(v["details"]["available"], 1);
-        assert_eq!(v.as_object().unwrap().len(), 3);
+        assert_eq!(
+            v,
+            json!({
+                "code": "insufficient_stock",
+                "message": "only 1 left",
+                "details": {"variant_id": id, "requested": 3, "available": 1}
+            })
+        );
+        let busy = serde_json::to_value(Error::Busy.to_api()).unwrap();
+        assert_eq!(
+            busy,
+            json!({"code": "busy", "message": "the database stayed busy; try again", "details": {}})
+        );
+    }
+
+    #[test]
+    fn every_code_serialises_as_its_name_and_reads_back() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        }
+        let api = Error::not_found("product", 7).to_api();
+        let text = serde_json::to_string(&api).unwrap();
+        assert_eq!(serde_json::from_str::<ApiError>(&text).unwrap(), api);
+        assert_eq!(api.code(), ErrorCode::NotFound);
     }
 
     #[test]
@@ -228,13 +539,14 @@ mod tests {
         assert_eq!(Error::BadInput("x".into()).exit_code(), 2);
         assert_eq!(Error::not_found("product", 1).exit_code(), 4);
         assert_eq!(Error::Busy.exit_code(), 1);
+        assert_eq!(Error::Timeout("no answer".into()).exit_code(), 1);
     }
 
     #[test]
     fn storage_errors_do_not_leak_sql() {
         let e = Error::Storage(sqlx::Error::Protocol("SELECT secret FROM x".into()));
         let api = e.to_api();
-        assert_eq!(api.message, "storage failure");
-        assert_eq!(api.details, json!({}));
+        assert_eq!(api.message(), "storage failure");
+        assert_eq!(serde_json::to_value(&api).unwrap()["details"], json!({}));
     }
 }

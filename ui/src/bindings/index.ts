@@ -8,30 +8,28 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	/**
+	 *  Every write: the UI says what (`kind`) under an op id of its choosing (a retried call with the
+	 *  same op id returns the first outcome); the shell adds who is acting and when.
+	 */
+	apply: (opId: string, kind: CommandKind) => typedError<Applied, ApiError>(__TAURI_INVOKE("apply", { opId, kind })),
+	/**
+	 *  Checks and stages the files at `paths` (from the file dialog or a drop) for an `add_images`
+	 *  or `replace_image_file` command; all or none.
+	 */
+	stageImageFiles: (paths: string[]) => typedError<StagedBlob[], ApiError>(__TAURI_INVOKE("stage_image_files", { paths })),
+	/**  Gives up staged uploads the UI will not use (their files go unless something uses them). */
+	releaseStaged: (ids: string[]) => typedError<null, ApiError>(__TAURI_INVOKE("release_staged", { ids })),
 	listProducts: (query: ProductQuery) => typedError<ProductPage, ApiError>(__TAURI_INVOKE("list_products", { query })),
 	getProduct: (id: string) => typedError<Product, ApiError>(__TAURI_INVOKE("get_product", { id })),
-	createProduct: (product: NewProduct) => typedError<Product, ApiError>(__TAURI_INVOKE("create_product", { product })),
-	patchProduct: (req: PatchRequest) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("patch_product", { req })),
 	productHistory: (id: string) => typedError<HistoryEntry[], ApiError>(__TAURI_INVOKE("product_history", { id })),
 	productVersion: (id: string, version: number) => typedError<Product, ApiError>(__TAURI_INVOKE("product_version", { id, version })),
-	restoreProduct: (id: string, expectedVersion: number, toVersion: number) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("restore_product", { id, expectedVersion, toVersion })),
 	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
-	createCategory: (category: NewCategory) => typedError<Category, ApiError>(__TAURI_INVOKE("create_category", { category })),
-	/**  Adds the files at `paths` (from the file dialog or a drop) as one version-checked edit. */
-	addImages: (productId: string, expectedVersion: number, paths: string[]) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("add_images", { productId, expectedVersion, paths })),
-	replaceImageFile: (productId: string, expectedVersion: number, imageId: string, path: string) => typedError<PatchOutcome, ApiError>(__TAURI_INVOKE("replace_image_file", { productId, expectedVersion, imageId, path })),
 	/**  The bytes of an image's `blob_key` or `thumb_key`, to show. */
 	imageFile: (key: string) => typedError<ImageFile, ApiError>(__TAURI_INVOKE("image_file", { key })),
 	listOrders: (query: OrderQuery) => typedError<Order[], ApiError>(__TAURI_INVOKE("list_orders", { query })),
-	payOrder: (id: string) => typedError<PaymentOutcome, ApiError>(__TAURI_INVOKE("pay_order", { id })),
-	cancelOrder: (id: string) => typedError<Order, ApiError>(__TAURI_INVOKE("cancel_order", { id })),
-	/**  Gives a pending order `minutes` more to pay. */
-	extendOrder: (id: string, minutes: number) => typedError<ExtendOutcome, ApiError>(__TAURI_INVOKE("extend_order", { id, minutes })),
 	stockLevel: (variantId: string) => typedError<StockLevel, ApiError>(__TAURI_INVOKE("stock_level", { variantId })),
 	stockMovements: (variantId: string) => typedError<Movement[], ApiError>(__TAURI_INVOKE("stock_movements", { variantId })),
-	receiveStock: (variantId: string, quantity: number, reason: string | null) => typedError<StockChange, ApiError>(__TAURI_INVOKE("receive_stock", { variantId, quantity, reason })),
-	adjustStock: (variantId: string, delta: number, reason: string) => typedError<StockChange, ApiError>(__TAURI_INVOKE("adjust_stock", { variantId, delta, reason })),
-	countStock: (variantId: string, counted: number, expected: number | null) => typedError<StockChange, ApiError>(__TAURI_INVOKE("count_stock", { variantId, counted, expected })),
 	sweeperHealth: () => typedError<SweeperHealth, ApiError>(__TAURI_INVOKE("sweeper_health")),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
@@ -46,11 +44,20 @@ export const events = {
 };
 
 /* Types */
-/**  The shape every error takes when it crosses to the UI or the CLI: `{code, message, details}`. */
-export type ApiError = {
-	code: string,
-	message: string,
-	details: Value,
+/**
+ *  The shape every error takes when it crosses to the UI or the CLI:
+ *  `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
+ */
+export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
+
+/**
+ *  A command's outcome, and whether it had been applied before (then this is the first outcome
+ *  and nothing was changed now).
+ */
+export type Applied = {
+	op_id: string,
+	replayed: boolean,
+	outcome: Outcome,
 };
 
 export type Attribute = {
@@ -58,6 +65,12 @@ export type Attribute = {
 	name: string,
 	values: string[],
 };
+
+/**
+ *  Which backend keeps image bytes. `dir` (the default) suits one machine or a shared data
+ *  directory; `db` suits terminals that share only a Postgres database.
+ */
+export type BlobBackend = "dir" | "db";
 
 export type Category = {
 	id: string,
@@ -74,6 +87,29 @@ export type ChangedBy = {
 	actor: string,
 	at: string,
 };
+
+/**  What a command does: one variant per write the app or the CLI can make. */
+export type CommandKind = { type: "create_category"; category: NewCategory } | { type: "create_product"; product: NewProduct } | 
+/**  A version-checked edit: merged three-way when `expected_version` is stale. */
+{ type: "patch_product"; product_id: string; expected_version: number; patch: ProductPatch } | 
+/**  Brings back an old version's fields, variants and image details as a new edit. */
+{ type: "restore_product"; product_id: string; expected_version: number; to_version: number } | 
+/**  Adds staged uploads as images (the first becomes the thumbnail if there is none). */
+{ type: "add_images"; product_id: string; expected_version: number; staged: string[] } | 
+/**  Replaces one image's file with a staged upload. */
+{ type: "replace_image_file"; product_id: string; expected_version: number; image_id: string; staged: string } | 
+/**  Reserves every line or none, for a payment window (15 minutes by default). */
+{ type: "create_order"; order: NewOrder } | { type: "pay_order"; order_id: string } | { type: "cancel_order"; order_id: string } | 
+/**  Gives a pending order `by_secs` more seconds to pay. */
+{ type: "extend_order"; order_id: string; by_secs: number } | 
+/**  Goods arrived: on hand rises by `quantity`. */
+{ type: "receive_stock"; variant_id: string; quantity: number; reason?: string | null } | 
+/**  A correction with a reason (breakage, loss, found stock). */
+{ type: "adjust_stock"; variant_id: string; delta: number; reason: string } | 
+/**  A count found `counted` where the sheet said `expected` (the current figure if omitted). */
+{ type: "count_stock"; variant_id: string; counted: number; expected?: number | null } | 
+/**  A demo catalog: the same command makes the same products wherever it is applied. */
+{ type: "seed"; products: number; seed: number };
 
 export type ConflictKind = 
 /**  Both sides changed the same field to different values. */
@@ -122,6 +158,12 @@ export type DatabaseSource =
 "settings" | 
 /**  The SQLite file in the data directory. */
 "default";
+
+/**
+ *  Every code there is: the core's one list, also of the codes only a front end raises
+ *  (`timeout` when a database does not answer, `internal` for the front end's own failures).
+ */
+export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
 
 export type ExtendOutcome = {
 	order: Order,
@@ -198,6 +240,32 @@ export type ImageUpdate = {
 	staged?: string | null,
 };
 
+/**  Something in the database that breaks a stock rule (see `check_invariants`). */
+export type Inconsistency = {
+	/**  Stable name of the rule (`on_hand_not_sum_of_movements`, …). */
+	rule: string,
+	/**  The variant, order or reservation concerned. */
+	subject: string,
+	detail: string,
+};
+
+export type InconsistentDetails = {
+	inconsistencies: Inconsistency[],
+};
+
+export type InsufficientStockDetails = {
+	variant_id: string,
+	requested: number,
+	available: number,
+};
+
+export type InvalidStateDetails = {
+	entity: string,
+	id: string,
+	state: string,
+	action: string,
+};
+
 export type JobOutcome = {
 	job: string,
 	counts: { [key in string]: number },
@@ -213,6 +281,14 @@ export type MergeReport = {
 	applied: string[],
 	/**  Stock figures merged as deltas. */
 	stock: StockMerge[],
+};
+
+export type MissingBlob = {
+	key: string,
+	/**  How many image rows and staged uploads use it. */
+	uses: number,
+	/**  The first few of them: `image <id>` or `staged upload <id>`. */
+	used_by: string[],
 };
 
 export type Money = {
@@ -255,6 +331,20 @@ export type NewImage = {
 	is_thumbnail?: boolean,
 };
 
+/**  An order to create (JSON of `stockdesk order create`). */
+export type NewOrder = {
+	/**  Optional caller-chosen id (made from the command's op id when omitted). */
+	id?: string | null,
+	items: NewOrderItem[],
+	/**  Payment window in seconds; 15 minutes when omitted. */
+	expires_in_secs?: number | null,
+};
+
+export type NewOrderItem = {
+	variant_id: string,
+	quantity: number,
+};
+
 /**  A product to create (JSON of `stockdesk product create`). */
 export type NewProduct = {
 	/**  Optional caller-chosen id (lets a retried create be recognised). */
@@ -275,6 +365,14 @@ export type NewVariant = {
 	currency: string,
 	stock_on_hand?: number,
 	attributes?: { [key in string]: string },
+};
+
+/**  Details of codes that have none: `{}`. */
+export type NoDetails = Record<string, never>;
+
+export type NotFoundDetails = {
+	entity: string,
+	id: string,
 };
 
 export type Order = {
@@ -321,22 +419,15 @@ export type OrderQuery = {
 
 export type OrderStatus = "pending" | "paid" | "cancelled" | "expired";
 
+/**  What applying a command gave. */
+export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary };
+
 export type PatchOutcome = {
 	product: Product,
 	/**  Present when the edit started from an older version and was merged with later changes. */
 	merge: MergeReport | null,
 	/**  True when this op_id had already been applied and the first outcome was returned. */
 	replayed: boolean,
-};
-
-/**  A version-checked edit. */
-export type PatchRequest = {
-	product_id: string,
-	/**  The version the caller's edit started from. */
-	expected_version: number,
-	patch: ProductPatch,
-	/**  Resubmitting the same id returns the first outcome and applies nothing twice. */
-	op_id?: string | null,
 };
 
 export type PaymentOutcome = {
@@ -418,6 +509,10 @@ export type Reservation = {
 	closed_at: string | null,
 };
 
+export type ReservationExpiredDetails = {
+	order_id: string,
+};
+
 export type ReservationStatus = 
 /**  Holds stock until `reserved_until` (and not a moment longer, swept or not). */
 "active" | 
@@ -433,6 +528,29 @@ export type RunStatus =
 "running" | "ok" | 
 /**  At least one job failed. */
 "failed";
+
+/**  What a demo seed added. */
+export type SeedSummary = {
+	categories: number,
+	products: number,
+	variants: number,
+	images: number,
+};
+
+/**
+ *  An upload written to the blob store and waiting for an edit to use it. Pass its `id` in a
+ *  patch (`images.create[].staged`, `images.update[].staged`) before `expires_at`.
+ */
+export type StagedBlob = {
+	id: string,
+	blob_key: string,
+	thumb_key: string,
+	content_type: string,
+	width: number,
+	height: number,
+	size: number,
+	expires_at: string,
+};
 
 /**  What a receipt, adjustment or count did. */
 export type StockChange = {
@@ -496,6 +614,13 @@ export type SweeperHealth = {
 	failing_blob_deletions: number,
 };
 
+export type ValidationDetails = {
+	/**  The first broken rule's field and reason (`errors` has them all). */
+	field: string,
+	reason: string,
+	errors: FieldError[],
+};
+
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
 export type Variant = {
@@ -528,6 +653,26 @@ export type VariantUpdate = {
 	stock_on_hand?: number | null,
 	attributes?: { [key in string]: string } | null,
 	position?: number | null,
+};
+
+/**
+ *  The result of `blobs_verify`: `ok` when every referenced blob is there with the right hash
+ *  and no unreferenced blob has outstayed the time limit.
+ */
+export type VerifyReport = {
+	ok: boolean,
+	backend: BlobBackend,
+	referenced: number,
+	stored: number,
+	missing: MissingBlob[],
+	/**  Stored blobs whose bytes do not hash to their key. */
+	corrupt: string[],
+	/**  Unreferenced blobs (and stray temp files) older than the time limit. */
+	orphans: string[],
+	/**  Unreferenced blobs still within the limit: queued for deletion or just uploaded. */
+	unreferenced_recent: number,
+	pending_deletions: number,
+	failing_deletions: number,
 };
 
 /* Tauri Specta runtime */

@@ -7,9 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::model::{NewVariant, ProductStatus};
-use crate::model::{ImageOps, NewImage, VariantOps};
 use crate::images::StagedBlob;
+use crate::model::{ImageOps, NewImage, VariantOps};
+use crate::model::{NewVariant, ProductStatus};
 
 // ---- a product and the ways to change it ----
 

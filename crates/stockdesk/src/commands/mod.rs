@@ -53,7 +53,7 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
     .instrument(span.clone())
     .await;
     let (outcome, replayed, outbox) = applied.inspect_err(|e| {
-        span.in_scope(|| tracing::debug!(code = e.code(), error = %e, "command refused"))
+        span.in_scope(|| tracing::debug!(code = e.code().as_str(), error = %e, "command refused"))
     })?;
     ctx.failpoint("commit.after_commit")?;
     // Files the edit stopped using: deleted now if possible, else by the sweeper.
