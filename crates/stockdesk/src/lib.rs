@@ -13,7 +13,7 @@
 //! ```text
 //! api            the `Stockdesk` handle's methods: reads, and writes built as commands
 //! commands       the one entry point for writes: apply a Command once, record its outcome
-//! sweeper        background tidying
+//! sweeper check  background tidying; the invariant check (reads only)
 //! catalog stock  the capabilities (never each other)
 //! images         blob stores, staging, the deletion outbox
 //! product_rows   the product and variant rows both capabilities write
@@ -25,6 +25,7 @@
 
 mod api;
 pub mod catalog;
+pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod ctx;

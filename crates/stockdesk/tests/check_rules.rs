@@ -352,7 +352,7 @@ fn every_rule_has_a_test() {
         "closed_order_without_time",
         "snapshot_not_current",
     ]);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/stock/check.rs");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/check/mod.rs");
     let source = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{path}: {e} (moved? point this test at the check)"));
     // Rules are named by the string literal right after `push(found,` / `push(&mut found,`.

@@ -118,6 +118,6 @@ impl Stockdesk {
 
     /// Lists every inconsistency in stock, orders and reservations; empty when all is well.
     pub async fn check_invariants(&self) -> Result<Vec<Inconsistency>> {
-        stock::check_invariants(&self.ctx).await
+        crate::check::check_invariants(&self.ctx).await
     }
 }

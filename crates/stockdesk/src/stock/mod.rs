@@ -9,13 +9,11 @@
 //! (`product_rows::reserved_sql`), and an order they stand in the way of expires them first, so a
 //! hold stops counting the moment it lapses and correctness never waits for the sweeper.
 
-mod check;
 mod levels;
 mod orders;
 mod repo;
 
 pub use crate::model::stock::*;
-pub use check::check_invariants;
 pub use levels::{adjust_stock, count_stock, receive_stock, stock_level, stock_movements};
 pub use orders::{
     cancel_order, create_order, expire_overdue_orders, extend_order, get_order, list_orders,
