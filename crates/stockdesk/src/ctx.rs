@@ -60,6 +60,19 @@ impl Ctx {
         // No subscriber is fine: the CLI has none.
         let _ = self.events.send(event);
     }
+
+    /// A named step of the image write path where tests inject failures (see `failpoint`).
+    #[cfg(feature = "failpoints")]
+    pub(crate) fn failpoint(&self, name: &'static str) -> crate::error::Result<()> {
+        crate::failpoint::pass(self.failpoints.as_ref(), name)
+    }
+
+    /// Without the `failpoints` feature (every shipped build) a failpoint is nothing at all.
+    #[cfg(not(feature = "failpoints"))]
+    #[inline(always)]
+    pub(crate) fn failpoint(&self, _name: &'static str) -> crate::error::Result<()> {
+        Ok(())
+    }
 }
 
 /// One attempt at applying a command: its op id, who makes it, the time it is decided at, and

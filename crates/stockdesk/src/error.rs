@@ -214,15 +214,6 @@ impl Error {
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        if crate::store::is_transient(&e) {
-            return Error::Busy;
-        }
-        Error::Storage(e)
-    }
-}
-
 /// Every code there is: the core's one list, also of the codes only a front end raises
 /// (`timeout` when a database does not answer, `internal` for the front end's own failures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -30,6 +30,7 @@ pub mod clock;
 pub mod commands;
 pub mod ctx;
 pub mod error;
+#[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod images;
 pub mod model;

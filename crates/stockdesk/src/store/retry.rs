@@ -28,6 +28,17 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A database error as the core reports it: what the database calls transient is `busy` (retried
+/// by `with_retry`), anything else a storage failure whose details stay in the log.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if is_transient(&e) {
+            return Error::Busy;
+        }
+        Error::Storage(e)
+    }
+}
+
 /// Runs `attempt` until it succeeds, fails with a non-transient error, or the attempts run out.
 /// Backoff is exponential with full jitter so that colliding writers spread out.
 pub async fn with_retry<T, F, Fut>(mut attempt: F) -> Result<T>
