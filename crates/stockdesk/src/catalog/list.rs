@@ -66,6 +66,9 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
                 format!("at most {MAX_SEARCH} characters"),
             ));
         }
+        if let Some(problem) = crate::model::text_problem(text, false) {
+            return Err(Error::validation("search", problem));
+        }
         let search = tx
             .backend()
             .product_search(binds.len() + 1, &text.to_lowercase());

@@ -80,8 +80,16 @@ pub fn merge(
     for id in &patch.variants.delete {
         m.delete::<Variant>(base, current, &mut next, *id)?;
     }
-    let first_free = next.variants.iter().map(|v| v.position).max().unwrap_or(-1) + 1;
-    for (position, new) in (first_free..).zip(&patch.variants.create) {
+    // Saturating: positions are validated after the merge, which refuses one out of range.
+    let first_free = next
+        .variants
+        .iter()
+        .map(|v| v.position)
+        .max()
+        .unwrap_or(-1)
+        .saturating_add(1);
+    for (n, new) in (0_i64..).zip(&patch.variants.create) {
+        let position = first_free.saturating_add(n);
         let id = new.id.unwrap_or_else(&mut new_id);
         if next.variants.iter().any(|v| v.id == id) {
             return Err(Error::validation(
@@ -113,7 +121,13 @@ pub fn merge(
     for id in &patch.images.delete {
         m.delete::<Image>(base, current, &mut next, *id)?;
     }
-    let first_free = next.images.iter().map(|i| i.position).max().unwrap_or(-1) + 1;
+    let first_free = next
+        .images
+        .iter()
+        .map(|i| i.position)
+        .max()
+        .unwrap_or(-1)
+        .saturating_add(1);
     for (n, new) in patch.images.create.iter().enumerate() {
         let file = &staged[&new.staged];
         let id = new_id();
@@ -122,7 +136,7 @@ pub fn merge(
             blob_key: file.blob_key.clone(),
             thumb_key: Some(file.thumb_key.clone()),
             alt: new.alt.clone(),
-            position: new.position.unwrap_or(first_free + n as i64),
+            position: new.position.unwrap_or(first_free.saturating_add(n as i64)),
             is_thumbnail: new.is_thumbnail,
             version: 0,
         });

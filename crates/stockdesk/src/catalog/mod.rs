@@ -35,6 +35,20 @@ pub async fn create_category(tx: &mut Tx, op: &Op<'_>, new: &NewCategory) -> Res
     if name.is_empty() || name.chars().count() > validate::MAX_NAME {
         return Err(Error::validation("name", "1–200 characters"));
     }
+    let texts = std::iter::once(("name".to_string(), name)).chain(new.attributes.iter().flat_map(
+        |(attr, values)| {
+            std::iter::once((format!("attributes.{attr}"), attr.as_str())).chain(
+                values
+                    .iter()
+                    .map(move |v| (format!("attributes.{attr}"), v.as_str())),
+            )
+        },
+    ));
+    for (field, text) in texts {
+        if let Some(reason) = crate::model::text_problem(text, false) {
+            return Err(Error::validation(field, reason));
+        }
+    }
     if repo::category_name_taken(tx, name).await? {
         return Err(Error::validation(
             "name",

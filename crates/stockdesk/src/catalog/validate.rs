@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::repo;
 use crate::error::{Error, FieldError, Result};
-use crate::model::{Category, Product, ProductStatus};
+use crate::model::{text_problem, Category, Product, ProductStatus};
 use crate::store::Tx;
 
 pub const MAX_NAME: usize = 200;
@@ -20,6 +20,8 @@ pub use crate::model::MAX_STOCK;
 /// A price above this is a typo, not a product (10 billion in major units).
 pub const MAX_PRICE_MINOR: i64 = 1_000_000_000_000;
 pub const MAX_VARIANTS: usize = 1_000;
+/// Positions order a product's variants and images; far more than a product has.
+pub const MAX_POSITION: i64 = 1_000_000;
 
 /// Resolved attribute ids of the final variants: variant id → [(attribute_id, value_id)].
 pub type AttributeIds = HashMap<Uuid, Vec<(Uuid, Uuid)>>;
@@ -45,6 +47,34 @@ pub async fn validate(
         })
     };
 
+    for (field, text, multi_line) in [
+        ("name".to_string(), next.name.as_str(), false),
+        ("description".to_string(), next.description.as_str(), true),
+    ]
+    .into_iter()
+    .chain(next.variants.iter().flat_map(|v| {
+        let p = |f: &str| format!("variants.{}.{f}", v.id);
+        [
+            (p("sku"), v.sku.as_str(), false),
+            (p("currency"), v.currency.as_str(), false),
+        ]
+        .into_iter()
+        .chain(v.attributes.iter().flat_map(move |(a, value)| {
+            [
+                (p("attributes"), a.as_str(), false),
+                (p("attributes"), value.as_str(), false),
+            ]
+        }))
+    }))
+    .chain(
+        next.images
+            .iter()
+            .map(|i| (format!("images.{}.alt", i.id), i.alt.as_str(), true)),
+    ) {
+        if let Some(reason) = text_problem(text, multi_line) {
+            err(field, reason);
+        }
+    }
     let name = next.name.trim();
     if name.is_empty() {
         err("name".into(), "must not be empty");
@@ -138,8 +168,8 @@ pub async fn validate(
                 &format!("must be a whole number from 0 to {MAX_STOCK}"),
             );
         }
-        if v.position < 0 {
-            err(p("position"), "must not be negative");
+        if !(0..=MAX_POSITION).contains(&v.position) {
+            err(p("position"), &format!("must be from 0 to {MAX_POSITION}"));
         }
         if recheck_attributes && (category_changed || attributes_changed(v)) {
             match resolve_attributes(category.as_ref(), &v.attributes) {
@@ -171,8 +201,8 @@ pub async fn validate(
         if i.alt.chars().count() > MAX_ALT {
             err(p("alt"), &format!("at most {MAX_ALT} characters"));
         }
-        if i.position < 0 {
-            err(p("position"), "must not be negative");
+        if !(0..=MAX_POSITION).contains(&i.position) {
+            err(p("position"), &format!("must be from 0 to {MAX_POSITION}"));
         }
         if i.is_thumbnail {
             thumbnails += 1;

@@ -28,6 +28,7 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
         op_id = %cmd.op_id,
         actor = %cmd.actor,
     );
+    check_actor(&cmd.actor)?;
     let applied = async {
         match &cmd.kind {
             // Orders of one variant commit in shared turns outside a transaction of their own.
@@ -212,6 +213,23 @@ fn replayed(first: Outcome) -> Outcome {
         }),
         other => other,
     }
+}
+
+/// Longest name an actor may have.
+const MAX_ACTOR: usize = 200;
+
+/// Who acts is recorded on every row a command writes: a name a person can read.
+fn check_actor(actor: &str) -> Result<()> {
+    if actor.trim().is_empty() || actor.chars().count() > MAX_ACTOR {
+        return Err(Error::validation(
+            "actor",
+            format!("1–{MAX_ACTOR} characters"),
+        ));
+    }
+    if let Some(problem) = crate::model::text_problem(actor, false) {
+        return Err(Error::validation("actor", problem));
+    }
+    Ok(())
 }
 
 /// `bad_input` for an outcome of another kind than the caller expected (an op id reused for a

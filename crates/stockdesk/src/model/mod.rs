@@ -17,6 +17,20 @@ pub use images::*;
 pub use patch::*;
 pub use stock::*;
 
+/// Why a piece of text is refused, if it is: text holds no control characters (NUL, escape,
+/// …), which no shop means to type and which Postgres cannot even store (NUL). Multi-line text
+/// (descriptions, reasons) may hold line breaks and tabs.
+pub fn text_problem(text: &str, multi_line: bool) -> Option<&'static str> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    text.chars()
+        .any(|c| c.is_control() && !allowed(c))
+        .then_some(if multi_line {
+            "must not contain control characters (line breaks and tabs are fine)"
+        } else {
+            "must not contain control characters (line breaks, tabs, NUL, …)"
+        })
+}
+
 /// One rule a value broke, with the path of the field (`name`, `variants.<id>.sku`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct FieldError {

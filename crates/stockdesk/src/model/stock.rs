@@ -186,19 +186,24 @@ pub struct Money {
 }
 
 impl Money {
-    /// The sum of order lines, one amount per currency (in currency order).
-    pub fn totals(items: &[OrderItem]) -> Vec<Money> {
+    /// The sum of order lines, one amount per currency (in currency order); None if an amount
+    /// is more than can be counted (then the order is refused).
+    pub fn totals(items: &[OrderItem]) -> Option<Vec<Money>> {
         let mut totals: std::collections::BTreeMap<&str, i64> = Default::default();
         for i in items {
-            *totals.entry(&i.currency).or_default() += i.quantity * i.unit_price_minor;
+            let line = i.quantity.checked_mul(i.unit_price_minor)?;
+            let sum = totals.entry(&i.currency).or_default();
+            *sum = sum.checked_add(line)?;
         }
-        totals
-            .into_iter()
-            .map(|(currency, amount_minor)| Money {
-                currency: currency.to_string(),
-                amount_minor,
-            })
-            .collect()
+        Some(
+            totals
+                .into_iter()
+                .map(|(currency, amount_minor)| Money {
+                    currency: currency.to_string(),
+                    amount_minor,
+                })
+                .collect(),
+        )
     }
 }
 

@@ -205,5 +205,8 @@ fn check_reason(reason: &str) -> Result<String> {
             format!("at most {MAX_REASON} characters"),
         ));
     }
+    if let Some(problem) = crate::model::text_problem(reason, true) {
+        return Err(Error::validation("reason", problem));
+    }
     Ok(reason.to_string())
 }

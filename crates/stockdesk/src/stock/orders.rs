@@ -105,7 +105,7 @@ async fn create_attempt(ctx: &Ctx, req: &OrderRequest<'_>) -> Result<(Order, boo
             .map(|(id, v)| (id, v.variant))
             .collect();
         let op = Op::new(ctx, req.op_id, req.actor, now);
-        let order = new_order(&op, req, &variants);
+        let order = new_order(&op, req, &variants)?;
         if let Some(done) = reserve_order(ctx, conn, req, order).await? {
             return Ok(done);
         }
@@ -201,7 +201,7 @@ fn new_order(
     op: &Op<'_>,
     req: &OrderRequest<'_>,
     variants: &BTreeMap<Uuid, LockedVariant>,
-) -> Order {
+) -> Result<Order> {
     let id = req.new.id.unwrap_or_else(|| op.new_id());
     let until = micros(op.now + req.window);
     let items: Vec<OrderItem> = (1..)
@@ -234,7 +234,10 @@ fn new_order(
             closed_at: None,
         })
         .collect();
-    Order {
+    let totals = Money::totals(&items).ok_or_else(|| {
+        Error::validation("items", "the order's total is more than can be counted")
+    })?;
+    Ok(Order {
         id,
         status: OrderStatus::Pending,
         overdue: false,
@@ -245,10 +248,10 @@ fn new_order(
         updated_by: op.actor.to_string(),
         paid_at: None,
         closed_at: None,
-        totals: Money::totals(&items),
+        totals,
         items,
         reservations,
-    }
+    })
 }
 
 pub async fn get_order(ctx: &Ctx, id: Uuid) -> Result<Order> {

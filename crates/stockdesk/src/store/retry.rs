@@ -11,20 +11,35 @@ const ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
-/// Serialisation failures and deadlocks (Postgres), busy/locked (SQLite).
+/// Whether the database says "try again": classified per backend, because the two speak
+/// different codes (a Postgres SQLSTATE such as 22021 read as an SQLite code would look busy).
+/// - Postgres: serialization_failure (40001), deadlock_detected (40P01), lock_not_available
+///   (55P03, a `lock_timeout`) and query_canceled (57014, a `statement_timeout`).
+/// - SQLite: the primary result codes BUSY (5) and LOCKED (6), with their extended codes.
+/// - Either: the connection was lost (an I/O error; on Postgres also the connection_exception
+///   class 08 and the server shutting down or starting, 57P01–57P03) or none could be had in
+///   time.
+///
+/// Everything else — a broken constraint, a missing privilege, bad text — is not transient.
 pub fn is_transient(e: &sqlx::Error) -> bool {
-    let Some(db) = e.as_database_error() else {
-        return matches!(e, sqlx::Error::PoolTimedOut);
-    };
-    match db.code().as_deref() {
-        // Postgres: serialization_failure, deadlock_detected.
-        Some("40001") | Some("40P01") => true,
-        // SQLite primary result codes BUSY (5) and LOCKED (6), with their extended codes.
-        Some(code) => code
-            .parse::<i32>()
-            .map(|n| matches!(n & 0xff, 5 | 6))
-            .unwrap_or(false),
-        None => false,
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let code = pg.code();
+                matches!(
+                    code,
+                    "40001" | "40P01" | "55P03" | "57014" | "57P01" | "57P02" | "57P03"
+                ) || code.starts_with("08")
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                db.code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|n| matches!(n & 0xff, 5 | 6))
+            } else {
+                false
+            }
+        }
+        _ => false,
     }
 }
 

@@ -258,7 +258,10 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
         updated_by: head.updated_by,
         paid_at: head.paid_at,
         closed_at: head.closed_at,
-        totals: Money::totals(&items),
+        // Every stored order's total was counted when it was taken.
+        totals: Money::totals(&items).ok_or_else(|| {
+            Error::Internal(format!("order {} has an uncountable total", head.id))
+        })?,
         items,
         reservations: reservations
             .into_iter()
