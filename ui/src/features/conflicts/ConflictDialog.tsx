@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import * as Dialog from "@radix-ui/react-dialog";
-import type { Category, ConflictReport, Product } from "../../bindings";
+import type { Category, ConflictKind, ConflictReport, Product } from "../../bindings";
 import { dateTime, timeAgo } from "../../lib/format";
 import { allChosen, conflictRows, editError, type Choice, type Choices } from "./resolve";
 import { pathLabel } from "./labels";
@@ -14,11 +14,12 @@ type Props = {
   onCancel: () => void;
 };
 
-const KIND_HELP: Record<string, { mine: string; theirs: string } | null> = {
+// One entry per kind: a kind added in Rust fails `tsc` until the dialog says what its choices mean.
+const KIND_HELP = {
   both_changed: null,
   deleted_by_them: { mine: "Keep my edit (re-create it)", theirs: "Accept the deletion" },
   edited_by_them: { mine: "Delete it anyway", theirs: "Keep their edited version" },
-};
+} satisfies Record<ConflictKind, { mine: string; theirs: string } | null>;
 
 /** Someone else saved first: show each clash with both sides and who made theirs; let the person pick. */
 export function ConflictDialog({ report, mineBase, categories, onResolve, onCancel }: Props) {

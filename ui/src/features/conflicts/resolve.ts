@@ -1,12 +1,12 @@
 // Resolving a conflict report: which clashes to show, and the draft that results from the
 // person's choices. Pure functions; the dialog only renders them.
-import type { Category, ConflictReport, FieldConflict, Product, Variant } from "../../bindings";
+import type { Category, ConflictReport, FieldConflict, Product, Value, Variant } from "../../bindings";
 import { formatMoney, minorToText, parseCount, parseMoney } from "../../lib/format";
 import {
   draftFrom,
-  PRODUCT_FIELDS,
   sameAttributes,
   type Draft,
+  type ProductField,
   type ImageDraft,
   type VariantDraft,
 } from "../editor/draft";
@@ -59,30 +59,28 @@ function imageName(id: string, ...products: (Product | undefined)[]): string {
 }
 
 /** Shows a JSON value from a report the way the editor shows it. */
-export function showValue(
-  field: string | null,
-  value: unknown,
-  ctx: { currency?: string; categories?: Category[] },
-): string {
-  if (value === null || value === undefined) return "—";
+export function showValue(field: string | null, value: Value, ctx: { currency?: string; categories?: Category[] }): string {
+  if (value === null) return "—";
   switch (field) {
     case "price_minor":
-      return formatMoney(value as number, ctx.currency);
+      return typeof value === "number" ? formatMoney(value, ctx.currency) : JSON.stringify(value);
     case "category_id":
       return ctx.categories?.find((c) => c.id === value)?.name ?? "(unknown category)";
     case "attributes": {
-      const e = Object.entries(value as Record<string, string>);
-      return e.length ? e.map(([k, v]) => `${k}: ${v}`).join(", ") : "none";
+      if (!isObject(value)) return JSON.stringify(value);
+      const e = Object.entries(value);
+      return e.length ? e.map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(", ") : "none";
     }
     case "is_thumbnail":
       return value ? "yes" : "no";
     case null: {
       // A whole variant or image (or the edit made to it).
-      const o = value as Record<string, unknown>;
+      if (!isObject(value)) return "edited";
       const bits: string[] = [];
-      if (typeof o.sku === "string") bits.push(o.sku);
-      if (typeof o.price_minor === "number") bits.push(formatMoney(o.price_minor, (o.currency as string) ?? ctx.currency));
-      if (typeof o.alt === "string") bits.push(`alt “${o.alt}”`);
+      if (typeof value.sku === "string") bits.push(value.sku);
+      if (typeof value.price_minor === "number")
+        bits.push(formatMoney(value.price_minor, typeof value.currency === "string" ? value.currency : ctx.currency));
+      if (typeof value.alt === "string") bits.push(`alt “${value.alt}”`);
       return bits.length ? bits.join(" · ") : "edited";
     }
     default:
@@ -90,7 +88,11 @@ export function showValue(
   }
 }
 
-function editStart(field: string | null, value: unknown): string | null {
+function isObject(v: Value): v is { [key in string]: Value } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function editStart(field: string | null, value: Value): string | null {
   switch (field) {
     case "name":
     case "slug":
@@ -175,11 +177,16 @@ export function rebase(
     return mine;
   };
 
-  for (const f of PRODUCT_FIELDS) {
-    const mine = draft[f];
-    if (mine === (mineBase[f] ?? null)) continue;
-    (next as Record<ProductFieldKey, unknown>)[f] = pick<unknown>(f, mine, cur[f] ?? null, (s) => s);
-  }
+  // Product fields: theirs where I changed nothing, else mine or the chosen side. Status and
+  // category have no edit choice (see `editStart`), so an edit there keeps mine.
+  const field = <T,>(path: ProductField, mine: T, base: T, theirs: T, fromText: (s: string) => T = () => mine): T =>
+    mine === base ? theirs : pick(path, mine, theirs, fromText);
+  const text = (s: string) => s;
+  next.name = field("name", draft.name, mineBase.name, cur.name, text);
+  next.slug = field("slug", draft.slug, mineBase.slug, cur.slug, text);
+  next.description = field("description", draft.description, mineBase.description, cur.description, text);
+  next.status = field("status", draft.status, mineBase.status, cur.status);
+  next.category_id = field("category_id", draft.category_id, mineBase.category_id ?? null, cur.category_id ?? null);
 
   // Variants: mine that still exist get my changed fields; ones deleted meanwhile come back as new
   // variants only if I chose to keep my edit.
@@ -209,8 +216,8 @@ export function rebase(
     const stock = parseCount(v.stock);
     if (stock === null) o.stock = v.stock;
     else if (stock !== b.stock_on_hand) o.stock = String(c.stock_on_hand + (stock - b.stock_on_hand));
-    if (!sameAttributes(v.attributes, b.attributes as Record<string, string>))
-      o.attributes = pick(p("attributes"), { ...v.attributes }, { ...(c.attributes as Record<string, string>) }, () => ({
+    if (!sameAttributes(v.attributes, b.attributes))
+      o.attributes = pick(p("attributes"), { ...v.attributes }, { ...c.attributes }, () => ({
         ...v.attributes,
       }));
   }
@@ -250,14 +257,12 @@ export function rebase(
   return next;
 }
 
-type ProductFieldKey = (typeof PRODUCT_FIELDS)[number];
-
 function variantEdited(v: VariantDraft, b: Variant): boolean {
   return (
     v.sku !== b.sku ||
     parseMoney(v.price) !== b.price_minor ||
     v.currency !== b.currency ||
     parseCount(v.stock) !== b.stock_on_hand ||
-    !sameAttributes(v.attributes, b.attributes as Record<string, string>)
+    !sameAttributes(v.attributes, b.attributes)
   );
 }

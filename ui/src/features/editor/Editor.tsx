@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import * as Tabs from "@radix-ui/react-tabs";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type ConflictReport, type PatchOutcome, type Product, type ProductStatus } from "../../bindings";
-import { call, describeError, errorCode, fieldErrors } from "../../lib/api";
+import type { ConflictReport, PatchOutcome, Product, ProductStatus } from "../../bindings";
+import { apiError, byField, describeError, errorCode, errorOf, explain } from "../../lib/api";
+import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { invalidateProduct, keys, useCategories, useProduct } from "../../lib/queries";
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
@@ -12,6 +13,7 @@ import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { StockPanel } from "../stock/StockPanel";
 import { buildPatch, draftFrom, type Draft } from "./draft";
+import { fileEdits } from "./fileEdits";
 import { fileActionsBlocked } from "./files";
 import { ImagesTable, type FileActions } from "./ImagesTable";
 import { VariantsTable } from "./VariantsTable";
@@ -91,7 +93,9 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
       qc.setQueryData(keys.product(p.id), p);
       invalidateProduct(qc, p.id);
       const merged = outcome.merge?.merged_with ?? [];
-      if (merged.length > 0) {
+      if (outcome.replayed) {
+        toast("success", `Saved as version ${p.version}`, "An earlier attempt had gone through; nothing was saved twice.");
+      } else if (merged.length > 0) {
         const who = [...new Set(merged.map((m) => m.actor))].join(", ");
         toast("success", `Saved as version ${p.version}`, `Merged with changes by ${who} made meanwhile.`);
       } else {
@@ -102,12 +106,13 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
   );
 
   const failed = useCallback((e: unknown) => {
-    switch (errorCode(e)) {
+    const api = apiError(e);
+    switch (api?.code) {
       case "conflict":
-        setConflict((e as { details: ConflictReport }).details);
+        setConflict(api.details);
         break;
       case "validation":
-        setServerErrors(fieldErrors(e));
+        setServerErrors(byField(api.details.errors));
         setTab("details");
         break;
       case "not_found":
@@ -116,8 +121,14 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
       case "busy":
         setBanner("The database is busy. Your changes are kept; try saving again.");
         break;
+      case "timeout":
+      case "storage":
+      case "internal":
+        // The save may have gone through unheard: saving again sends it under the same op id.
+        setBanner(`${explain(e)}. Your changes are kept; saving again cannot save them twice.`);
+        break;
       default:
-        setBanner(describeError(e));
+        setBanner(explain(e));
     }
   }, []);
 
@@ -129,16 +140,8 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
       setServerErrors({});
       setBanner(null);
       try {
-        saved(
-          await call(
-            commands.patchProduct({
-              product_id: from.id,
-              expected_version: from.version,
-              patch: b.patch,
-              op_id: crypto.randomUUID(),
-            }),
-          ),
-        );
+        // Saving the same patch again after an unanswered attempt is a retry (same op id).
+        saved(await writes.apply({ type: "patch_product", product_id: from.id, expected_version: from.version, patch: b.patch }));
       } catch (e) {
         failed(e);
       } finally {
@@ -160,8 +163,8 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
       try {
         saved(await run(base));
       } catch (e) {
-        if (errorCode(e) === "conflict") {
-          const report = (e as { details: ConflictReport }).details;
+        const report = errorOf(e, "conflict")?.details;
+        if (report) {
           setBase(report.current);
           setDraft(draftFrom(report.current));
           setBanner(
@@ -178,10 +181,8 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
   const save = () => void submit(draft, base);
   const files: FileActions = {
     blocked: fileActionsBlocked({ dirty, saving, busy: fileBusy, stale }),
-    add: (paths) =>
-      void fileEdit((from) => call(commands.addImages(from.id, from.version, paths))),
-    replace: (imageId, path) =>
-      void fileEdit((from) => call(commands.replaceImageFile(from.id, from.version, imageId, path))),
+    add: (paths) => void fileEdit((from) => fileEdits.add(from, paths)),
+    replace: (imageId, path) => void fileEdit((from) => fileEdits.replace(from, imageId, path)),
     notice: (title, body) => toast("info", title, body),
   };
   const resolve = (choices: Choices) => {

@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type PatchOutcome, type Product } from "../../bindings";
-import { call, describeError, errorCode } from "../../lib/api";
+import type { PatchOutcome, Product } from "../../bindings";
+import { describeError, errorCode, explain } from "../../lib/api";
+import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { invalidateProduct, useHistory } from "../../lib/queries";
 import { Confirm } from "../../components/Confirm";
@@ -23,12 +24,14 @@ export function HistoryPanel({ product, dirty, onRestored }: Props) {
     setAsking(null);
     setBusy(true);
     try {
-      onRestored(await call(commands.restoreProduct(product.id, product.version, to)));
+      onRestored(
+        await writes.apply({ type: "restore_product", product_id: product.id, expected_version: product.version, to_version: to }),
+      );
     } catch (e) {
       if (errorCode(e) === "conflict") {
         toast("error", "Not restored", "Someone changed the product meanwhile. Look at the latest version and try again.");
         invalidateProduct(qc, product.id);
-      } else toast("error", "Not restored", describeError(e));
+      } else toast("error", "Not restored", explain(e));
     } finally {
       setBusy(false);
     }

@@ -1,12 +1,14 @@
 import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type Order, type OrderStatus } from "../../bindings";
-import { call, describeError, errorCode } from "../../lib/api";
+import type { Order, OrderStatus } from "../../bindings";
+import { describeError } from "../../lib/api";
+import { writes } from "../../lib/commands";
 import { dateTime, formatMoney, timeAgo } from "../../lib/format";
 import { keys, useOrders } from "../../lib/queries";
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
 import { countdown } from "./countdown";
+import { refusal } from "./refusal";
 
 const EXTEND_MINUTES = 15;
 
@@ -32,26 +34,18 @@ export function OrdersView() {
     setBusy(order.id);
     try {
       if (what === "pay") {
-        const out = await call(commands.payOrder(order.id));
+        const out = await writes.apply({ type: "pay_order", order_id: order.id });
         toast("success", "Payment confirmed", out.hold === "re_reserved" ? "The window had passed; the stock was still there and is now sold." : undefined);
       } else if (what === "extend") {
-        await call(commands.extendOrder(order.id, EXTEND_MINUTES));
+        await writes.apply({ type: "extend_order", order_id: order.id, by_secs: EXTEND_MINUTES * 60 });
         toast("success", `${EXTEND_MINUTES} more minutes to pay`);
       } else {
-        await call(commands.cancelOrder(order.id));
+        await writes.apply({ type: "cancel_order", order_id: order.id });
         toast("info", "Order cancelled", "Its stock is available again.");
       }
     } catch (e) {
-      const code = errorCode(e);
-      const title =
-        code === "reservation_expired"
-          ? "Too late: the hold expired and the stock is gone"
-          : code === "insufficient_stock"
-            ? "Not enough stock for this order any more"
-            : code === "invalid_state"
-              ? "The order changed meanwhile"
-              : "Could not update the order";
-      toast("error", title, describeError(e));
+      const [title, body] = refusal(e);
+      toast("error", title, body);
     } finally {
       setBusy(null);
       void qc.invalidateQueries({ queryKey: keys.orders });

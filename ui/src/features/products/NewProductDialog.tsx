@@ -1,8 +1,8 @@
 import { useState } from "react";
 import * as Dialog from "@radix-ui/react-dialog";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands } from "../../bindings";
-import { call, describeError, fieldErrors } from "../../lib/api";
+import { explain, fieldErrors } from "../../lib/api";
+import { writes } from "../../lib/commands";
 import { keys } from "../../lib/queries";
 
 type Props = { open: boolean; onClose: () => void; onCreated: (id: string) => void };
@@ -17,14 +17,13 @@ export function NewProductDialog({ open, onClose, onCreated }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const p = await call(
-        commands.createProduct({ id: null, name, slug: null, description: "", status: "draft", category_id: null, variants: [] }),
-      );
+      // No id: the core makes it from the op id, so a retried create makes one product.
+      const p = await writes.apply({ type: "create_product", product: { name, status: "draft" } });
       void qc.invalidateQueries({ queryKey: keys.products });
       setName("");
       onCreated(p.id);
     } catch (e) {
-      setError(fieldErrors(e).name ?? describeError(e));
+      setError(fieldErrors(e).name ?? explain(e));
     } finally {
       setBusy(false);
     }

@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type Product, type StockChange, type Variant } from "../../bindings";
-import { call, describeError, errorCode, fieldErrors } from "../../lib/api";
+import type { CommandKind, Product, Variant } from "../../bindings";
+import { apiError, byField, describeError, explain } from "../../lib/api";
+import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { keys, useMovements, useStockLevel } from "../../lib/queries";
 import { ErrorState, Spinner } from "../../components/States";
@@ -98,14 +99,16 @@ const ACTIONS: { kind: StockActionKind; label: string; amount: string; hint: str
   { kind: "count", label: "Count", amount: "Counted on hand", hint: "e.g. 40" },
 ];
 
-function send(variantId: string, a: StockActionArgs): Promise<StockChange> {
+type StockCommand = Extract<CommandKind, { type: "receive_stock" | "adjust_stock" | "count_stock" }>;
+
+function stockCommand(variantId: string, a: StockActionArgs): StockCommand {
   switch (a.kind) {
     case "receive":
-      return call(commands.receiveStock(variantId, a.quantity, a.reason));
+      return { type: "receive_stock", variant_id: variantId, quantity: a.quantity, reason: a.reason };
     case "adjust":
-      return call(commands.adjustStock(variantId, a.delta, a.reason));
+      return { type: "adjust_stock", variant_id: variantId, delta: a.delta, reason: a.reason };
     case "count":
-      return call(commands.countStock(variantId, a.counted, null));
+      return { type: "count_stock", variant_id: variantId, counted: a.counted, expected: null };
   }
 }
 
@@ -129,7 +132,8 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
     setErrors({});
     setBusy(true);
     try {
-      const change = await send(variantId, parsed.args);
+      // The same amount sent again after an unanswered attempt is a retry (same op id).
+      const change = await writes.apply(stockCommand(variantId, parsed.args));
       qc.setQueryData(keys.stockLevel(variantId), change.level);
       void qc.invalidateQueries({ queryKey: keys.stock });
       void qc.invalidateQueries({ queryKey: keys.products });
@@ -139,12 +143,22 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
       const q = change.movement.quantity;
       toast("success", `${action.label}: ${sku}`, `${q > 0 ? `+${q}` : q} → ${change.level.on_hand} on hand`);
     } catch (e) {
-      if (errorCode(e) === "validation") {
-        const fe = fieldErrors(e);
-        setErrors(fe);
-        const other = Object.entries(fe).filter(([f]) => f !== amountField && f !== "reason");
-        if (other.length > 0) setFailure(other.map(([f, r]) => `${f}: ${r}`).join("; "));
-      } else setFailure(describeError(e));
+      const api = apiError(e);
+      switch (api?.code) {
+        case "validation": {
+          const fe = byField(api.details.errors);
+          setErrors(fe);
+          const other = Object.entries(fe).filter(([f]) => f !== amountField && f !== "reason");
+          if (other.length > 0) setFailure(other.map(([f, r]) => `${f}: ${r}`).join("; "));
+          break;
+        }
+        case "insufficient_stock":
+          // An adjustment may not take away units that pending orders hold.
+          setErrors({ [amountField]: `only ${api.details.available} can be taken away (${api.details.requested} asked)` });
+          break;
+        default:
+          setFailure(explain(e));
+      }
     } finally {
       setBusy(false);
     }
