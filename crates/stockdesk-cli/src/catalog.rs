@@ -2,14 +2,11 @@
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use stockdesk::catalog::seed::SeedOptions;
-use stockdesk::catalog::{
-    NewCategory, NewProduct, PatchRequest, ProductPatch, ProductQuery, ProductStatus,
-};
-use stockdesk::{Result, Stockdesk};
+use stockdesk::catalog::{NewCategory, NewProduct, ProductPatch, ProductQuery, ProductStatus};
+use stockdesk::{CommandKind, Error, Result, Stockdesk};
 use uuid::Uuid;
 
-use crate::io::{read_stdin, to_json};
+use crate::io::{read_stdin, to_json, write};
 
 #[derive(Args)]
 pub struct SeedArgs {
@@ -46,20 +43,13 @@ pub enum ProductCmd {
     /// One product with its variants and images.
     Get { id: Uuid },
     /// Create a product from the JSON on stdin.
-    Create {
-        /// Makes a retried create return the first product.
-        #[arg(long)]
-        op_id: Option<Uuid>,
-    },
+    Create,
     /// Apply the patch JSON on stdin, version-checked.
     Patch {
         id: Uuid,
         /// The version the edit started from.
         #[arg(long)]
         expected_version: i64,
-        /// Makes a retried patch return the first outcome and apply nothing twice.
-        #[arg(long)]
-        op_id: Option<Uuid>,
     },
     /// Versions of a product, newest first.
     History { id: Uuid },
@@ -86,7 +76,7 @@ fn parse_status(s: &str) -> std::result::Result<ProductStatus, String> {
     ProductStatus::parse(s).ok_or_else(|| format!("{s:?} is not one of draft, published, archived"))
 }
 
-pub async fn seed(sd: &Stockdesk, args: SeedArgs) -> Result<Value> {
+pub async fn seed(sd: &Stockdesk, op_id: Option<Uuid>, args: SeedArgs) -> Result<Value> {
     if args.if_empty
         && sd
             .list_products(ProductQuery {
@@ -99,16 +89,21 @@ pub async fn seed(sd: &Stockdesk, args: SeedArgs) -> Result<Value> {
     {
         return Ok(serde_json::json!({ "skipped": "the database already has products" }));
     }
-    to_json(
-        &sd.seed(SeedOptions {
-            products: args.products,
-            seed: args.seed,
-        })
-        .await?,
-    )
+    let products = u32::try_from(args.products)
+        .ok()
+        .filter(|&n| n <= MAX_SEED)
+        .ok_or_else(|| Error::validation("products", format!("at most {MAX_SEED}")))?;
+    let kind = CommandKind::Seed {
+        products,
+        seed: args.seed,
+    };
+    write(sd, op_id, kind).await
 }
 
-pub async fn product(sd: &Stockdesk, cmd: ProductCmd) -> Result<Value> {
+/// The largest demo catalog one seed makes.
+const MAX_SEED: u32 = 1_000_000;
+
+pub async fn product(sd: &Stockdesk, op_id: Option<Uuid>, cmd: ProductCmd) -> Result<Value> {
     match cmd {
         ProductCmd::List {
             search,
@@ -129,23 +124,21 @@ pub async fn product(sd: &Stockdesk, cmd: ProductCmd) -> Result<Value> {
             to_json(&sd.list_products(query).await?)
         }
         ProductCmd::Get { id } => to_json(&sd.get_product(id).await?),
-        ProductCmd::Create { op_id } => {
-            let new: NewProduct = read_stdin()?;
-            to_json(&sd.create_product(new, op_id).await?)
+        ProductCmd::Create => {
+            let product: NewProduct = read_stdin()?;
+            write(sd, op_id, CommandKind::CreateProduct { product }).await
         }
         ProductCmd::Patch {
             id,
             expected_version,
-            op_id,
         } => {
             let patch: ProductPatch = read_stdin()?;
-            let req = PatchRequest {
+            let kind = CommandKind::PatchProduct {
                 product_id: id,
                 expected_version,
                 patch,
-                op_id,
             };
-            to_json(&sd.patch_product(req).await?)
+            write(sd, op_id, kind).await
         }
         ProductCmd::History { id } => to_json(&sd.product_history(id).await?),
         ProductCmd::Version { id, version } => to_json(&sd.product_version(id, version).await?),
@@ -153,16 +146,23 @@ pub async fn product(sd: &Stockdesk, cmd: ProductCmd) -> Result<Value> {
             id,
             to_version,
             expected_version,
-        } => to_json(&sd.restore_product(id, expected_version, to_version).await?),
+        } => {
+            let kind = CommandKind::RestoreProduct {
+                product_id: id,
+                expected_version,
+                to_version,
+            };
+            write(sd, op_id, kind).await
+        }
     }
 }
 
-pub async fn category(sd: &Stockdesk, cmd: CategoryCmd) -> Result<Value> {
+pub async fn category(sd: &Stockdesk, op_id: Option<Uuid>, cmd: CategoryCmd) -> Result<Value> {
     match cmd {
         CategoryCmd::List => to_json(&sd.list_categories().await?),
         CategoryCmd::Create => {
-            let new: NewCategory = read_stdin()?;
-            to_json(&sd.create_category(new).await?)
+            let category: NewCategory = read_stdin()?;
+            write(sd, op_id, CommandKind::CreateCategory { category }).await
         }
     }
 }

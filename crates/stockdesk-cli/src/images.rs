@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use serde_json::Value;
-use stockdesk::{Error, Result, Stockdesk};
+use stockdesk::{CommandKind, Error, Result, Stockdesk};
 use uuid::Uuid;
 
-use crate::io::to_json;
+use crate::io::{to_json, write};
 
 #[derive(Subcommand)]
 pub enum ImageCmd {
@@ -38,23 +38,58 @@ pub enum BlobsCmd {
     Verify,
 }
 
-pub async fn image(sd: &Stockdesk, cmd: ImageCmd) -> Result<Value> {
+/// Files are staged first (checked and stored, not yet used), then one command uses them.
+pub async fn image(sd: &Stockdesk, op_id: Option<Uuid>, cmd: ImageCmd) -> Result<Value> {
     match cmd {
         ImageCmd::Add {
             product_id,
             expected_version,
             files,
-        } => to_json(&sd.add_images(product_id, expected_version, &files).await?),
+        } => {
+            let staged: Vec<Uuid> = sd
+                .stage_image_files(&files)
+                .await?
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            let kind = CommandKind::AddImages {
+                product_id,
+                expected_version,
+                staged: staged.clone(),
+            };
+            released_on_error(sd, staged, write(sd, op_id, kind).await).await
+        }
         ImageCmd::Replace {
             product_id,
             image_id,
             expected_version,
             file,
-        } => to_json(
-            &sd.replace_image_file(product_id, expected_version, image_id, &file)
-                .await?,
-        ),
+        } => {
+            let staged = sd.stage_image_file(&file).await?.id;
+            let kind = CommandKind::ReplaceImageFile {
+                product_id,
+                expected_version,
+                image_id,
+                staged,
+            };
+            released_on_error(sd, vec![staged], write(sd, op_id, kind).await).await
+        }
     }
+}
+
+/// A refused command leaves its uploads unused: they are given up at once, not left to expire
+/// (the next try of the command line stages the files again).
+async fn released_on_error(
+    sd: &Stockdesk,
+    staged: Vec<Uuid>,
+    result: Result<Value>,
+) -> Result<Value> {
+    if result.is_err() {
+        if let Err(e) = sd.release_staged(staged).await {
+            tracing::warn!(error = %e, "could not release the uploads; they expire on their own");
+        }
+    }
+    result
 }
 
 pub async fn blobs(sd: &Stockdesk, cmd: BlobsCmd) -> Result<Value> {

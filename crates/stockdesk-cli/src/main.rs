@@ -1,6 +1,7 @@
 //! `stockdesk`: the command-line front end. JSON in (stdin), JSON out (stdout), and an exit code
 //! from the error's code. Every handler is a thin call into the core.
 
+mod apply;
 mod bench;
 mod bench_cli;
 mod catalog;
@@ -32,6 +33,10 @@ struct Cli {
     /// Who is acting (recorded in history and the stock ledger).
     #[arg(long, env = "STOCKDESK_ACTOR", global = true)]
     actor: Option<String>,
+    /// The operation id of a write: the same id applied again returns the first outcome and
+    /// changes nothing (for retries from scripts). A new one when not given.
+    #[arg(long, global = true)]
+    op_id: Option<uuid::Uuid>,
     /// Where image bytes are kept: dir (files in the data directory) or db (in the database).
     #[arg(long, env = "STOCKDESK_BLOBS", global = true, default_value = "dir")]
     blobs: stockdesk::BlobBackend,
@@ -69,6 +74,9 @@ enum Command {
     /// Image file storage: gc, verify.
     #[command(subcommand)]
     Blobs(images::BlobsCmd),
+    /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
+    /// replayed; prints {"op_id", "replayed", "outcome"}.
+    Apply,
 }
 
 fn main() -> ExitCode {
@@ -119,15 +127,16 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         .with_blob_backend(cli.blobs);
     let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
-        Command::Seed(args) => catalog::seed(&sd, args).await,
-        Command::Product(cmd) => catalog::product(&sd, cmd).await,
-        Command::Category(cmd) => catalog::category(&sd, cmd).await,
-        Command::Order(cmd) => order::order(&sd, cmd).await,
-        Command::Stock(cmd) => stock::stock(&sd, cmd).await,
+        Command::Seed(args) => catalog::seed(&sd, cli.op_id, args).await,
+        Command::Product(cmd) => catalog::product(&sd, cli.op_id, cmd).await,
+        Command::Category(cmd) => catalog::category(&sd, cli.op_id, cmd).await,
+        Command::Order(cmd) => order::order(&sd, cli.op_id, cmd).await,
+        Command::Stock(cmd) => stock::stock(&sd, cli.op_id, cmd).await,
         Command::Sweep(args) => sweep::sweep(&sd, args).await,
         Command::Check => sweep::check(&sd).await,
-        Command::Image(cmd) => images::image(&sd, cmd).await,
+        Command::Image(cmd) => images::image(&sd, cli.op_id, cmd).await,
         Command::Blobs(cmd) => images::blobs(&sd, cmd).await,
+        Command::Apply => apply::apply(&sd).await,
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

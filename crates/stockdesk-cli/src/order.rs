@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
 use clap::Subcommand;
 use serde_json::Value;
 use stockdesk::stock::{NewOrder, OrderQuery, OrderStatus};
-use stockdesk::{Error, Result, Stockdesk};
+use stockdesk::{CommandKind, Error, Result, Stockdesk};
 use uuid::Uuid;
 
-use crate::io::{read_stdin, to_json};
+use crate::io::{read_stdin, to_json, write};
 
 #[derive(Subcommand)]
 pub enum OrderCmd {
@@ -19,9 +18,6 @@ pub enum OrderCmd {
         /// How long the order holds its stock unpaid (15m when not set).
         #[arg(long, env = "STOCKDESK_ORDER_EXPIRES_IN", value_parser = humantime::parse_duration)]
         expires_in: Option<Duration>,
-        /// Makes a retried create return the first order and reserve nothing twice.
-        #[arg(long)]
-        op_id: Option<Uuid>,
     },
     /// One order with its lines and reservations.
     Get { id: Uuid },
@@ -51,14 +47,14 @@ fn parse_status(s: &str) -> std::result::Result<OrderStatus, String> {
         .ok_or_else(|| format!("{s:?} is not one of pending, paid, cancelled, expired"))
 }
 
-pub async fn order(sd: &Stockdesk, cmd: OrderCmd) -> Result<Value> {
+pub async fn order(sd: &Stockdesk, op_id: Option<Uuid>, cmd: OrderCmd) -> Result<Value> {
     match cmd {
-        OrderCmd::Create { expires_in, op_id } => {
-            let mut new: NewOrder = read_stdin()?;
+        OrderCmd::Create { expires_in } => {
+            let mut order: NewOrder = read_stdin()?;
             if let Some(d) = expires_in {
-                new.expires_in_secs = Some(d.as_secs() as i64);
+                order.expires_in_secs = Some(seconds("expires_in", d)?);
             }
-            to_json(&sd.create_order(new, op_id).await?)
+            write(sd, op_id, CommandKind::CreateOrder { order }).await
         }
         OrderCmd::Get { id } => to_json(&sd.get_order(id).await?),
         OrderCmd::List {
@@ -73,11 +69,22 @@ pub async fn order(sd: &Stockdesk, cmd: OrderCmd) -> Result<Value> {
             })
             .await?,
         ),
-        OrderCmd::Pay { id } => to_json(&sd.pay_order(id).await?),
-        OrderCmd::Cancel { id } => to_json(&sd.cancel_order(id).await?),
+        OrderCmd::Pay { id } => write(sd, op_id, CommandKind::PayOrder { order_id: id }).await,
+        OrderCmd::Cancel { id } => {
+            write(sd, op_id, CommandKind::CancelOrder { order_id: id }).await
+        }
         OrderCmd::Extend { id, by } => {
-            let by = TimeDelta::from_std(by).map_err(|_| Error::validation("by", "too long"))?;
-            to_json(&sd.extend_order(id, by).await?)
+            let kind = CommandKind::ExtendOrder {
+                order_id: id,
+                by_secs: seconds("by", by)?,
+            };
+            write(sd, op_id, kind).await
         }
     }
+}
+
+/// A duration as whole seconds; beyond what an i64 holds is a validation error (the core's own
+/// limits then apply).
+fn seconds(field: &str, d: Duration) -> Result<i64> {
+    i64::try_from(d.as_secs()).map_err(|_| Error::validation(field, "too long"))
 }

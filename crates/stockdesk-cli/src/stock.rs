@@ -2,10 +2,10 @@
 
 use clap::Subcommand;
 use serde_json::Value;
-use stockdesk::{Result, Stockdesk};
+use stockdesk::{CommandKind, Result, Stockdesk};
 use uuid::Uuid;
 
-use crate::io::to_json;
+use crate::io::{to_json, write};
 
 #[derive(Subcommand)]
 pub enum StockCmd {
@@ -40,27 +40,45 @@ pub enum StockCmd {
     Movements { variant_id: Uuid },
 }
 
-pub async fn stock(sd: &Stockdesk, cmd: StockCmd) -> Result<Value> {
+pub async fn stock(sd: &Stockdesk, op_id: Option<Uuid>, cmd: StockCmd) -> Result<Value> {
     match cmd {
         StockCmd::Get { variant_id } => to_json(&sd.stock_level(variant_id).await?),
         StockCmd::Receive {
             variant_id,
             quantity,
             reason,
-        } => to_json(
-            &sd.receive_stock(variant_id, quantity, reason.as_deref())
-                .await?,
-        ),
+        } => {
+            let kind = CommandKind::ReceiveStock {
+                variant_id,
+                quantity,
+                reason,
+            };
+            write(sd, op_id, kind).await
+        }
         StockCmd::Adjust {
             variant_id,
             delta,
             reason,
-        } => to_json(&sd.adjust_stock(variant_id, delta, &reason).await?),
+        } => {
+            let kind = CommandKind::AdjustStock {
+                variant_id,
+                delta,
+                reason,
+            };
+            write(sd, op_id, kind).await
+        }
         StockCmd::Count {
             variant_id,
             counted,
             expected,
-        } => to_json(&sd.count_stock(variant_id, counted, expected).await?),
+        } => {
+            let kind = CommandKind::CountStock {
+                variant_id,
+                counted,
+                expected,
+            };
+            write(sd, op_id, kind).await
+        }
         StockCmd::Movements { variant_id } => to_json(&sd.stock_movements(variant_id).await?),
     }
 }

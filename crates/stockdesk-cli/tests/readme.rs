@@ -26,4 +26,16 @@ fn readme_cli_examples_run_as_written() {
         stdout.contains("price_minor"),
         "validation names the field: {stdout}"
     );
+    // `stockdesk apply`: the receipt applies once; the replay answers with the same figure.
+    let applied: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.starts_with("{\"replayed\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(applied.len(), 2, "{stdout}");
+    assert_eq!(applied[0]["replayed"], false);
+    assert_eq!(applied[0]["type"], "stock");
+    assert_eq!(applied[1]["replayed"], true);
+    assert_eq!(applied[0]["on_hand"], applied[1]["on_hand"]);
+    assert_eq!(applied[0]["on_hand"], 19, "13 + 6 received: {stdout}");
 }

@@ -1,0 +1,271 @@
+//! Every write is a `Command`: each kind round-trips through JSON and applies on both backends,
+//! and applying it again under its op id returns the first outcome and changes nothing.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use stockdesk::{Applied, Command, CommandKind, Outcome, Stockdesk};
+use stockdesk_testkit::images::png;
+use stockdesk_testkit::{both_backends, dump, TestDb};
+use uuid::Uuid;
+
+/// Every kind's name, in the order of `CommandKind`.
+const ALL_KINDS: [&str; 14] = [
+    "create_category",
+    "create_product",
+    "patch_product",
+    "restore_product",
+    "add_images",
+    "replace_image_file",
+    "create_order",
+    "pay_order",
+    "cancel_order",
+    "extend_order",
+    "receive_stock",
+    "adjust_stock",
+    "count_stock",
+    "seed",
+];
+
+/// Fails to compile when a kind is added without a place in `ALL_KINDS` (and so in this test).
+fn index_of(kind: &CommandKind) -> usize {
+    match kind {
+        CommandKind::CreateCategory { .. } => 0,
+        CommandKind::CreateProduct { .. } => 1,
+        CommandKind::PatchProduct { .. } => 2,
+        CommandKind::RestoreProduct { .. } => 3,
+        CommandKind::AddImages { .. } => 4,
+        CommandKind::ReplaceImageFile { .. } => 5,
+        CommandKind::CreateOrder { .. } => 6,
+        CommandKind::PayOrder { .. } => 7,
+        CommandKind::CancelOrder { .. } => 8,
+        CommandKind::ExtendOrder { .. } => 9,
+        CommandKind::ReceiveStock { .. } => 10,
+        CommandKind::AdjustStock { .. } => 11,
+        CommandKind::CountStock { .. } => 12,
+        CommandKind::Seed { .. } => 13,
+    }
+}
+
+/// Sends `kind` through JSON, applies it, applies it again: the second answer is the first
+/// outcome (`replayed`) and the database is as the first left it.
+async fn twice(
+    sd: &Stockdesk,
+    applied: &mut BTreeSet<&'static str>,
+    kind: serde_json::Value,
+) -> Outcome {
+    let cmd = json!({
+        "op_id": Uuid::now_v7(),
+        "actor": "ana",
+        "made_at": sd.now(),
+        "kind": kind,
+    });
+    let parsed: Command = serde_json::from_value(cmd).expect("a command");
+    let text = serde_json::to_string(&parsed).unwrap();
+    let back: Command = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, parsed, "JSON round trip");
+    assert_eq!(parsed.kind.name(), ALL_KINDS[index_of(&parsed.kind)]);
+    let first = sd.apply(&parsed).await.unwrap();
+    assert!(!first.replayed);
+    let after_first = dump(sd).await;
+    let again: Applied = sd.apply(&parsed).await.unwrap();
+    assert!(again.replayed, "{}", parsed.kind.name());
+    assert_eq!(unmark(again.outcome), unmark(first.outcome.clone()));
+    assert_eq!(
+        dump(sd).await,
+        after_first,
+        "{}: a replay changes nothing",
+        parsed.kind.name()
+    );
+    applied.insert(parsed.kind.name());
+    first.outcome
+}
+
+/// An edit's outcome says itself whether it was replayed; the rest must be equal.
+fn unmark(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Patch(p) => Outcome::Patch(stockdesk::catalog::PatchOutcome {
+            replayed: false,
+            ..p
+        }),
+        other => other,
+    }
+}
+
+both_backends!(
+    every_kind_round_trips_and_applies_once,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let mut applied = BTreeSet::new();
+        let Outcome::Category(category) = twice(
+        sd,
+        &mut applied,
+        json!({"type": "create_category", "category": {"name": "Mugs", "attributes": {"Glaze": ["Cobalt", "Celadon"]}}}),
+    )
+    .await
+    else {
+        panic!("a category")
+    };
+        let Outcome::Product(p) = twice(sd, &mut applied, json!({"type": "create_product", "product": {
+        "name": "Mug", "status": "published", "category_id": category.id,
+        "variants": [
+            {"sku": "MUG-C", "price_minor": 1200, "currency": "EUR", "stock_on_hand": 10, "attributes": {"Glaze": "Cobalt"}},
+            {"sku": "MUG-L", "price_minor": 1200, "currency": "EUR", "stock_on_hand": 4, "attributes": {"Glaze": "Celadon"}}
+        ]}}))
+    .await
+    else {
+        panic!("a product")
+    };
+        let (v0, v1) = (p.variants[0].id, p.variants[1].id);
+        let Outcome::Patch(edit) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "patch_product", "product_id": p.id,
+        "expected_version": 1, "patch": {"name": "Cobalt mug",
+        "variants": {"create": [{"sku": "MUG-X", "price_minor": 900, "currency": "EUR"}]}}}),
+        )
+        .await
+        else {
+            panic!("an edit")
+        };
+        assert_eq!(edit.product.variants.len(), 3);
+        let Outcome::Patch(restored) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "restore_product",
+        "product_id": p.id, "expected_version": edit.product.version, "to_version": 1}),
+        )
+        .await
+        else {
+            panic!("a restore")
+        };
+        assert_eq!(restored.product.name, "Mug");
+        let staged = sd.stage_image_bytes(png(1)).await.unwrap();
+        let Outcome::Patch(with_image) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "add_images",
+        "product_id": p.id, "expected_version": restored.product.version, "staged": [staged.id]}),
+        )
+        .await
+        else {
+            panic!("an image")
+        };
+        let image = &with_image.product.images[0];
+        assert!(image.is_thumbnail);
+        let other = sd.stage_image_bytes(png(2)).await.unwrap();
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "replace_image_file", "product_id": p.id,
+        "expected_version": with_image.product.version, "image_id": image.id, "staged": other.id}),
+        )
+        .await;
+        // One variant: the order goes in a shared turn; two: in a transaction of its own.
+        let Outcome::Order(one) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "create_order",
+        "order": {"items": [{"variant_id": v0, "quantity": 2}]}}),
+        )
+        .await
+        else {
+            panic!("an order")
+        };
+        let Outcome::Order(two) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "create_order",
+        "order": {"items": [{"variant_id": v0, "quantity": 1}, {"variant_id": v1, "quantity": 1}],
+                  "expires_in_secs": 600}}),
+        )
+        .await
+        else {
+            panic!("an order")
+        };
+        assert_eq!(sd.stock_level(v0).await.unwrap().reserved, 3);
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "extend_order", "order_id": one.id, "by_secs": 300}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "pay_order", "order_id": one.id}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "cancel_order", "order_id": two.id}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "receive_stock", "variant_id": v1, "quantity": 5}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "adjust_stock", "variant_id": v1, "delta": -1, "reason": "chipped"}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "count_stock", "variant_id": v1, "counted": 7}),
+        )
+        .await;
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "seed", "products": 3, "seed": 7}),
+        )
+        .await;
+
+        assert_eq!(
+            applied,
+            ALL_KINDS.into_iter().collect(),
+            "every kind applied"
+        );
+        // Stock went only where the ledger says: 10 − 2 sold; 4 + 5 − 1, counted 7.
+        assert_eq!(sd.stock_level(v0).await.unwrap().on_hand, 8);
+        assert_eq!(sd.stock_level(v1).await.unwrap().on_hand, 7);
+        assert!(sd.check_invariants().await.unwrap().is_empty());
+    }
+);
+
+both_backends!(
+    an_op_id_is_for_one_kind_and_unknown_keys_are_refused,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let op = Uuid::now_v7();
+        let category = |name: &str| CommandKind::CreateCategory {
+            category: serde_json::from_value(json!({"name": name})).unwrap(),
+        };
+        sd.apply(&sd.command(Some(op), category("Tea")))
+            .await
+            .unwrap();
+        let kind = CommandKind::ReceiveStock {
+            variant_id: Uuid::now_v7(),
+            quantity: 1,
+            reason: None,
+        };
+        let e = sd.apply(&sd.command(Some(op), kind)).await.unwrap_err();
+        assert_eq!(e.code(), "bad_input", "{e}");
+        for bad in [
+            json!({"op_id": op, "actor": "a", "made_at": sd.now(), "kind": {"type": "pay_order", "order_id": op, "extra": 1}}),
+            json!({"op_id": op, "actor": "a", "made_at": sd.now(), "kind": {"type": "pay_order", "order_id": op}, "extra": 1}),
+            json!({"op_id": op, "actor": "a", "made_at": sd.now(), "kind": {"type": "sell_everything"}}),
+        ] {
+            assert!(
+                serde_json::from_value::<Command>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+);
