@@ -12,10 +12,12 @@
 mod levels;
 mod orders;
 mod repo;
+mod reserve;
 
 pub use crate::model::stock::*;
 pub use levels::{adjust_stock, count_stock, receive_stock, stock_level, stock_movements};
 pub use orders::{
-    cancel_order, create_order, expire_overdue_orders, extend_order, get_order, list_orders,
-    overdue_orders, pay_order,
+    cancel_order, expire_overdue_orders, extend_order, get_order, list_orders, overdue_orders,
+    pay_order,
 };
+pub use reserve::create_order;
