@@ -5,17 +5,11 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{ProductPage, ProductQuery, ProductStatus, ProductSummary};
-use crate::store::{on_tx, Tx};
+use crate::store::{Stmt, Tx};
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1_000;
 const MAX_SEARCH: usize = 200;
-
-enum Bind {
-    Text(String),
-    Id(Uuid),
-    Int(i64),
-}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -57,7 +51,8 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
     }
 
     let mut filters = Vec::new();
-    let mut binds = Vec::new();
+    // The filters' values; the page's statement and the count's both start with them.
+    let mut filtered = Stmt::new("");
     let mut indexed_search = false;
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() > MAX_SEARCH {
@@ -71,24 +66,20 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
         }
         let search = tx
             .backend()
-            .product_search(binds.len() + 1, &text.to_lowercase());
+            .product_search(&mut filtered, &text.to_lowercase());
         indexed_search = search.indexed;
-        binds.push(Bind::Text(search.pattern));
         filters.push(search.filter);
     }
     if let Some(status) = q.status {
-        binds.push(Bind::Text(status.as_str().to_string()));
-        filters.push(format!("p.status = ${}", binds.len()));
+        filters.push(format!("p.status = {}", filtered.param(status.as_str())));
     }
     if let Some(category) = q.category_id {
-        binds.push(Bind::Id(category));
-        filters.push(format!("p.category_id = ${}", binds.len()));
+        filters.push(format!("p.category_id = {}", filtered.param(category)));
     }
     if let Some(n) = q.low_stock {
-        binds.push(Bind::Int(n));
         filters.push(format!(
-            "EXISTS (SELECT 1 FROM variants lv WHERE lv.product_id = p.id AND lv.stock_on_hand <= ${})",
-            binds.len()
+            "EXISTS (SELECT 1 FROM variants lv WHERE lv.product_id = p.id AND lv.stock_on_hand <= {})",
+            filtered.param(n)
         ));
     }
     let where_sql = if filters.is_empty() {
@@ -98,7 +89,8 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
     };
 
     let count_sql = format!("SELECT COUNT(*) FROM products p{where_sql}");
-    let (limit_n, offset_n) = (binds.len() + 1, binds.len() + 2);
+    let mut page = filtered.clone();
+    let (limit_n, offset_n) = (page.param(limit), page.param(offset));
     let (head, total_sql) = if indexed_search {
         // Search text the index serves: find the matches first and take both the total and the
         // page from them. Walking `products_by_name` and testing each product instead can pass
@@ -107,7 +99,7 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
         (
             format!(
                 "WITH found AS MATERIALIZED (SELECT p.id, p.name FROM products p{where_sql}), \
-                 page AS (SELECT id FROM found ORDER BY name, id LIMIT ${limit_n} OFFSET ${offset_n})"
+                 page AS (SELECT id FROM found ORDER BY name, id LIMIT {limit_n} OFFSET {offset_n})"
             ),
             "SELECT COUNT(*) FROM found",
         )
@@ -117,7 +109,7 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
         (
             format!(
                 "WITH page AS (SELECT p.id FROM products p{where_sql} \
-                 ORDER BY p.name, p.id LIMIT ${limit_n} OFFSET ${offset_n})"
+                 ORDER BY p.name, p.id LIMIT {limit_n} OFFSET {offset_n})"
             ),
             count_sql.as_str(),
         )
@@ -128,29 +120,13 @@ pub async fn list(tx: &mut Tx, q: &ProductQuery) -> Result<ProductPage> {
          GROUP BY {COLUMNS} ORDER BY p.name, p.id"
     );
 
-    // Binds the filter values in order onto a query of either backend.
-    macro_rules! bind_all {
-        ($query:expr) => {{
-            let mut query = $query;
-            for b in &binds {
-                query = match b {
-                    Bind::Text(s) => query.bind(s.clone()),
-                    Bind::Id(id) => query.bind(*id),
-                    Bind::Int(i) => query.bind(*i),
-                };
-            }
-            query
-        }};
-    }
-    let rows: Vec<Row> = on_tx!(tx, c => bind_all!(sqlx::query_as(&page_sql))
-        .bind(limit).bind(offset).fetch_all(&mut **c).await?);
+    let rows: Vec<Row> = page.text(page_sql).fetch(tx).await?;
     let total = match rows.first() {
         Some(row) => row.total,
         // No rows on the first page: nothing matches.
         None if offset == 0 => 0,
         // A page past the end carries no total: count on its own.
-        None => on_tx!(tx, c => bind_all!(sqlx::query_scalar(&count_sql))
-            .fetch_one(&mut **c).await?),
+        None => filtered.text(count_sql).fetch_scalar(tx).await?,
     };
 
     let items = rows

@@ -5,17 +5,16 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::model::{Attribute, Category, Image, Product, Variant};
-use crate::store::{on_tx, Arg, Batch, Stmt, Tx};
+use crate::store::{Arg, Batch, Stmt, Tx};
 
 /// An attribute to insert: its id, name and (value id, value) pairs.
 pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
 
 /// Ids of all products, in id order.
 pub async fn product_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM products ORDER BY id")
-        .fetch_all(&mut **c).await?),
-    )
+    Stmt::new("SELECT id FROM products ORDER BY id")
+        .scalars(tx)
+        .await
 }
 
 pub async fn load_category(tx: &mut Tx, id: Uuid) -> Result<Option<Category>> {
@@ -30,14 +29,19 @@ pub async fn load_category(tx: &mut Tx, id: Uuid) -> Result<Option<Category>> {
         name: String,
         value: Option<String>,
     }
-    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as("SELECT id, name FROM categories WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
+    let row: Option<Row> = Stmt::new("SELECT id, name FROM categories WHERE id = $1")
+        .arg(id)
+        .fetch_optional(tx)
+        .await?;
     let Some(row) = row else { return Ok(None) };
-    let values: Vec<ValueRow> = on_tx!(tx, c => sqlx::query_as(
+    let values: Vec<ValueRow> = Stmt::new(
         "SELECT a.id AS attribute_id, a.name, av.value FROM attributes a \
          LEFT JOIN attribute_values av ON av.attribute_id = a.id \
-         WHERE a.category_id = $1 ORDER BY a.position, a.name, av.position, av.value")
-        .bind(id).fetch_all(&mut **c).await?);
+         WHERE a.category_id = $1 ORDER BY a.position, a.name, av.position, av.value",
+    )
+    .arg(id)
+    .fetch(tx)
+    .await?;
     let mut attributes: Vec<Attribute> = Vec::new();
     for v in values {
         if attributes.last().map(|a| a.id) != Some(v.attribute_id) {
@@ -63,10 +67,9 @@ pub async fn load_category(tx: &mut Tx, id: Uuid) -> Result<Option<Category>> {
 }
 
 pub async fn category_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM categories ORDER BY name")
-        .fetch_all(&mut **c).await?),
-    )
+    Stmt::new("SELECT id FROM categories ORDER BY name")
+        .scalars(tx)
+        .await
 }
 
 pub async fn insert_category(
@@ -76,25 +79,43 @@ pub async fn insert_category(
     attributes: &[NewAttribute],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(id).bind(name).bind(now).execute(&mut **c).await?.rows_affected());
+    Stmt::new("INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3)")
+        .arg(id)
+        .arg(name)
+        .arg(now)
+        .run(tx)
+        .await?;
     for (pos, (attr_id, attr_name, values)) in attributes.iter().enumerate() {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)")
-            .bind(attr_id).bind(id).bind(attr_name).bind(pos as i64).execute(&mut **c).await?.rows_affected());
+        Stmt::new(
+            "INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)",
+        )
+        .arg(*attr_id)
+        .arg(id)
+        .arg(attr_name.as_str())
+        .arg(pos as i64)
+        .run(tx)
+        .await?;
         for (vpos, (value_id, value)) in values.iter().enumerate() {
-            on_tx!(tx, c => sqlx::query(
-                "INSERT INTO attribute_values (id, attribute_id, value, position) VALUES ($1, $2, $3, $4)")
-                .bind(value_id).bind(attr_id).bind(value).bind(vpos as i64).execute(&mut **c).await?.rows_affected());
+            Stmt::new(
+                "INSERT INTO attribute_values (id, attribute_id, value, position) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .arg(*value_id)
+            .arg(*attr_id)
+            .arg(value.as_str())
+            .arg(vpos as i64)
+            .run(tx)
+            .await?;
         }
     }
     Ok(())
 }
 
 pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
-    let n: i64 = on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM categories WHERE name = $1")
-        .bind(name).fetch_one(&mut **c).await?);
-    Ok(n > 0)
+    Stmt::new("SELECT COUNT(*) FROM categories WHERE name = $1")
+        .arg(name)
+        .counts_any(tx)
+        .await
 }
 
 /// SKUs among `skus` that a variant of another product already uses.
@@ -105,10 +126,12 @@ pub async fn skus_taken_elsewhere(
 ) -> Result<Vec<String>> {
     let mut taken = Vec::new();
     for sku in skus {
-        let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM variants WHERE sku = $1 AND product_id <> $2")
-            .bind(*sku).bind(product_id).fetch_one(&mut **c).await?);
-        if n > 0 {
+        let used = Stmt::new("SELECT COUNT(*) FROM variants WHERE sku = $1 AND product_id <> $2")
+            .arg(*sku)
+            .arg(product_id)
+            .counts_any(tx)
+            .await?;
+        if used {
             taken.push(sku.to_string());
         }
     }
@@ -116,21 +139,33 @@ pub async fn skus_taken_elsewhere(
 }
 
 pub async fn slug_taken_elsewhere(tx: &mut Tx, product_id: Uuid, slug: &str) -> Result<bool> {
-    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM products WHERE slug = $1 AND id <> $2")
-        .bind(slug).bind(product_id).fetch_one(&mut **c).await?);
-    Ok(n > 0)
+    Stmt::new("SELECT COUNT(*) FROM products WHERE slug = $1 AND id <> $2")
+        .arg(slug)
+        .arg(product_id)
+        .counts_any(tx)
+        .await
 }
 
 /// Inserts the product row of a new product (version 1).
 pub async fn insert_product(tx: &mut Tx, p: &Product) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
+    Stmt::new(
         "INSERT INTO products (id, name, slug, description, status, category_id, search_text, \
-         version, created_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-        .bind(p.id).bind(&p.name).bind(&p.slug).bind(&p.description).bind(p.status.as_str())
-        .bind(p.category_id).bind(crate::product_rows::product::search_text(p)).bind(p.version).bind(p.created_at)
-        .bind(p.updated_at).bind(&p.updated_by)
-        .execute(&mut **c).await?.rows_affected());
+         version, created_at, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .arg(p.id)
+    .arg(p.name.as_str())
+    .arg(p.slug.as_str())
+    .arg(p.description.as_str())
+    .arg(p.status.as_str())
+    .arg(p.category_id)
+    .arg(crate::product_rows::product::search_text(p))
+    .arg(p.version)
+    .arg(p.created_at)
+    .arg(p.updated_at)
+    .arg(p.updated_by.as_str())
+    .run(tx)
+    .await?;
     Ok(())
 }
 
@@ -265,8 +300,7 @@ pub fn replace_snapshot(batch: &mut Batch, p: &Product) -> Result<()> {
 }
 
 pub async fn product_count(tx: &mut Tx) -> Result<i64> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM products")
-        .fetch_one(&mut **c).await?),
-    )
+    Stmt::new("SELECT COUNT(*) FROM products")
+        .fetch_scalar(tx)
+        .await
 }

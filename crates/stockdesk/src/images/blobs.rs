@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::BlobBackend;
-use crate::store::{on_tx, Tx};
+use crate::store::Tx;
+
+use super::repo;
 
 /// The key of some bytes: their SHA-256 in lower-case hex.
 pub fn key_of(bytes: &[u8]) -> String {
@@ -68,14 +70,7 @@ impl BlobStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let data = matches!(self, BlobStore::Db).then_some(bytes);
-        // DO UPDATE (not DO NOTHING) so that Postgres takes the row lock even when it exists.
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO blobs (key, size, created_at, data) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET size = excluded.size, \
-             data = COALESCE(blobs.data, excluded.data)")
-            .bind(key).bind(bytes.len() as i64).bind(now).bind(data)
-            .execute(&mut **c).await?.rows_affected());
-        Ok(())
+        repo::register_blob(tx, key, bytes.len() as i64, data, now).await
     }
 
     /// After the staging transaction: a deletion that held the key's lock while we waited may
@@ -100,12 +95,7 @@ impl BlobStore {
     pub async fn exists(&self, tx: &mut Tx, key: &str) -> Result<bool> {
         match self {
             BlobStore::Dir(d) => Ok(d.path(key)?.is_file()),
-            BlobStore::Db => {
-                let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM blobs WHERE key = $1 AND data IS NOT NULL")
-                    .bind(key).fetch_one(&mut **c).await?);
-                Ok(n > 0)
-            }
+            BlobStore::Db => repo::blob_has_data(tx, key).await,
         }
     }
 
@@ -115,12 +105,7 @@ impl BlobStore {
         }
         match self {
             BlobStore::Dir(d) => d.read(key).await,
-            BlobStore::Db => {
-                let data: Option<Option<Vec<u8>>> = on_tx!(tx, c => sqlx::query_scalar(
-                    "SELECT data FROM blobs WHERE key = $1")
-                    .bind(key).fetch_optional(&mut **c).await?);
-                Ok(data.flatten())
-            }
+            BlobStore::Db => repo::blob_data(tx, key).await,
         }
     }
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::model::StagedBlob;
-use crate::store::{on_tx, Tx};
+use crate::store::{Stmt, Tx};
 
 #[derive(sqlx::FromRow)]
 struct StagedRow {
@@ -40,12 +40,22 @@ pub async fn insert_staged(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
+    Stmt::new(
         "INSERT INTO staged_blobs (id, blob_key, thumb_key, content_type, width, height, size, \
-         actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(s.id).bind(&s.blob_key).bind(&s.thumb_key).bind(&s.content_type).bind(s.width)
-        .bind(s.height).bind(s.size).bind(actor).bind(now).bind(s.expires_at)
-        .execute(&mut **c).await?.rows_affected());
+         actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .arg(s.id)
+    .arg(s.blob_key.as_str())
+    .arg(s.thumb_key.as_str())
+    .arg(s.content_type.as_str())
+    .arg(s.width)
+    .arg(s.height)
+    .arg(s.size)
+    .arg(actor)
+    .arg(now)
+    .arg(s.expires_at)
+    .run(tx)
+    .await?;
     Ok(())
 }
 
@@ -56,14 +66,15 @@ pub async fn lock_staged(tx: &mut Tx, id: Uuid) -> Result<Option<StagedBlob>> {
          FROM staged_blobs WHERE id = $1{}",
         tx.backend().for_update()
     );
-    let row: Option<StagedRow> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    let row: Option<StagedRow> = Stmt::new(sql).arg(id).fetch_optional(tx).await?;
     Ok(row.map(Into::into))
 }
 
 pub async fn delete_staged(tx: &mut Tx, id: Uuid) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM staged_blobs WHERE id = $1")
-        .bind(id).execute(&mut **c).await?.rows_affected());
+    Stmt::new("DELETE FROM staged_blobs WHERE id = $1")
+        .arg(id)
+        .run(tx)
+        .await?;
     Ok(())
 }
 
@@ -78,8 +89,7 @@ pub async fn lock_expired_staged(
          FROM staged_blobs WHERE expires_at <= $1 ORDER BY expires_at, id LIMIT $2{}",
         tx.backend().for_update_skip_locked()
     );
-    let rows: Vec<StagedRow> = on_tx!(tx, c => sqlx::query_as(&sql).bind(now).bind(limit)
-        .fetch_all(&mut **c).await?);
+    let rows: Vec<StagedRow> = Stmt::new(sql).arg(now).arg(limit).fetch(tx).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -91,10 +101,16 @@ pub async fn enqueue(
     not_before: DateTime<Utc>,
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
-    on_tx!(tx, c => sqlx::query(
+    Stmt::new(
         "INSERT INTO blob_outbox (id, blob_key, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, 0, $4)")
-        .bind(id).bind(key).bind(now).bind(not_before).execute(&mut **c).await?.rows_affected());
+         VALUES ($1, $2, $3, 0, $4)",
+    )
+    .arg(id)
+    .arg(key)
+    .arg(now)
+    .arg(not_before)
+    .run(tx)
+    .await?;
     Ok(id)
 }
 
@@ -104,18 +120,25 @@ pub async fn lock_outbox(tx: &mut Tx, id: Uuid) -> Result<Option<String>> {
         "SELECT blob_key FROM blob_outbox WHERE id = $1{}",
         tx.backend().for_update_skip_locked()
     );
-    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(id).fetch_optional(&mut **c).await?))
+    Stmt::new(sql).arg(id).scalar_optional(tx).await
 }
 
 pub async fn due_outbox(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT id FROM blob_outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2")
-        .bind(now).bind(limit).fetch_all(&mut **c).await?))
+    Stmt::new(
+        "SELECT id FROM blob_outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id \
+         LIMIT $2",
+    )
+    .arg(now)
+    .arg(limit)
+    .scalars(tx)
+    .await
 }
 
 pub async fn delete_outbox(tx: &mut Tx, id: Uuid) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM blob_outbox WHERE id = $1")
-        .bind(id).execute(&mut **c).await?.rows_affected());
+    Stmt::new("DELETE FROM blob_outbox WHERE id = $1")
+        .arg(id)
+        .run(tx)
+        .await?;
     Ok(())
 }
 
@@ -125,77 +148,171 @@ pub async fn record_failure(
     error: &str,
     next_attempt_at: DateTime<Utc>,
 ) -> Result<i64> {
-    let attempts: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+    let attempts: Option<i64> = Stmt::new(
         "UPDATE blob_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
-         WHERE id = $1 RETURNING attempts")
-        .bind(id).bind(error).bind(next_attempt_at).fetch_optional(&mut **c).await?);
+         WHERE id = $1 RETURNING attempts",
+    )
+    .arg(id)
+    .arg(error)
+    .arg(next_attempt_at)
+    .scalar_optional(tx)
+    .await?;
     Ok(attempts.unwrap_or(0))
 }
 
 /// Locks the registry row of `key`, creating it if needed, so that staging the same bytes waits
 /// until this transaction ends.
 pub async fn lock_blob(tx: &mut Tx, key: &str, now: DateTime<Utc>) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
+    Stmt::new(
         "INSERT INTO blobs (key, size, created_at) VALUES ($1, 0, $2) \
-         ON CONFLICT (key) DO UPDATE SET size = blobs.size")
-        .bind(key).bind(now).execute(&mut **c).await?.rows_affected());
+         ON CONFLICT (key) DO UPDATE SET size = blobs.size",
+    )
+    .arg(key)
+    .arg(now)
+    .run(tx)
+    .await?;
     Ok(())
 }
 
+/// Records `key` in the registry, with `data` (the bytes, when the database keeps them), and
+/// locks its row until the transaction ends. Waits for a deletion of the same key in progress.
+pub async fn register_blob(
+    tx: &mut Tx,
+    key: &str,
+    size: i64,
+    data: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // DO UPDATE (not DO NOTHING) so that Postgres takes the row lock even when it exists.
+    Stmt::new(
+        "INSERT INTO blobs (key, size, created_at, data) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET size = excluded.size, \
+         data = COALESCE(blobs.data, excluded.data)",
+    )
+    .arg(key)
+    .arg(size)
+    .arg(now)
+    .arg(data)
+    .run(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the registry row of `key` holds its bytes.
+pub async fn blob_has_data(tx: &mut Tx, key: &str) -> Result<bool> {
+    Stmt::new("SELECT COUNT(*) FROM blobs WHERE key = $1 AND data IS NOT NULL")
+        .arg(key)
+        .counts_any(tx)
+        .await
+}
+
+/// The bytes the registry row of `key` holds, if there is one and it holds them.
+pub async fn blob_data(tx: &mut Tx, key: &str) -> Result<Option<Vec<u8>>> {
+    let data: Option<Option<Vec<u8>>> = Stmt::new("SELECT data FROM blobs WHERE key = $1")
+        .arg(key)
+        .scalar_optional(tx)
+        .await?;
+    Ok(data.flatten())
+}
+
 pub async fn unregister_blob(tx: &mut Tx, key: &str) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM blobs WHERE key = $1")
-        .bind(key).execute(&mut **c).await?.rows_affected());
+    Stmt::new("DELETE FROM blobs WHERE key = $1")
+        .arg(key)
+        .run(tx)
+        .await?;
     Ok(())
 }
 
 /// Image rows and staged uploads that use `key`. One statement, so one snapshot: an edit that
 /// moves a reference from its staged row to an image row is seen on one side or the other.
 pub async fn count_refs(tx: &mut Tx, key: &str) -> Result<i64> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
+    Stmt::new(
         "SELECT (SELECT COUNT(*) FROM images WHERE blob_key = $1 OR thumb_key = $1) \
-              + (SELECT COUNT(*) FROM staged_blobs WHERE blob_key = $1 OR thumb_key = $1)")
-        .bind(key).fetch_one(&mut **c).await?))
+              + (SELECT COUNT(*) FROM staged_blobs WHERE blob_key = $1 OR thumb_key = $1)",
+    )
+    .arg(key)
+    .fetch_scalar(tx)
+    .await
 }
 
-/// (owner, blob_key, thumb_key) of every image row and staged upload, for `verify`.
-pub async fn all_refs(tx: &mut Tx) -> Result<Vec<(String, String, Option<String>)>> {
-    let images: Vec<(Uuid, String, Option<String>)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, blob_key, thumb_key FROM images").fetch_all(&mut **c).await?);
-    let staged: Vec<(Uuid, String, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, blob_key, thumb_key FROM staged_blobs").fetch_all(&mut **c).await?);
+/// A use of a blob: by whom (an image row or a staged upload, for `verify`'s report), as its
+/// image and as its thumbnail.
+pub struct BlobRef {
+    pub owner: String,
+    pub blob_key: String,
+    pub thumb_key: Option<String>,
+}
+
+/// Every image row's and staged upload's use of blobs, for `verify`.
+pub async fn all_refs(tx: &mut Tx) -> Result<Vec<BlobRef>> {
+    /// An image row, or a staged upload (which always has a thumbnail).
+    #[derive(sqlx::FromRow)]
+    struct RefRow {
+        id: Uuid,
+        blob_key: String,
+        thumb_key: Option<String>,
+    }
+    let images: Vec<RefRow> = Stmt::new("SELECT id, blob_key, thumb_key FROM images")
+        .fetch(tx)
+        .await?;
+    let staged: Vec<RefRow> = Stmt::new("SELECT id, blob_key, thumb_key FROM staged_blobs")
+        .fetch(tx)
+        .await?;
+    let blob_ref = |owner: &str, r: RefRow| BlobRef {
+        owner: format!("{owner} {}", r.id),
+        blob_key: r.blob_key,
+        thumb_key: r.thumb_key,
+    };
     Ok(images
         .into_iter()
-        .map(|(id, b, t)| (format!("image {id}"), b, t))
-        .chain(
-            staged
-                .into_iter()
-                .map(|(id, b, t)| (format!("staged upload {id}"), b, Some(t))),
-        )
+        .map(|r| blob_ref("image", r))
+        .chain(staged.into_iter().map(|r| blob_ref("staged upload", r)))
         .collect())
 }
 
-/// (key, created_at, has bytes in the table) of every registered blob.
-pub async fn registry(tx: &mut Tx) -> Result<Vec<(String, DateTime<Utc>, bool)>> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT key, created_at, data IS NOT NULL FROM blobs").fetch_all(&mut **c).await?))
+/// A registered blob: since when, and whether its row holds the bytes (the database backend).
+#[derive(sqlx::FromRow)]
+pub struct RegisteredBlob {
+    pub key: String,
+    pub created_at: DateTime<Utc>,
+    pub has_data: bool,
 }
 
-/// (key, first queued at, attempts) per key in the outbox.
-pub async fn outbox_by_key(tx: &mut Tx) -> Result<Vec<(String, DateTime<Utc>, i64)>> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT blob_key, MIN(created_at), MAX(attempts) FROM blob_outbox GROUP BY blob_key")
-        .fetch_all(&mut **c).await?))
+/// Every registered blob.
+pub async fn registry(tx: &mut Tx) -> Result<Vec<RegisteredBlob>> {
+    Stmt::new("SELECT key, created_at, data IS NOT NULL AS has_data FROM blobs")
+        .fetch(tx)
+        .await
+}
+
+/// A key in the outbox: when it was first queued, and the most attempts of its entries.
+#[derive(sqlx::FromRow)]
+pub struct QueuedBlob {
+    pub blob_key: String,
+    pub first_queued_at: DateTime<Utc>,
+    pub attempts: i64,
+}
+
+/// Each key in the outbox, once.
+pub async fn outbox_by_key(tx: &mut Tx) -> Result<Vec<QueuedBlob>> {
+    Stmt::new(
+        "SELECT blob_key, MIN(created_at) AS first_queued_at, MAX(attempts) AS attempts \
+         FROM blob_outbox GROUP BY blob_key",
+    )
+    .fetch(tx)
+    .await
 }
 
 /// Outbox entries whose deletion has failed at least once (for the sweeper's health).
 pub async fn failing_deletions(tx: &mut Tx) -> Result<i64> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM blob_outbox WHERE attempts > 0").fetch_one(&mut **c).await?))
+    Stmt::new("SELECT COUNT(*) FROM blob_outbox WHERE attempts > 0")
+        .fetch_scalar(tx)
+        .await
 }
 
 pub async fn outbox_attempts(tx: &mut Tx, id: Uuid) -> Result<Option<i64>> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT attempts FROM blob_outbox WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await?),
-    )
+    Stmt::new("SELECT attempts FROM blob_outbox WHERE id = $1")
+        .arg(id)
+        .scalar_optional(tx)
+        .await
 }

@@ -55,7 +55,7 @@ pub async fn blobs_verify(ctx: &Ctx) -> Result<VerifyReport> {
             let since = inv
                 .queued
                 .get(key)
-                .map(|(at, _)| *at)
+                .map(|q| q.first_queued_at)
                 .or_else(|| inv.registered.get(key).copied())
                 .unwrap_or(*stored_at);
             if now - since > STAGE_TTL {
@@ -82,7 +82,7 @@ pub async fn blobs_verify(ctx: &Ctx) -> Result<VerifyReport> {
             orphans,
             unreferenced_recent,
             pending_deletions: inv.queued.len() as i64,
-            failing_deletions: inv.queued.values().filter(|(_, a)| *a > 0).count() as i64,
+            failing_deletions: inv.queued.values().filter(|q| q.attempts > 0).count() as i64,
         };
         if !report.ok {
             tracing::warn!(
@@ -175,21 +175,23 @@ pub async fn remove_stale_temp_files(ctx: &Ctx) -> Result<i64> {
 async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     let mut tx = ctx.store.read().await?;
     let mut refs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (owner, blob, thumb) in repo::all_refs(&mut tx).await? {
-        refs.entry(blob).or_default().push(owner.clone());
-        if let Some(t) = thumb {
-            refs.entry(t).or_default().push(owner);
+    for r in repo::all_refs(&mut tx).await? {
+        refs.entry(r.blob_key).or_default().push(r.owner.clone());
+        if let Some(t) = r.thumb_key {
+            refs.entry(t).or_default().push(r.owner);
         }
     }
     let registry = repo::registry(&mut tx).await?;
     let queued = repo::outbox_by_key(&mut tx)
         .await?
         .into_iter()
-        .map(|(k, at, attempts)| (k, (at, attempts)))
+        .map(|q| (q.blob_key.clone(), q))
         .collect();
     drop(tx);
-    let registered: HashMap<String, DateTime<Utc>> =
-        registry.iter().map(|(k, at, _)| (k.clone(), *at)).collect();
+    let registered: HashMap<String, DateTime<Utc>> = registry
+        .iter()
+        .map(|b| (b.key.clone(), b.created_at))
+        .collect();
     let stored = match blob_store(ctx) {
         BlobStore::Dir(dir) => blocking(move || dir.list())
             .await?
@@ -198,8 +200,8 @@ async fn inventory(ctx: &Ctx) -> Result<Inventory> {
             .collect(),
         BlobStore::Db => registry
             .into_iter()
-            .filter(|(_, _, has_data)| *has_data)
-            .map(|(k, at, _)| (k, at))
+            .filter(|b| b.has_data)
+            .map(|b| (b.key, b.created_at))
             .collect(),
     };
     Ok(Inventory {
@@ -217,5 +219,5 @@ struct Inventory {
     stored: BTreeMap<String, DateTime<Utc>>,
     registered: HashMap<String, DateTime<Utc>>,
     /// Queued keys: first queued at, most attempts.
-    queued: HashMap<String, (DateTime<Utc>, i64)>,
+    queued: HashMap<String, repo::QueuedBlob>,
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{FieldError, Result};
 use crate::model::Product;
-use crate::store::{on_tx, Stmt, Tx};
+use crate::store::{Stmt, Tx};
 
 /// A variant with units reserved now.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -73,7 +73,6 @@ pub async fn held_by_variant_of_product(
          WHERE v.product_id = $1 AND v.held > 0",
         reserved_sql("$2")
     );
-    let rows: Vec<HeldVariant> = on_tx!(tx, c => sqlx::query_as(&sql)
-        .bind(product_id).bind(now).fetch_all(&mut **c).await?);
+    let rows: Vec<HeldVariant> = Stmt::new(sql).arg(product_id).arg(now).fetch(tx).await?;
     Ok(rows.into_iter().filter(|v| v.reserved > 0).collect())
 }

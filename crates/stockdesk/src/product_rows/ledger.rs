@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::stock::{Movement, MovementKind};
-use crate::store::{on_tx, Batch, Stmt, Tx};
+use crate::store::{Batch, Stmt, Tx};
 
 /// One movement to write; `quantity` is signed.
 pub struct NewMovement<'a> {
@@ -76,10 +76,13 @@ pub async fn movements(tx: &mut Tx, variant_id: Uuid) -> Result<Vec<Movement>> {
         order_id: Option<Uuid>,
         at: DateTime<Utc>,
     }
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+    let rows: Vec<Row> = Stmt::new(
         "SELECT id, variant_id, kind, quantity, on_hand_after, actor, reason, order_id, at \
-         FROM stock_movements WHERE variant_id = $1 ORDER BY at, id")
-        .bind(variant_id).fetch_all(&mut **c).await?);
+         FROM stock_movements WHERE variant_id = $1 ORDER BY at, id",
+    )
+    .arg(variant_id)
+    .fetch(tx)
+    .await?;
     rows.into_iter()
         .map(|r| {
             Ok(Movement {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{HistoryEntry, Image, Product, ProductStatus, Variant};
-use crate::store::{on_tx, Arg, Batch, Stmt, Tx};
+use crate::store::{Arg, Batch, Stmt, Tx};
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -58,24 +58,29 @@ const PRODUCT_COLUMNS: &str = "id, name, slug, description, status, category_id,
 /// the transaction ends (Postgres; SQLite's write transaction already excludes other writers).
 pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
-    let row: Option<ProductRow> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    let row: Option<ProductRow> = Stmt::new(sql).arg(id).fetch_optional(tx).await?;
     let Some(row) = row else { return Ok(None) };
 
     // Variants and their attributes in one round trip: loading is on every edit's path, under
     // the product's lock.
-    let rows: Vec<VariantRow> = on_tx!(tx, c => sqlx::query_as(
+    let rows: Vec<VariantRow> = Stmt::new(
         "SELECT v.id, v.sku, v.price_minor, v.currency, v.stock_on_hand, v.position, v.version, \
          a.name AS attr_name, av.value AS attr_value FROM variants v \
          LEFT JOIN variant_attributes va ON va.variant_id = v.id \
          LEFT JOIN attributes a ON a.id = va.attribute_id \
          LEFT JOIN attribute_values av ON av.id = va.value_id \
-         WHERE v.product_id = $1 ORDER BY v.position, v.id")
-        .bind(id).fetch_all(&mut **c).await?);
-    let images: Vec<ImageRow> = on_tx!(tx, c => sqlx::query_as(
+         WHERE v.product_id = $1 ORDER BY v.position, v.id",
+    )
+    .arg(id)
+    .fetch(tx)
+    .await?;
+    let images: Vec<ImageRow> = Stmt::new(
         "SELECT id, blob_key, thumb_key, alt, position, is_thumbnail, version \
-         FROM images WHERE product_id = $1 ORDER BY position, id")
-        .bind(id).fetch_all(&mut **c).await?);
+         FROM images WHERE product_id = $1 ORDER BY position, id",
+    )
+    .arg(id)
+    .fetch(tx)
+    .await?;
 
     let mut variants: Vec<Variant> = Vec::new();
     for v in rows {
@@ -132,10 +137,13 @@ pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
 /// product without that row (written by other means) is read from its rows.
 pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
     lock_products(tx, &BTreeSet::from([id])).await?;
-    let snapshot: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
+    let snapshot: Option<Json<Product>> = Stmt::new(
         "SELECT h.snapshot FROM products p JOIN product_history h \
-         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
+         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
+    )
+    .arg(id)
+    .scalar_optional(tx)
+    .await?;
     match snapshot {
         Some(Json(mut p)) => {
             p.sort_parts();
@@ -223,9 +231,12 @@ pub fn insert_history(
 }
 
 pub async fn load_snapshot(tx: &mut Tx, product_id: Uuid, version: i64) -> Result<Option<Product>> {
-    let row: Option<Json<Product>> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT snapshot FROM product_history WHERE product_id = $1 AND version = $2")
-        .bind(product_id).bind(version).fetch_optional(&mut **c).await?);
+    let row: Option<Json<Product>> =
+        Stmt::new("SELECT snapshot FROM product_history WHERE product_id = $1 AND version = $2")
+            .arg(product_id)
+            .arg(version)
+            .scalar_optional(tx)
+            .await?;
     Ok(row.map(|j| j.0))
 }
 
@@ -242,10 +253,14 @@ pub async fn history_since(
         at: DateTime<Utc>,
         changes: Json<Vec<String>>,
     }
-    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(
+    let rows: Vec<Row> = Stmt::new(
         "SELECT version, actor, at, changes FROM product_history \
-         WHERE product_id = $1 AND version > $2 ORDER BY version")
-        .bind(product_id).bind(after_version).fetch_all(&mut **c).await?);
+         WHERE product_id = $1 AND version > $2 ORDER BY version",
+    )
+    .arg(product_id)
+    .arg(after_version)
+    .fetch(tx)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| HistoryEntry {
@@ -262,5 +277,5 @@ pub async fn lock_product_of_variant(tx: &mut Tx, variant_id: Uuid) -> Result<Op
         "SELECT p.id FROM products p WHERE p.id = (SELECT product_id FROM variants WHERE id = $1){}",
         tx.backend().for_update()
     );
-    Ok(on_tx!(tx, c => sqlx::query_scalar(&sql).bind(variant_id).fetch_optional(&mut **c).await?))
+    Stmt::new(sql).arg(variant_id).scalar_optional(tx).await
 }

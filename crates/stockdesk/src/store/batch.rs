@@ -1,4 +1,8 @@
-//! Writes sent to the database together.
+//! Statements, and writes sent to the database together.
+//!
+//! A `Stmt` (SQL text with placeholders `$1…`, and its values) is how the core issues every
+//! statement: run in a transaction (`Tx`), or read on a connection outside any (`Conn`), it
+//! returns the rows it changed, named rows (`Record`), or the values of its one column.
 //!
 //! On SQLite every call crosses to sqlx's worker thread and back, which costs more than a small
 //! write itself; a `Batch` goes over in one call. Postgres gets the same statements one by one
@@ -13,10 +17,73 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{on_conn, on_tx, placeholders, Conn, Tx, SQLITE_BEGIN_WRITE};
+use super::{placeholders, Conn, Tx, SQLITE_BEGIN_WRITE};
 use crate::error::{Error, Result};
 
+/// A row both backends can decode into: what `Stmt::fetch` and its kin return. Name the columns
+/// (`#[derive(sqlx::FromRow)]` on a struct whose fields say what each value is).
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// Where a statement runs: in a transaction (`Tx`), or on a connection outside any (`Conn`),
+/// where each statement reads what is committed when it starts.
+pub trait Session: sealed::Sealed + Send {}
+
+impl Session for Tx {}
+impl Session for Conn {}
+
+mod sealed {
+    use sqlx::{PgConnection, SqliteConnection};
+
+    /// The backend's connection under a `Session`, for the one statement about to run on it.
+    pub enum Connection<'c> {
+        Sqlite(&'c mut SqliteConnection),
+        Postgres(&'c mut PgConnection),
+    }
+
+    pub trait Sealed {
+        fn connection(&mut self) -> Connection<'_>;
+    }
+}
+
+impl sealed::Sealed for Tx {
+    fn connection(&mut self) -> sealed::Connection<'_> {
+        match self {
+            Tx::Sqlite(t) => sealed::Connection::Sqlite(t),
+            Tx::Postgres(t) => sealed::Connection::Postgres(t),
+        }
+    }
+}
+
+impl sealed::Sealed for Conn {
+    fn connection(&mut self) -> sealed::Connection<'_> {
+        match self {
+            Conn::Sqlite(c) => sealed::Connection::Sqlite(c),
+            Conn::Postgres(c) => sealed::Connection::Postgres(c),
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the backend's connection under `$on` (a `Session`): one body,
+/// compiled once per backend.
+macro_rules! on_session {
+    ($on:expr, $c:ident => $body:expr) => {
+        match sealed::Sealed::connection($on) {
+            sealed::Connection::Sqlite($c) => $body,
+            sealed::Connection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// A value bound to a statement.
+#[derive(Clone)]
 pub enum Arg {
     Id(Uuid),
     OptId(Option<Uuid>),
@@ -26,6 +93,7 @@ pub enum Arg {
     Bool(bool),
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
+    OptBytes(Option<Vec<u8>>),
     Json(Box<RawValue>),
 }
 
@@ -50,6 +118,12 @@ macro_rules! arg_from {
 arg_from!(Uuid => Id, Option<Uuid> => OptId, String => Text, &str => Text, i64 => Int,
     bool => Bool, DateTime<Utc> => Time, Option<DateTime<Utc>> => OptTime);
 
+impl From<Option<&[u8]>> for Arg {
+    fn from(x: Option<&[u8]>) -> Arg {
+        Arg::OptBytes(x.map(<[u8]>::to_vec))
+    }
+}
+
 /// `$query(sql)` (`sqlx::query`, `sqlx::query_as`, …) with the statement's values bound.
 macro_rules! bound {
     ($query:expr, $stmt:expr) => {{
@@ -65,6 +139,7 @@ macro_rules! bound {
                 Arg::Bool(v) => q.bind(*v),
                 Arg::Time(v) => q.bind(*v),
                 Arg::OptTime(v) => q.bind(*v),
+                Arg::OptBytes(v) => q.bind(v.as_deref()),
                 Arg::Json(v) => q.bind(Json(&**v)),
             };
         }
@@ -73,6 +148,7 @@ macro_rules! bound {
 }
 
 /// One statement, with placeholders `$1…`, and its values.
+#[derive(Clone)]
 pub struct Stmt {
     sql: String,
     args: Vec<Arg>,
@@ -169,29 +245,55 @@ impl Stmt {
     }
 
     /// Runs it now; returns the rows it returned, as `T`.
-    pub async fn fetch<T>(self, tx: &mut Tx) -> Result<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
-        Ok(on_tx!(tx, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?))
+    pub async fn fetch<T: Record>(self, on: &mut impl Session) -> Result<Vec<T>> {
+        Ok(on_session!(on, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(c).await?))
     }
 
-    /// `fetch`, outside any transaction: reads what is committed when the statement starts.
-    pub async fn fetch_alone<T>(self, conn: &mut Conn) -> Result<Vec<T>>
+    /// Runs it now; returns its one row, as `T` (an error if it returned none).
+    pub async fn fetch_one<T: Record>(self, on: &mut impl Session) -> Result<T> {
+        Ok(on_session!(on, c => bound!(sqlx::query_as::<_, T>, &self).fetch_one(c).await?))
+    }
+
+    /// Runs it now; returns its first row, as `T`, if it returned any.
+    pub async fn fetch_optional<T: Record>(self, on: &mut impl Session) -> Result<Option<T>> {
+        Ok(on_session!(on, c => bound!(sqlx::query_as::<_, T>, &self).fetch_optional(c).await?))
+    }
+
+    /// `fetch_one` of a statement that returns one column: its value.
+    pub async fn fetch_scalar<T>(self, on: &mut impl Session) -> Result<T>
     where
-        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+        (T,): Record,
     {
-        Ok(on_conn!(conn, c => bound!(sqlx::query_as::<_, T>, &self).fetch_all(&mut **c).await?))
+        Ok(self.fetch_one::<(T,)>(on).await?.0)
+    }
+
+    /// `fetch_optional` of a statement that returns one column: its value, if there was a row.
+    pub async fn scalar_optional<T>(self, on: &mut impl Session) -> Result<Option<T>>
+    where
+        (T,): Record,
+    {
+        Ok(self.fetch_optional::<(T,)>(on).await?.map(|(v,)| v))
+    }
+
+    /// `fetch_scalar` of a `SELECT COUNT(*) …`: whether it counted any rows.
+    pub async fn counts_any(self, on: &mut impl Session) -> Result<bool> {
+        Ok(self.fetch_scalar::<i64>(on).await? > 0)
+    }
+
+    /// `fetch` of a statement that returns one column: its value in each row.
+    pub async fn scalars<T>(self, on: &mut impl Session) -> Result<Vec<T>>
+    where
+        (T,): Record,
+    {
+        let rows = self.fetch::<(T,)>(on).await?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
     /// Runs it as a write transaction of its own on `conn`, and returns the rows it returned as
     /// `T`: on Postgres as one statement outside any transaction (it commits as it ends, so its
     /// row locks last only while it runs); on SQLite inside `BEGIN IMMEDIATE … COMMIT`, since
     /// there the statement text may be several statements.
-    pub async fn write_alone<T>(self, conn: &mut Conn) -> Result<Vec<T>>
-    where
-        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
-    {
+    pub async fn write_alone<T: Record>(self, conn: &mut Conn) -> Result<Vec<T>> {
         match conn {
             Conn::Postgres(c) => Ok(bound!(sqlx::query_as::<_, T>, &self)
                 .fetch_all(&mut **c)
@@ -266,11 +368,11 @@ impl Batch {
 }
 
 async fn count_rows(tx: &mut Tx, stmt: &Stmt) -> Result<usize> {
-    Ok(on_tx!(tx, c => bound!(sqlx::query, stmt).fetch_all(&mut **c).await?.len()))
+    Ok(on_session!(tx, c => bound!(sqlx::query, stmt).fetch_all(c).await?.len()))
 }
 
 async fn run_one(tx: &mut Tx, stmt: &Stmt) -> Result<u64> {
-    Ok(on_tx!(tx, c => bound!(sqlx::query, stmt).execute(&mut **c).await?.rows_affected()))
+    Ok(on_session!(tx, c => bound!(sqlx::query, stmt).execute(c).await?.rows_affected()))
 }
 
 /// `$n` → `$(n + by)`, so statements with their own `$1…` can share one list of values.

@@ -1,6 +1,8 @@
 //! The only place where SQLite and Postgres differ. Queries ask the backend for the fragment they
 //! need instead of carrying two spellings of themselves.
 
+use super::Stmt;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -43,30 +45,24 @@ impl Backend {
         }
     }
 
-    /// A filter on products `p` whose search text contains `text` (lower-case), using parameter
-    /// `$n`.
-    pub fn product_search(self, n: usize, text: &str) -> ProductSearch {
+    /// A filter on products `p` whose search text contains `text` (lower-case), its value bound
+    /// on `stmt`.
+    pub fn product_search(self, stmt: &mut Stmt, text: &str) -> ProductSearch {
         // Trigram indexes need three characters; shorter text scans, which is cheap enough for
         // a query that short and rare.
         let indexed = text.chars().count() >= 3;
-        let (filter, pattern) = match self {
-            Backend::Sqlite if indexed => (
-                format!(
-                    "p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ${n})"
-                ),
+        let filter = match self {
+            Backend::Sqlite if indexed => {
                 // An FTS5 string: the whole text as one phrase, quotes doubled.
-                format!("\"{}\"", text.replace('"', "\"\"")),
-            ),
-            _ => (
-                format!("p.search_text LIKE ${n} ESCAPE '\\'"),
-                format!("%{}%", escape_like(text)),
-            ),
+                let n = stmt.param(format!("\"{}\"", text.replace('"', "\"\"")));
+                format!("p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {n})")
+            }
+            _ => {
+                let n = stmt.param(format!("%{}%", escape_like(text)));
+                format!("p.search_text LIKE {n} ESCAPE '\\'")
+            }
         };
-        ProductSearch {
-            filter,
-            pattern,
-            indexed,
-        }
+        ProductSearch { filter, indexed }
     }
 
     /// An expression giving a fresh random id, for rows made in bulk by SQL alone (the bench's
@@ -130,11 +126,10 @@ pub fn placeholders(first: usize, rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
-/// A product search as SQL: the filter, the value to bind to its parameter, and whether the
-/// search index serves it (or every product is tested).
+/// A product search as SQL: the filter, and whether the search index serves it (or every product
+/// is tested).
 pub struct ProductSearch {
     pub filter: String,
-    pub pattern: String,
     pub indexed: bool,
 }
 

@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{on_conn, on_tx, Conn, Tx};
+use super::{Arg, Conn, Stmt, Tx};
 use crate::error::{Error, Result};
 
 pub enum Claim<T> {
@@ -25,17 +25,20 @@ pub async fn claim<T: DeserializeOwned>(
     kind: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim<T>> {
-    let inserted = on_tx!(tx, c => sqlx::query(
+    let inserted = Stmt::new(
         "INSERT INTO applied_ops (op_id, kind, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (op_id) DO NOTHING")
-        .bind(op_id).bind(kind).bind(now).execute(&mut **c).await?.rows_affected());
+         ON CONFLICT (op_id) DO NOTHING",
+    )
+    .arg(op_id)
+    .arg(kind)
+    .arg(now)
+    .run(tx)
+    .await?;
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let (stored_kind, outcome): (String, Option<Json<serde_json::Value>>) = on_tx!(tx, c =>
-        sqlx::query_as("SELECT kind, outcome FROM applied_ops WHERE op_id = $1")
-            .bind(op_id).fetch_one(&mut **c).await?);
-    decode(op_id, kind, &stored_kind, outcome).map(Claim::Done)
+    let applied: AppliedOp = applied_op(op_id).fetch_one(tx).await?;
+    applied.decode(op_id, kind).map(Claim::Done)
 }
 
 /// The outcome recorded for `op_id`, read outside any transaction: a look that lets a replay be
@@ -45,37 +48,47 @@ pub async fn stored<T: DeserializeOwned>(
     op_id: Uuid,
     kind: &str,
 ) -> Result<Option<T>> {
-    let row: Option<(String, Option<Json<serde_json::Value>>)> = on_conn!(conn, c =>
-        sqlx::query_as("SELECT kind, outcome FROM applied_ops WHERE op_id = $1")
-            .bind(op_id).fetch_optional(&mut **c).await?);
-    match row {
-        None => Ok(None),
-        Some((stored_kind, outcome)) => decode(op_id, kind, &stored_kind, outcome).map(Some),
-    }
-}
-
-fn decode<T: DeserializeOwned>(
-    op_id: Uuid,
-    kind: &str,
-    stored_kind: &str,
-    outcome: Option<Json<serde_json::Value>>,
-) -> Result<T> {
-    if stored_kind != kind {
-        return Err(Error::BadInput(format!(
-            "op_id {op_id} was already used for a {stored_kind} operation"
-        )));
-    }
-    let outcome =
-        outcome.ok_or_else(|| Error::BadInput(format!("op_id {op_id} has no recorded outcome")))?;
-    serde_json::from_value(outcome.0)
-        .map_err(|e| Error::BadInput(format!("op_id {op_id}: stored outcome unreadable: {e}")))
+    let applied: Option<AppliedOp> = applied_op(op_id).fetch_optional(conn).await?;
+    applied.map(|a| a.decode(op_id, kind)).transpose()
 }
 
 /// Records the outcome of a claimed operation, in the same transaction.
 pub async fn finish<T: Serialize>(tx: &mut Tx, op_id: Uuid, outcome: &T) -> Result<()> {
     let value = serde_json::to_value(outcome)
         .map_err(|e| Error::BadInput(format!("outcome not serialisable: {e}")))?;
-    on_tx!(tx, c => sqlx::query("UPDATE applied_ops SET outcome = $2 WHERE op_id = $1")
-        .bind(op_id).bind(Json(value)).execute(&mut **c).await?.rows_affected());
+    Stmt::new("UPDATE applied_ops SET outcome = $2 WHERE op_id = $1")
+        .arg(op_id)
+        .arg(Arg::json(&value)?)
+        .run(tx)
+        .await?;
     Ok(())
+}
+
+/// What `applied_ops` holds of an op id: the kind of operation it was used for, and what that
+/// returned (none yet while the claiming transaction runs).
+#[derive(sqlx::FromRow)]
+struct AppliedOp {
+    kind: String,
+    outcome: Option<Json<serde_json::Value>>,
+}
+
+fn applied_op(op_id: Uuid) -> Stmt {
+    Stmt::new("SELECT kind, outcome FROM applied_ops WHERE op_id = $1").arg(op_id)
+}
+
+impl AppliedOp {
+    /// The recorded outcome, for a replay of an operation of `kind`.
+    fn decode<T: DeserializeOwned>(self, op_id: Uuid, kind: &str) -> Result<T> {
+        let stored_kind = self.kind;
+        if stored_kind != kind {
+            return Err(Error::BadInput(format!(
+                "op_id {op_id} was already used for a {stored_kind} operation"
+            )));
+        }
+        let outcome = self
+            .outcome
+            .ok_or_else(|| Error::BadInput(format!("op_id {op_id} has no recorded outcome")))?;
+        serde_json::from_value(outcome.0)
+            .map_err(|e| Error::BadInput(format!("op_id {op_id}: stored outcome unreadable: {e}")))
+    }
 }

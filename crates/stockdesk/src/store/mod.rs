@@ -1,8 +1,9 @@
 //! Opening SQLite or Postgres, migrations, transactions and transient-error retries.
 //!
-//! Every query in the core is written once and runs on both backends: `on_tx!` expands one body
-//! for each backend, so the SQL text and its binds exist in one place. What differs between the
-//! dialects lives in `dialect.rs` and nowhere else.
+//! Every query in the core is written once and runs on both backends: it is a `Stmt` (its SQL text
+//! and its values) run on a `Tx` or a `Conn`, and what it returns is a named row (`Record`) or one
+//! column (`fetch_scalar`, …). What differs between the dialects lives in `dialect.rs` and nowhere
+//! else.
 
 pub mod batch;
 mod dialect;
@@ -21,7 +22,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
-pub use batch::{Arg, Batch, Stmt};
+pub use batch::{Arg, Batch, Record, Session, Stmt};
 pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
 pub use turns::{TurnFn, TurnItem, Turns};
@@ -43,7 +44,7 @@ pub enum Store {
     Postgres(PgPool),
 }
 
-/// One open transaction. Queries run on it through `on_tx!`.
+/// One open transaction. Statements run on it through `Stmt`.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -57,8 +58,9 @@ pub enum Conn {
     Postgres(PoolConnection<Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to the backend's connection (`&mut Transaction<…>`). The body is
-/// the same text for both backends; it is compiled once per backend.
+/// Runs `$body` with `$c` bound to the backend's transaction (`&mut Transaction<…>`), compiled
+/// once per backend. Not how the core issues queries (that is `Stmt`): it is here for code that
+/// must reach sqlx itself, such as the benches' raw-SQL baselines.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! on_tx {
@@ -70,19 +72,6 @@ macro_rules! on_tx {
     };
 }
 pub use crate::on_tx;
-
-/// `on_tx!` for a `Conn`: the same body, run outside a transaction.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! on_conn {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            $crate::store::Conn::Sqlite($c) => $body,
-            $crate::store::Conn::Postgres($c) => $body,
-        }
-    };
-}
-pub use crate::on_conn;
 
 impl Store {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and brings the schema up to

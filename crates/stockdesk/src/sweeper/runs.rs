@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{JobOutcome, RunStatus, SweepRun, SweeperHealth};
 use crate::error::{Error, Result};
-use crate::store::{on_tx, with_retry, Store};
+use crate::store::{with_retry, Arg, Stmt, Store};
 
 /// How many recent runs the health view looks through for the last good one.
 const HEALTH_WINDOW: i64 = 100;
@@ -14,11 +14,16 @@ const HEALTH_WINDOW: i64 = 100;
 pub async fn start(store: &Store, id: Uuid, actor: &str, at: DateTime<Utc>) -> Result<()> {
     with_retry(|| async {
         let mut tx = store.write().await?;
-        on_tx!(&mut tx, c => sqlx::query(
+        Stmt::new(
             "INSERT INTO sweep_runs (id, actor, started_at, status, errors, jobs) \
-             VALUES ($1, $2, $3, 'running', 0, $4)")
-            .bind(id).bind(actor).bind(at).bind(Json(Vec::<JobOutcome>::new()))
-            .execute(&mut **c).await?.rows_affected());
+             VALUES ($1, $2, $3, 'running', 0, $4)",
+        )
+        .arg(id)
+        .arg(actor)
+        .arg(at)
+        .arg(Arg::json(&Vec::<JobOutcome>::new())?)
+        .run(&mut tx)
+        .await?;
         tx.commit().await
     })
     .await
@@ -27,10 +32,17 @@ pub async fn start(store: &Store, id: Uuid, actor: &str, at: DateTime<Utc>) -> R
 pub async fn finish(store: &Store, run: &SweepRun) -> Result<()> {
     with_retry(|| async {
         let mut tx = store.write().await?;
-        on_tx!(&mut tx, c => sqlx::query(
-            "UPDATE sweep_runs SET finished_at = $2, status = $3, errors = $4, jobs = $5 WHERE id = $1")
-            .bind(run.id).bind(run.finished_at).bind(status_str(run.status)).bind(run.errors)
-            .bind(Json(&run.jobs)).execute(&mut **c).await?.rows_affected());
+        Stmt::new(
+            "UPDATE sweep_runs SET finished_at = $2, status = $3, errors = $4, jobs = $5 \
+             WHERE id = $1",
+        )
+        .arg(run.id)
+        .arg(run.finished_at)
+        .arg(status_str(run.status))
+        .arg(run.errors)
+        .arg(Arg::json(&run.jobs)?)
+        .run(&mut tx)
+        .await?;
         tx.commit().await
     })
     .await
@@ -39,8 +51,10 @@ pub async fn finish(store: &Store, run: &SweepRun) -> Result<()> {
 pub async fn prune(store: &Store, before: DateTime<Utc>) -> Result<i64> {
     with_retry(|| async {
         let mut tx = store.write().await?;
-        let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sweep_runs WHERE started_at < $1")
-            .bind(before).execute(&mut **c).await?.rows_affected());
+        let n = Stmt::new("DELETE FROM sweep_runs WHERE started_at < $1")
+            .arg(before)
+            .run(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(n as i64)
     })
@@ -59,10 +73,13 @@ pub async fn health(store: &Store, now: DateTime<Utc>) -> Result<SweeperHealth> 
         jobs: Json<Vec<JobOutcome>>,
     }
     let mut tx = store.read().await?;
-    let rows: Vec<Row> = on_tx!(&mut tx, c => sqlx::query_as(
+    let rows: Vec<Row> = Stmt::new(
         "SELECT id, actor, started_at, finished_at, status, errors, jobs FROM sweep_runs \
-         ORDER BY started_at DESC, id DESC LIMIT $1")
-        .bind(HEALTH_WINDOW).fetch_all(&mut **c).await?);
+         ORDER BY started_at DESC, id DESC LIMIT $1",
+    )
+    .arg(HEALTH_WINDOW)
+    .fetch(&mut tx)
+    .await?;
     let overdue_orders = crate::stock::overdue_orders(&mut tx, now).await?;
     let failing_blob_deletions = crate::images::failing_deletions(&mut tx).await?;
     let runs = rows

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::model::{Order, OrderTurn, Outcome, Reservation, ReservationStatus};
-use crate::store::{on_tx, Arg, Conn, Stmt, Tx};
+use crate::store::{Arg, Conn, Stmt, Tx};
 
 /// Takes a variant's units on its `held` counter where `stock_on_hand - held` leaves enough. On
 /// Postgres the conditional `UPDATE` is decided on the latest committed row even when it waited
@@ -133,8 +133,14 @@ pub async fn reserve_for_variant(
         &[orders_in, items_in, holds_in, claims, count],
         query,
     );
-    let served: Vec<(Uuid,)> = s.text(sql).write_alone(conn).await?;
-    Ok(served.into_iter().map(|(id,)| id).collect())
+    let served: Vec<ServedOrder> = s.text(sql).write_alone(conn).await?;
+    Ok(served.into_iter().map(|o| o.id).collect())
+}
+
+/// An order `reserve_for_variant` served.
+#[derive(sqlx::FromRow)]
+struct ServedOrder {
+    id: Uuid,
 }
 
 fn wanted_cte(s: &mut Stmt, wanted: &BTreeMap<Uuid, i64>) -> String {
@@ -231,12 +237,21 @@ fn order_inserts(only: impl Fn(&str) -> String) -> [String; 3] {
 }
 
 pub async fn insert_reservation(tx: &mut Tx, order_id: Uuid, r: &Reservation) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
+    Stmt::new(
         "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
-         reserved_until, status, created_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(r.id).bind(order_id).bind(r.order_item_id).bind(r.variant_id).bind(r.quantity)
-        .bind(r.reserved_until).bind(r.status.as_str()).bind(r.created_at).bind(r.closed_at)
-        .execute(&mut **c).await?.rows_affected());
+         reserved_until, status, created_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .arg(r.id)
+    .arg(order_id)
+    .arg(r.order_item_id)
+    .arg(r.variant_id)
+    .arg(r.quantity)
+    .arg(r.reserved_until)
+    .arg(r.status.as_str())
+    .arg(r.created_at)
+    .arg(r.closed_at)
+    .run(tx)
+    .await?;
     Ok(())
 }
 
@@ -268,11 +283,11 @@ pub async fn close_holds(
         "UPDATE reservations SET status = {status}, closed_at = {now} \
          WHERE status = 'active' AND order_id IN ({ids}) RETURNING variant_id, quantity"
     ));
-    let closed: Vec<(Uuid, i64)> = sized(close).fetch(tx).await?;
+    let closed: Vec<ClosedHold> = sized(close).fetch(tx).await?;
 
     let mut per_variant: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for &(variant_id, quantity) in &closed {
-        *per_variant.entry(variant_id).or_default() += quantity;
+    for hold in &closed {
+        *per_variant.entry(hold.variant_id).or_default() += hold.quantity;
     }
     if !per_variant.is_empty() {
         let mut give_back = Stmt::new("");
@@ -290,9 +305,20 @@ pub async fn close_holds(
     Ok(closed.len() as u64)
 }
 
+/// A hold `close_holds` ended: the variant it held and how many units.
+#[derive(sqlx::FromRow)]
+struct ClosedHold {
+    variant_id: Uuid,
+    quantity: i64,
+}
+
 pub async fn extend_reservations(tx: &mut Tx, order_id: Uuid, until: DateTime<Utc>) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE reservations SET reserved_until = $2 WHERE order_id = $1 AND status = 'active'")
-        .bind(order_id).bind(until).execute(&mut **c).await?.rows_affected());
+    Stmt::new(
+        "UPDATE reservations SET reserved_until = $2 WHERE order_id = $1 AND status = 'active'",
+    )
+    .arg(order_id)
+    .arg(until)
+    .run(tx)
+    .await?;
     Ok(())
 }

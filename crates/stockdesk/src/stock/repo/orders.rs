@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
-use crate::store::{on_tx, placeholders, Arg, Stmt, Tx};
+use crate::store::{Arg, Stmt, Tx};
 
 pub struct OrderRow {
     pub status: OrderStatus,
@@ -21,13 +21,19 @@ pub async fn lock_order(tx: &mut Tx, id: Uuid) -> Result<OrderRow> {
         "SELECT status, payment_expires_at FROM orders WHERE id = $1{}",
         tx.backend().for_update()
     );
-    let row: Option<(String, DateTime<Utc>)> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
-    let (status, payment_expires_at) = row.ok_or_else(|| Error::not_found("order", id))?;
+    let row: Option<LockedOrder> = Stmt::new(sql).arg(id).fetch_optional(tx).await?;
+    let row = row.ok_or_else(|| Error::not_found("order", id))?;
     Ok(OrderRow {
-        status: parse_status(&status)?,
-        payment_expires_at,
+        status: parse_status(&row.status)?,
+        payment_expires_at: row.payment_expires_at,
     })
+}
+
+/// `OrderRow` as stored.
+#[derive(sqlx::FromRow)]
+struct LockedOrder {
+    status: String,
+    payment_expires_at: DateTime<Utc>,
 }
 
 /// Moves an order from `from` to `to` (conditional: zero rows ⇒ someone else moved it first).
@@ -44,12 +50,20 @@ pub async fn set_status(
         OrderStatus::Cancelled | OrderStatus::Expired => (None, Some(now)),
         OrderStatus::Pending => (None, None),
     };
-    let n = on_tx!(tx, c => sqlx::query(
+    let n = Stmt::new(
         "UPDATE orders SET status = $3, paid_at = COALESCE($4, paid_at), \
          closed_at = COALESCE($5, closed_at), updated_at = $6, updated_by = $7 \
-         WHERE id = $1 AND status = $2")
-        .bind(id).bind(from.as_str()).bind(to.as_str()).bind(paid_at).bind(closed_at).bind(now)
-        .bind(actor).execute(&mut **c).await?.rows_affected());
+         WHERE id = $1 AND status = $2",
+    )
+    .arg(id)
+    .arg(from.as_str())
+    .arg(to.as_str())
+    .arg(paid_at)
+    .arg(closed_at)
+    .arg(now)
+    .arg(actor)
+    .run(tx)
+    .await?;
     Ok(n == 1)
 }
 
@@ -60,19 +74,36 @@ pub async fn set_deadline(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE orders SET payment_expires_at = $2, updated_at = $3, updated_by = $4 WHERE id = $1")
-        .bind(id).bind(until).bind(now).bind(actor).execute(&mut **c).await?.rows_affected());
+    Stmt::new(
+        "UPDATE orders SET payment_expires_at = $2, updated_at = $3, updated_by = $4 WHERE id = $1",
+    )
+    .arg(id)
+    .arg(until)
+    .arg(now)
+    .arg(actor)
+    .run(tx)
+    .await?;
     Ok(())
 }
 
 /// Quantity per variant over the order's lines (lines of one variant summed).
 pub async fn quantities(tx: &mut Tx, order_id: Uuid) -> Result<BTreeMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) FROM order_items WHERE order_id = $1 \
-         GROUP BY variant_id")
-        .bind(order_id).fetch_all(&mut **c).await?);
-    Ok(rows.into_iter().collect())
+    #[derive(sqlx::FromRow)]
+    struct VariantQuantity {
+        variant_id: Uuid,
+        quantity: i64,
+    }
+    let rows: Vec<VariantQuantity> = Stmt::new(
+        "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) AS quantity FROM order_items \
+         WHERE order_id = $1 GROUP BY variant_id",
+    )
+    .arg(order_id)
+    .fetch(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.variant_id, r.quantity))
+        .collect())
 }
 
 /// An order's line as a new hold needs it.
@@ -85,9 +116,12 @@ pub struct OrderLine {
 
 /// The order's lines, in line order.
 pub async fn order_lines(tx: &mut Tx, order_id: Uuid) -> Result<Vec<OrderLine>> {
-    Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, variant_id, quantity FROM order_items WHERE order_id = $1 ORDER BY line_no")
-        .bind(order_id).fetch_all(&mut **c).await?))
+    Stmt::new(
+        "SELECT id, variant_id, quantity FROM order_items WHERE order_id = $1 ORDER BY line_no",
+    )
+    .arg(order_id)
+    .fetch(tx)
+    .await
 }
 
 /// Pending orders whose payment window has passed, oldest deadline first, locked; with
@@ -114,8 +148,7 @@ pub async fn lock_overdue(
          ORDER BY payment_expires_at, id LIMIT {limit}{}",
         tx.backend().for_update_skip_locked()
     ));
-    let rows: Vec<(Uuid,)> = s.fetch(tx).await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    s.scalars(tx).await
 }
 
 /// Marks the given orders expired where they are still pending, in one statement; returns the
@@ -129,26 +162,22 @@ pub async fn expire_orders(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
+    let mut s = Stmt::new("").arg(now).arg(actor);
+    let list = s.list(ids.iter().copied().map(Arg::Id));
+    let s = s.text(format!(
         "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, updated_by = $2 \
-         WHERE status = 'pending' AND id IN {} RETURNING id",
-        placeholders(3, 1, ids.len())
-    );
+         WHERE status = 'pending' AND id IN ({list}) RETURNING id"
+    ));
     // The SQL varies with the batch's length: not worth a place in the statement cache.
-    Ok(on_tx!(tx, c => {
-        let mut query = sqlx::query_scalar(&sql).persistent(false).bind(now).bind(actor);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(&mut **c).await?
-    }))
+    s.uncached().scalars(tx).await
 }
 
 /// Pending orders whose window has passed (the sweeper's backlog).
 pub async fn overdue_count(tx: &mut Tx, now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM orders WHERE status = 'pending' AND payment_expires_at <= $1")
-        .bind(now).fetch_one(&mut **c).await?))
+    Stmt::new("SELECT COUNT(*) FROM orders WHERE status = 'pending' AND payment_expires_at <= $1")
+        .arg(now)
+        .fetch_scalar(tx)
+        .await
 }
 
 const ORDER_COLUMNS: &str = "id, status, payment_expires_at, created_at, created_by, updated_at, \
@@ -169,8 +198,7 @@ struct OrderHead {
 
 pub async fn load_order(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<Option<Order>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-    let head: Option<OrderHead> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+    let head: Option<OrderHead> = Stmt::new(sql).arg(id).fetch_optional(tx).await?;
     match head {
         Some(head) => Ok(Some(complete(tx, head, now).await?)),
         None => Ok(None),
@@ -190,8 +218,12 @@ pub async fn list_orders(
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     );
     let status = status.map(OrderStatus::as_str).unwrap_or("");
-    let heads: Vec<OrderHead> = on_tx!(tx, c => sqlx::query_as(&sql)
-        .bind(status).bind(limit).bind(offset).fetch_all(&mut **c).await?);
+    let heads: Vec<OrderHead> = Stmt::new(sql)
+        .arg(status)
+        .arg(limit)
+        .arg(offset)
+        .fetch(tx)
+        .await?;
     let mut out = Vec::with_capacity(heads.len());
     for head in heads {
         out.push(complete(tx, head, now).await?);
@@ -223,14 +255,20 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
         created_at: DateTime<Utc>,
         closed_at: Option<DateTime<Utc>>,
     }
-    let items: Vec<ItemRow> = on_tx!(tx, c => sqlx::query_as(
+    let items: Vec<ItemRow> = Stmt::new(
         "SELECT id, line_no, variant_id, product_id, sku, product_name, quantity, unit_price_minor, \
-         currency FROM order_items WHERE order_id = $1 ORDER BY line_no")
-        .bind(head.id).fetch_all(&mut **c).await?);
-    let reservations: Vec<ReservationRow> = on_tx!(tx, c => sqlx::query_as(
+         currency FROM order_items WHERE order_id = $1 ORDER BY line_no",
+    )
+    .arg(head.id)
+    .fetch(tx)
+    .await?;
+    let reservations: Vec<ReservationRow> = Stmt::new(
         "SELECT id, order_item_id, variant_id, quantity, reserved_until, status, created_at, \
-         closed_at FROM reservations WHERE order_id = $1 ORDER BY created_at, id")
-        .bind(head.id).fetch_all(&mut **c).await?);
+         closed_at FROM reservations WHERE order_id = $1 ORDER BY created_at, id",
+    )
+    .arg(head.id)
+    .fetch(tx)
+    .await?;
 
     let items: Vec<OrderItem> = items
         .into_iter()

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::product_rows::{lock_product_of_variant, reserved_sql};
-use crate::store::{on_tx, Arg, Conn, Stmt, Tx};
+use crate::store::{Arg, Conn, Stmt, Tx};
 
 /// A variant row as a locked stock operation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,9 +37,10 @@ pub async fn lock_variants(
     }
     let mut products: BTreeMap<Uuid, Uuid> = BTreeMap::new();
     for &id in variant_ids {
-        let product: Option<Uuid> = on_tx!(tx, c => sqlx::query_scalar(
-            "SELECT product_id FROM variants WHERE id = $1")
-            .bind(id).fetch_optional(&mut **c).await?);
+        let product: Option<Uuid> = Stmt::new("SELECT product_id FROM variants WHERE id = $1")
+            .arg(id)
+            .scalar_optional(tx)
+            .await?;
         let product = product.ok_or_else(|| Error::not_found("variant", id))?;
         products.entry(product).or_insert(id);
     }
@@ -61,8 +62,7 @@ async fn lock_variant_rows(
     );
     let mut out = BTreeMap::new();
     for &id in variant_ids {
-        let row: Option<LockedVariant> =
-            on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
+        let row: Option<LockedVariant> = Stmt::new(sql.as_str()).arg(id).fetch_optional(tx).await?;
         // Deleted between the look-up and the lock.
         out.insert(id, row.ok_or_else(|| Error::not_found("variant", id))?);
     }
@@ -125,7 +125,7 @@ pub async fn orderable_variants(
          JOIN products p ON p.id = v.product_id WHERE v.id IN ({list})",
         reserved_sql(&now)
     ));
-    let rows: Vec<OrderableVariant> = s.fetch_alone(conn).await?;
+    let rows: Vec<OrderableVariant> = s.fetch(conn).await?;
     let mut found: BTreeMap<Uuid, OrderableVariant> =
         rows.into_iter().map(|v| (v.variant.id, v)).collect();
     let mut out = BTreeMap::new();
@@ -156,8 +156,11 @@ pub async fn figures(
          FROM variants v WHERE v.id = $1",
         reserved_sql("$2")
     );
-    let row: Option<Row> = on_tx!(tx, c => sqlx::query_as(&sql)
-        .bind(variant_id).bind(now).fetch_optional(&mut **c).await?);
+    let row: Option<Row> = Stmt::new(sql)
+        .arg(variant_id)
+        .arg(now)
+        .fetch_optional(tx)
+        .await?;
     let row = row.ok_or_else(|| Error::not_found("variant", variant_id))?;
     Ok((row.product_id, row.sku, row.figures))
 }
@@ -169,8 +172,14 @@ pub async fn set_on_hand(
     on_hand: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE variants SET stock_on_hand = $2, version = version + 1, updated_at = $3 WHERE id = $1")
-        .bind(variant_id).bind(on_hand).bind(now).execute(&mut **c).await?.rows_affected());
+    Stmt::new(
+        "UPDATE variants SET stock_on_hand = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $1",
+    )
+    .arg(variant_id)
+    .arg(on_hand)
+    .arg(now)
+    .run(tx)
+    .await?;
     Ok(())
 }
