@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::model::PatchOutcome;
-use crate::store::idempotency::{self, Claim};
+use crate::store::idempotency::{self, Claim, OpKey};
 use crate::store::{with_retry, Tx};
 use crate::{catalog, images, stock};
 
@@ -29,12 +29,17 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
         actor = %cmd.actor,
     );
     check_actor(&cmd.actor)?;
+    let fingerprint = fingerprint(&cmd.kind)?;
+    let key = OpKey {
+        id: cmd.op_id,
+        kind: cmd.kind.name(),
+        fingerprint: &fingerprint,
+    };
     let applied = async {
         match &cmd.kind {
             // Orders of one variant commit in shared turns outside a transaction of their own.
             CommandKind::CreateOrder { order } => {
-                let (order, replayed) =
-                    stock::create_order(ctx, cmd.op_id, &cmd.actor, order).await?;
+                let (order, replayed) = stock::create_order(ctx, &key, &cmd.actor, order).await?;
                 Ok((Outcome::Order(order), replayed, Vec::new()))
             }
             // A demo seed stages its images before its transaction and lets go of them after.
@@ -44,11 +49,11 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
                     products: *products as usize,
                     seed: *seed,
                 };
-                let result = in_transaction(ctx, cmd, Body::Seed(&opts, &photos)).await;
+                let result = in_transaction(ctx, cmd, &key, Body::Seed(&opts, &photos)).await;
                 images::release_staged(ctx, photos.iter().map(|p| p.id).collect()).await?;
                 result
             }
-            kind => in_transaction(ctx, cmd, Body::Kind(kind)).await,
+            kind => in_transaction(ctx, cmd, &key, Body::Kind(kind)).await,
         }
     }
     .instrument(span.clone())
@@ -180,17 +185,15 @@ async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
 async fn in_transaction(
     ctx: &Ctx,
     cmd: &Command,
+    key: &OpKey<'_>,
     body: Body<'_>,
 ) -> Result<(Outcome, bool, Vec<uuid::Uuid>)> {
-    let kind = cmd.kind.name();
     with_retry(|| async {
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
         let op = Op::new(ctx, cmd.op_id, &cmd.actor, now);
         let result = async {
-            if let Claim::Done(first) =
-                idempotency::claim::<Outcome>(&mut tx, cmd.op_id, kind, now).await?
-            {
+            if let Claim::Done(first) = idempotency::claim::<Outcome>(&mut tx, key, now).await? {
                 return Ok((replayed(first), true, Vec::new()));
             }
             let (outcome, outbox) = run_body(&mut tx, &op, &body).await?;
@@ -213,6 +216,15 @@ fn replayed(first: Outcome) -> Outcome {
         }),
         other => other,
     }
+}
+
+/// What exactly a command asks for, as a short text: the SHA-256 of its kind's JSON (fields in
+/// declaration order, so the same command always reads the same).
+fn fingerprint(kind: &CommandKind) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(kind)
+        .map_err(|e| Error::Internal(format!("command not serialisable: {e}")))?;
+    Ok(format!("{:x}", Sha256::digest(json)))
 }
 
 /// Longest name an actor may have.

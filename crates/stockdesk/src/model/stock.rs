@@ -305,5 +305,7 @@ pub struct ExpiryBatch {
 #[derive(Debug, Clone)]
 pub struct OrderTurn {
     pub op_id: Uuid,
+    /// The fingerprint its op id is recorded with (see `store::idempotency::OpKey`).
+    pub fingerprint: String,
     pub order: Order,
 }

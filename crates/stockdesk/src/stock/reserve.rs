@@ -22,7 +22,7 @@ use super::repo::{self, LockedVariant, OrderableVariant};
 use crate::ctx::{Ctx, Op};
 use crate::error::{Error, FieldError, Result};
 use crate::model::*;
-use crate::store::idempotency::{self, Claim};
+use crate::store::idempotency::{self, Claim, OpKey};
 use crate::store::turns::Outcome as Turn;
 use crate::store::{with_retry, Conn, Stmt, TurnItem};
 
@@ -32,8 +32,6 @@ const MAX_LOOKS: usize = 16;
 
 /// Lapsed orders an order expires in one go when their holds stand in its way.
 const MAX_EXPIRY_BATCH: i64 = 1_000;
-/// The kind an order's op id is recorded under.
-const KIND: &str = "create_order";
 
 impl TurnItem for OrderTurn {
     fn turn_id(&self) -> Uuid {
@@ -46,7 +44,7 @@ impl TurnItem for OrderTurn {
 /// already (then it is the first outcome, and nothing was reserved now).
 pub async fn create_order(
     ctx: &Ctx,
-    op_id: Uuid,
+    op: &OpKey<'_>,
     actor: &str,
     new: &NewOrder,
 ) -> Result<(Order, bool)> {
@@ -54,7 +52,7 @@ pub async fn create_order(
         wanted: check_new_order(new)?,
         window: TimeDelta::seconds(new.expires_in_secs.unwrap_or(DEFAULT_PAYMENT_WINDOW_SECS)),
         new,
-        op_id,
+        op: *op,
         actor,
     };
     with_retry(|| create_attempt(ctx, &req)).await
@@ -68,12 +66,12 @@ async fn create_attempt(ctx: &Ctx, req: &OrderRequest<'_>) -> Result<(Order, boo
     for _ in 0..MAX_LOOKS {
         let mut conn = ctx.store.conn().await?;
         // A retried command answers as its first attempt did, even if stock ran out since.
-        if let Some(first) = idempotency::stored::<Outcome>(&mut conn, req.op_id, KIND).await? {
+        if let Some(first) = idempotency::stored::<Outcome>(&mut conn, &req.op).await? {
             return match first {
                 Outcome::Order(order) => Ok((order, true)),
                 _ => Err(Error::BadInput(format!(
                     "op_id {} has no order as its outcome",
-                    req.op_id
+                    req.op.id
                 ))),
             };
         }
@@ -98,7 +96,7 @@ async fn create_attempt(ctx: &Ctx, req: &OrderRequest<'_>) -> Result<(Order, boo
             .into_iter()
             .map(|(id, v)| (id, v.variant))
             .collect();
-        let op = Op::new(ctx, req.op_id, req.actor, now);
+        let op = Op::new(ctx, req.op.id, req.actor, now);
         let order = new_order(&op, req, &variants)?;
         if let Some(done) = reserve_order(ctx, conn, req, order).await? {
             return Ok(done);
@@ -118,7 +116,8 @@ async fn reserve_order(
 ) -> Result<Option<(Order, bool)>> {
     if let [&variant_id] = &req.wanted.keys().collect::<Vec<_>>()[..] {
         let turn = OrderTurn {
-            op_id: req.op_id,
+            op_id: req.op.id,
+            fingerprint: req.op.fingerprint.to_string(),
             order,
         };
         let write: crate::store::TurnFn<OrderTurn> = reserve_turn;
@@ -157,13 +156,13 @@ async fn reserve_in_tx(
     let mut tx = conn.begin_write().await?;
     let result = async {
         if let Claim::Done(first) =
-            idempotency::claim::<Outcome>(&mut tx, req.op_id, KIND, ctx.now()).await?
+            idempotency::claim::<Outcome>(&mut tx, &req.op, ctx.now()).await?
         {
             return match first {
                 Outcome::Order(order) => Ok(Some((order, true))),
                 _ => Err(Error::BadInput(format!(
                     "op_id {} has no order as its outcome",
-                    req.op_id
+                    req.op.id
                 ))),
             };
         }
@@ -174,7 +173,7 @@ async fn reserve_in_tx(
         if !repo::reserve(&mut tx, &order, &req.wanted).await? {
             return Ok(None);
         }
-        idempotency::finish(&mut tx, req.op_id, &Outcome::Order(order.clone())).await?;
+        idempotency::finish(&mut tx, req.op.id, &Outcome::Order(order.clone())).await?;
         Ok(Some((order, false)))
     }
     .await;
@@ -254,7 +253,7 @@ struct OrderRequest<'a> {
     /// Quantity per variant (lines of a variant summed).
     wanted: BTreeMap<Uuid, i64>,
     window: TimeDelta,
-    op_id: Uuid,
+    op: OpKey<'a>,
     actor: &'a str,
 }
 

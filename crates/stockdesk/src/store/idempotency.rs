@@ -10,6 +10,15 @@ use uuid::Uuid;
 use super::{Arg, Conn, Stmt, Tx};
 use crate::error::{Error, Result};
 
+/// An operation as its op id records it: the id, the kind of operation, and a fingerprint of
+/// exactly what was asked (the same id with other content is refused, not replayed).
+#[derive(Debug, Clone, Copy)]
+pub struct OpKey<'a> {
+    pub id: Uuid,
+    pub kind: &'a str,
+    pub fingerprint: &'a str,
+}
+
 pub enum Claim<T> {
     /// First time: apply the operation, then `finish`.
     New,
@@ -21,35 +30,31 @@ pub enum Claim<T> {
 /// (the primary key), then see its outcome.
 pub async fn claim<T: DeserializeOwned>(
     tx: &mut Tx,
-    op_id: Uuid,
-    kind: &str,
+    op: &OpKey<'_>,
     now: DateTime<Utc>,
 ) -> Result<Claim<T>> {
     let inserted = Stmt::new(
-        "INSERT INTO applied_ops (op_id, kind, created_at) VALUES ($1, $2, $3) \
+        "INSERT INTO applied_ops (op_id, kind, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (op_id) DO NOTHING",
     )
-    .arg(op_id)
-    .arg(kind)
+    .arg(op.id)
+    .arg(op.kind)
+    .arg(op.fingerprint)
     .arg(now)
     .run(tx)
     .await?;
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let applied: AppliedOp = applied_op(op_id).fetch_one(tx).await?;
-    applied.decode(op_id, kind).map(Claim::Done)
+    let applied: AppliedOp = applied_op(op.id).fetch_one(tx).await?;
+    applied.decode(op).map(Claim::Done)
 }
 
 /// The outcome recorded for `op_id`, read outside any transaction: a look that lets a replay be
 /// answered before any lock is taken. `bad_input` if the op id was used for another kind.
-pub async fn stored<T: DeserializeOwned>(
-    conn: &mut Conn,
-    op_id: Uuid,
-    kind: &str,
-) -> Result<Option<T>> {
-    let applied: Option<AppliedOp> = applied_op(op_id).fetch_optional(conn).await?;
-    applied.map(|a| a.decode(op_id, kind)).transpose()
+pub async fn stored<T: DeserializeOwned>(conn: &mut Conn, op: &OpKey<'_>) -> Result<Option<T>> {
+    let applied: Option<AppliedOp> = applied_op(op.id).fetch_optional(conn).await?;
+    applied.map(|a| a.decode(op)).transpose()
 }
 
 /// Records the outcome of a claimed operation, in the same transaction.
@@ -69,20 +74,27 @@ pub async fn finish<T: Serialize>(tx: &mut Tx, op_id: Uuid, outcome: &T) -> Resu
 #[derive(sqlx::FromRow)]
 struct AppliedOp {
     kind: String,
+    fingerprint: Option<String>,
     outcome: Option<Json<serde_json::Value>>,
 }
 
 fn applied_op(op_id: Uuid) -> Stmt {
-    Stmt::new("SELECT kind, outcome FROM applied_ops WHERE op_id = $1").arg(op_id)
+    Stmt::new("SELECT kind, fingerprint, outcome FROM applied_ops WHERE op_id = $1").arg(op_id)
 }
 
 impl AppliedOp {
-    /// The recorded outcome, for a replay of an operation of `kind`.
-    fn decode<T: DeserializeOwned>(self, op_id: Uuid, kind: &str) -> Result<T> {
-        let stored_kind = self.kind;
-        if stored_kind != kind {
+    /// The recorded outcome, for a replay of `op`.
+    fn decode<T: DeserializeOwned>(self, op: &OpKey<'_>) -> Result<T> {
+        let (op_id, stored_kind) = (op.id, self.kind);
+        if stored_kind != op.kind {
             return Err(Error::BadInput(format!(
                 "op_id {op_id} was already used for a {stored_kind} operation"
+            )));
+        }
+        if self.fingerprint.is_some_and(|f| f != op.fingerprint) {
+            return Err(Error::BadInput(format!(
+                "op_id {op_id} was already used for another {stored_kind} command; \
+                 a new command needs a new op_id"
             )));
         }
         let outcome = self
