@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::TimeDelta;
 use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus};
 use stockdesk::stock::MovementKind;
-use stockdesk::stock::{NewOrder, NewOrderItem, Order, OrderStatus};
+use stockdesk::stock::{Order, OrderStatus};
 use stockdesk::{Stockdesk, Store};
-use stockdesk_testkit::{both_backends, TestDb};
+use stockdesk_testkit::{both_backends, order_of, TestDb};
 use uuid::Uuid;
 
 /// A shop with every kind of row the check reads: a ledger with initial stock, a receipt, an
@@ -62,7 +62,7 @@ async fn shop(db: &TestDb) -> Shop {
     sd.adjust_stock(v[1], -1, "broken").await.unwrap();
     sd.count_stock(v[2], 3, Some(4)).await.unwrap();
 
-    let mut lapsing = order(&[(v[2], 1)]);
+    let mut lapsing = order_of(&[(v[2], 1)]);
     lapsing.expires_in_secs = Some(60);
     let expired = sd.create_order(lapsing, None).await.unwrap();
     db.clock.advance(TimeDelta::minutes(2));
@@ -72,12 +72,14 @@ async fn shop(db: &TestDb) -> Shop {
     );
     let expired = sd.get_order(expired.id).await.unwrap();
 
-    let paid = sd.create_order(order(&[(v[0], 2), (v[1], 1)]), None).await;
+    let paid = sd
+        .create_order(order_of(&[(v[0], 2), (v[1], 1)]), None)
+        .await;
     let paid = sd.pay_order(paid.unwrap().id).await.unwrap().order;
-    let cancelled = sd.create_order(order(&[(v[1], 2)]), None).await.unwrap();
+    let cancelled = sd.create_order(order_of(&[(v[1], 2)]), None).await.unwrap();
     let cancelled = sd.cancel_order(cancelled.id).await.unwrap();
     let pending = sd
-        .create_order(order(&[(v[0], 3), (v[2], 1)]), None)
+        .create_order(order_of(&[(v[0], 3), (v[2], 1)]), None)
         .await
         .unwrap();
 
@@ -93,20 +95,6 @@ async fn shop(db: &TestDb) -> Shop {
         paid,
         cancelled,
         pending,
-    }
-}
-
-fn order(lines: &[(Uuid, i64)]) -> NewOrder {
-    NewOrder {
-        id: None,
-        items: lines
-            .iter()
-            .map(|&(variant_id, quantity)| NewOrderItem {
-                variant_id,
-                quantity,
-            })
-            .collect(),
-        expires_in_secs: None,
     }
 }
 

@@ -3,7 +3,10 @@
 //! postgres://postgres@127.0.0.1:5432/postgres). Postgres being unreachable fails the test: a
 //! skipped backend would hide exactly the bugs these tests exist for.
 
+pub mod fixtures;
 pub mod images;
+
+pub use fixtures::{order_of, stocked};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -208,11 +208,7 @@ pub async fn add_images(
         create,
         ..Default::default()
     };
-    let patch = ProductPatch {
-        images,
-        ..Default::default()
-    };
-    patch_product(tx, op, product_id, expected_version, &patch).await
+    patch_images(tx, op, product_id, expected_version, images).await
 }
 
 /// Replaces the file of one image with a staged upload (a version-checked edit of its
@@ -234,6 +230,17 @@ pub async fn replace_image_file(
         }],
         ..Default::default()
     };
+    patch_images(tx, op, product_id, expected_version, images).await
+}
+
+/// An edit of a product's images only.
+async fn patch_images(
+    tx: &mut Tx,
+    op: &Op<'_>,
+    product_id: Uuid,
+    expected_version: i64,
+    images: ImageOps,
+) -> Result<Edited> {
     let patch = ProductPatch {
         images,
         ..Default::default()
