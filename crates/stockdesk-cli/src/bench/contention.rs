@@ -1,7 +1,8 @@
 //! `bench contention`: many buyers race for few units of one variant.
 //!
 //! Three strategies, each on a fresh variant of the scratch database and the same pool:
-//! - `stockdesk`: `create_order` (locks, availability from the reservations table, insert).
+//! - `stockdesk`: a `create_order` command (the decisive check is one conditional update of the
+//!   variant's `held` counter; orders of one variant share turns, see `stock::reserve`).
 //! - `seed_cas_retry`: the seeds' algorithm (`../shared/seeds/003_…`), done faithfully: read stock
 //!   and version, check, `UPDATE … WHERE version = $v`; on zero rows sleep 100/200/300 ms and try
 //!   again, and after the third retry give up with a "conflict". Naive by design: its refusals

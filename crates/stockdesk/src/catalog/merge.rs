@@ -541,5 +541,5 @@ pub fn diff(before: &Product, after: &Product) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "merge_tests.rs"]
+#[path = "merge_tests/mod.rs"]
 mod tests;

@@ -56,16 +56,23 @@ pub async fn create_category(tx: &mut Tx, op: &Op<'_>, new: &NewCategory) -> Res
         ));
     }
     let id = op.new_id();
-    let attributes: Vec<_> = new
+    let attributes: Vec<repo::NewAttribute> = new
         .attributes
         .iter()
-        .map(|(attr, values)| {
-            let attr_id = op.new_id();
+        .map(|(name, values)| {
+            let id = op.new_id();
             let values = values
                 .iter()
-                .map(|v| (validate::attribute_value_id(attr_id, v), v.clone()))
+                .map(|v| repo::NewAttributeValue {
+                    id: validate::attribute_value_id(id, v),
+                    value: v.clone(),
+                })
                 .collect();
-            (attr_id, attr.clone(), values)
+            repo::NewAttribute {
+                id,
+                name: name.clone(),
+                values,
+            }
         })
         .collect();
     repo::insert_category(tx, id, name, &attributes, op.now).await?;
@@ -270,23 +277,32 @@ async fn snapshot(tx: &mut Tx, id: Uuid, version: i64) -> Result<Product> {
         .ok_or_else(|| Error::not_found("product version", format!("{id}@{version}")))
 }
 
+/// A product whose latest history row is not what its rows say.
+pub struct SnapshotDrift {
+    pub product_id: Uuid,
+    pub detail: String,
+}
+
 /// Products whose history row for their current version differs from their rows (edits read the
 /// current state from that row), with what differs. For the invariant check.
-pub async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
+pub async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<SnapshotDrift>> {
     let mut out = Vec::new();
     for id in repo::product_ids(tx).await? {
         let Some(stored) = product::load_product(tx, id).await? else {
             continue;
         };
         match product::load_snapshot(tx, id, stored.version).await? {
-            None => out.push((id, format!("no history row for version {}", stored.version))),
+            None => out.push(SnapshotDrift {
+                product_id: id,
+                detail: format!("no history row for version {}", stored.version),
+            }),
             Some(mut snapshot) => {
                 snapshot.sort_parts();
                 if snapshot != stored {
                     let fields = merge::diff(&snapshot, &stored);
-                    out.push((
-                        id,
-                        format!(
+                    out.push(SnapshotDrift {
+                        product_id: id,
+                        detail: format!(
                             "the history row of version {} differs from the rows in: {}",
                             stored.version,
                             if fields.is_empty() {
@@ -295,7 +311,7 @@ pub async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<(Uuid, String)>> {
                                 fields.join(", ")
                             }
                         ),
-                    ));
+                    });
                 }
             }
         }

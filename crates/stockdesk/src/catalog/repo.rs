@@ -3,12 +3,23 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::validate::AttributeValue;
 use crate::error::Result;
 use crate::model::{Attribute, Category, Image, Product, Variant};
 use crate::store::{Arg, Batch, Stmt, Tx};
 
-/// An attribute to insert: its id, name and (value id, value) pairs.
-pub type NewAttribute = (Uuid, String, Vec<(Uuid, String)>);
+/// An attribute to insert, with its allowed values.
+pub struct NewAttribute {
+    pub id: Uuid,
+    pub name: String,
+    pub values: Vec<NewAttributeValue>,
+}
+
+/// An allowed value of an attribute to insert.
+pub struct NewAttributeValue {
+    pub id: Uuid,
+    pub value: String,
+}
 
 /// Ids of all products, in id order.
 pub async fn product_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
@@ -85,24 +96,24 @@ pub async fn insert_category(
         .arg(now)
         .run(tx)
         .await?;
-    for (pos, (attr_id, attr_name, values)) in attributes.iter().enumerate() {
+    for (pos, attr) in attributes.iter().enumerate() {
         Stmt::new(
             "INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)",
         )
-        .arg(*attr_id)
+        .arg(attr.id)
         .arg(id)
-        .arg(attr_name.as_str())
+        .arg(attr.name.as_str())
         .arg(pos as i64)
         .run(tx)
         .await?;
-        for (vpos, (value_id, value)) in values.iter().enumerate() {
+        for (vpos, value) in attr.values.iter().enumerate() {
             Stmt::new(
                 "INSERT INTO attribute_values (id, attribute_id, value, position) \
                  VALUES ($1, $2, $3, $4)",
             )
-            .arg(*value_id)
-            .arg(*attr_id)
-            .arg(value.as_str())
+            .arg(value.id)
+            .arg(attr.id)
+            .arg(value.value.as_str())
             .arg(vpos as i64)
             .run(tx)
             .await?;
@@ -233,10 +244,14 @@ pub fn delete_variant(batch: &mut Batch, id: Uuid) {
     batch.push(Stmt::new("DELETE FROM variants WHERE id = $1").arg(id));
 }
 
-/// Replaces a variant's attribute values; `values` are (attribute_id, value_id) pairs.
-pub fn set_variant_attributes(batch: &mut Batch, variant_id: Uuid, values: &[(Uuid, Uuid)]) {
+/// Replaces a variant's attribute values.
+pub fn set_variant_attributes(batch: &mut Batch, variant_id: Uuid, values: &[AttributeValue]) {
     batch.push(Stmt::new("DELETE FROM variant_attributes WHERE variant_id = $1").arg(variant_id));
-    for (attribute_id, value_id) in values {
+    for AttributeValue {
+        attribute_id,
+        value_id,
+    } in values
+    {
         batch.push(
             Stmt::new(
                 "INSERT INTO variant_attributes (variant_id, attribute_id, value_id) \

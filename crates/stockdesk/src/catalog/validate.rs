@@ -23,8 +23,15 @@ pub const MAX_VARIANTS: usize = 1_000;
 /// Positions order a product's variants and images; far more than a product has.
 pub const MAX_POSITION: i64 = 1_000_000;
 
-/// Resolved attribute ids of the final variants: variant id → [(attribute_id, value_id)].
-pub type AttributeIds = HashMap<Uuid, Vec<(Uuid, Uuid)>>;
+/// Resolved attribute ids of the final variants, by variant id.
+pub type AttributeIds = HashMap<Uuid, Vec<AttributeValue>>;
+
+/// A variant's value of one attribute, as ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeValue {
+    pub attribute_id: Uuid,
+    pub value_id: Uuid,
+}
 
 /// Checks `next` as a whole, against the database as it is now. `current` is the committed state
 /// `next` replaces (None for a new product): what it already had passed these checks and is held
@@ -238,7 +245,7 @@ pub async fn validate(
 fn resolve_attributes(
     category: Option<&Category>,
     attrs: &BTreeMap<String, String>,
-) -> std::result::Result<Vec<(Uuid, Uuid)>, String> {
+) -> std::result::Result<Vec<AttributeValue>, String> {
     if attrs.is_empty() {
         return Ok(Vec::new());
     }
@@ -259,7 +266,10 @@ fn resolve_attributes(
                 attr.values.join(", ")
             ));
         }
-        out.push((attr.id, attribute_value_id(attr.id, value)));
+        out.push(AttributeValue {
+            attribute_id: attr.id,
+            value_id: attribute_value_id(attr.id, value),
+        });
     }
     Ok(out)
 }

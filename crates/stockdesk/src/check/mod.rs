@@ -26,8 +26,13 @@ pub async fn check_invariants(ctx: &Ctx) -> Result<Vec<Inconsistency>> {
         ledger_rules(&mut tx, &mut found).await?;
         reservation_rules(&mut tx, &mut found).await?;
         sale_rules(&mut tx, &mut found).await?;
-        for (product, detail) in catalog::snapshot_drift(&mut tx).await? {
-            push(&mut found, "snapshot_not_current", product, detail);
+        for drift in catalog::snapshot_drift(&mut tx).await? {
+            push(
+                &mut found,
+                "snapshot_not_current",
+                drift.product_id,
+                drift.detail,
+            );
         }
         if !found.is_empty() {
             tracing::warn!(count = found.len(), "stock inconsistencies found");

@@ -183,7 +183,11 @@ async fn change_on_hand(
 
 /// The figures of one variant as `tx` sees them at `now`.
 async fn level(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<StockLevel> {
-    let (product_id, sku, f) = repo::figures(tx, variant_id, now).await?;
+    let repo::VariantFigures {
+        product_id,
+        sku,
+        figures: f,
+    } = repo::figures(tx, variant_id, now).await?;
     Ok(StockLevel {
         variant_id,
         product_id,

@@ -72,7 +72,7 @@ async fn lock_variant_rows(
 /// Units of `variant_id` reserved at `now` (see `reserved_sql`). An order asking to hold its
 /// stock again has only lapsed holds of its own (its window passed), which count for nothing.
 pub async fn reserved_now(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<i64> {
-    Ok(figures(tx, variant_id, now).await?.2.reserved)
+    Ok(figures(tx, variant_id, now).await?.figures.reserved)
 }
 
 /// A variant's figures at one moment: on hand, the `held` counter, and what is reserved now.
@@ -139,30 +139,27 @@ pub async fn orderable_variants(
 }
 
 /// One variant's product, SKU and figures at `now`.
-pub async fn figures(
-    tx: &mut Tx,
-    variant_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(Uuid, String, Figures)> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        product_id: Uuid,
-        sku: String,
-        #[sqlx(flatten)]
-        figures: Figures,
-    }
+pub async fn figures(tx: &mut Tx, variant_id: Uuid, now: DateTime<Utc>) -> Result<VariantFigures> {
     let sql = format!(
         "SELECT v.product_id, v.sku, v.stock_on_hand, v.held, {} AS reserved \
          FROM variants v WHERE v.id = $1",
         reserved_sql("$2")
     );
-    let row: Option<Row> = Stmt::new(sql)
+    let row: Option<VariantFigures> = Stmt::new(sql)
         .arg(variant_id)
         .arg(now)
         .fetch_optional(tx)
         .await?;
-    let row = row.ok_or_else(|| Error::not_found("variant", variant_id))?;
-    Ok((row.product_id, row.sku, row.figures))
+    row.ok_or_else(|| Error::not_found("variant", variant_id))
+}
+
+/// One variant's product, SKU and figures.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VariantFigures {
+    pub product_id: Uuid,
+    pub sku: String,
+    #[sqlx(flatten)]
+    pub figures: Figures,
 }
 
 /// Sets a variant's on-hand figure (the caller has locked it and writes the movement).
