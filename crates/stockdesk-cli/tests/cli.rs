@@ -98,3 +98,51 @@ fn bad_input_is_a_typed_error_with_its_exit_code() {
     let history = stockdesk(d, &["product", "history", &id], "").json;
     assert_eq!(history.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn hostile_numbers_and_huge_stdin_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let created = stockdesk(
+        d,
+        &["product", "create"],
+        r#"{"name": "Lamp", "variants": [{"sku": "LAMP-1", "price_minor": 900, "currency": "EUR", "stock_on_hand": 3}]}"#,
+    );
+    let v = created.json["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Used to panic (exit 101, no JSON) on `delta.abs()`.
+    let run = stockdesk(
+        d,
+        &[
+            "stock",
+            "adjust",
+            &v,
+            "--delta",
+            "-9223372036854775808",
+            "--reason",
+            "x",
+        ],
+        "",
+    );
+    assert_error(&run, 2, "validation");
+    assert_eq!(run.json["details"]["field"], "delta");
+    let run = stockdesk(
+        d,
+        &["order", "extend", &v, "--by", "400000000000000000s"],
+        "",
+    );
+    assert_error(&run, 2, "validation");
+    // More than 16 MiB on stdin: a clear refusal, not an unbounded read.
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(17 * 1024 * 1024));
+    let run = stockdesk(d, &["product", "create"], &huge);
+    assert_error(&run, 2, "bad_input");
+    assert!(
+        run.json["message"].as_str().unwrap().contains("16 MiB"),
+        "{}",
+        run.json
+    );
+    let run = stockdesk(d, &["product", "create"], r#"{"name": "a\u0000b"}"#);
+    assert_error(&run, 2, "validation");
+}

@@ -3,6 +3,7 @@
 //! (`product_rows::ledger`), and image files only through `images` (claimed uploads, the
 //! deletion outbox). Writes run inside the transaction of the command that asks for them.
 
+mod diff;
 mod list;
 mod merge;
 mod persist;
@@ -299,7 +300,7 @@ pub async fn snapshot_drift(tx: &mut Tx) -> Result<Vec<SnapshotDrift>> {
             Some(mut snapshot) => {
                 snapshot.sort_parts();
                 if snapshot != stored {
-                    let fields = merge::diff(&snapshot, &stored);
+                    let fields = diff::diff(&snapshot, &stored);
                     out.push(SnapshotDrift {
                         product_id: id,
                         detail: format!(

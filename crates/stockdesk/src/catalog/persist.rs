@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::merge::diff;
+use super::diff::diff;
 use super::{repo, validate};
 use crate::ctx::Op;
 use crate::error::{Error, Result};

@@ -1,6 +1,7 @@
 //! Merging a product's parts: variants and images, created, edited and deleted on either side.
 
 use super::*;
+use crate::catalog::diff::diff;
 
 // ---- variants ----
 
