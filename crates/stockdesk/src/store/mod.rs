@@ -10,6 +10,7 @@ mod dialect;
 pub mod idempotency;
 mod retry;
 pub mod turns;
+pub mod url;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -86,7 +87,9 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::BadInput(format!("bad Postgres URL: {e}")))?
+                .map_err(|e| {
+                    Error::BadInput(format!("bad Postgres URL {:?}: {e}", url::redact(url)))
+                })?
                 .application_name("stockdesk");
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -116,7 +119,8 @@ impl Store {
             Ok(Store::Sqlite(pool))
         } else {
             Err(Error::BadInput(format!(
-                "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
+                "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
+                url::redact(url)
             )))
         }
     }
