@@ -42,7 +42,7 @@ pub mod sweeper;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, DatabaseClock, ManualClock, SystemClock};
 pub use ctx::Ctx;
 pub use error::{ApiError, Error, FieldError, Result};
 #[cfg(feature = "failpoints")]
@@ -69,16 +69,25 @@ impl std::fmt::Debug for Stockdesk {
 }
 
 impl Stockdesk {
-    /// Opens (and migrates) the database at `url`, with the system clock and files kept in the
-    /// default data directory.
+    /// Opens (and migrates) the database at `url`, with the shop's clock (`on_store`) and files
+    /// kept in the default data directory.
     pub async fn open(url: &str, actor: &str) -> Result<Stockdesk> {
-        let store = Store::open(url).await?;
-        Ok(Stockdesk::new(
-            store,
-            Arc::new(SystemClock),
-            actor,
-            default_data_dir(),
-        ))
+        Stockdesk::on_store(Store::open(url).await?, actor, default_data_dir()).await
+    }
+
+    /// A handle on an open store, with the shop's clock: the system clock on SQLite, the
+    /// database's clock on Postgres (sampled now and every half minute while the handle lives),
+    /// so every terminal of a shop decides deadlines by the same time.
+    pub async fn on_store(store: Store, actor: &str, data_dir: PathBuf) -> Result<Stockdesk> {
+        let clock: Arc<dyn Clock> = match store.database_time().await? {
+            None => Arc::new(SystemClock),
+            Some((now, taken)) => {
+                let clock = Arc::new(DatabaseClock::new(now, taken));
+                keep_sampling(store.clone(), Arc::downgrade(&clock));
+                clock
+            }
+        };
+        Ok(Stockdesk::new(store, clock, actor, data_dir))
     }
 
     pub fn new(store: Store, clock: Arc<dyn Clock>, actor: &str, data_dir: PathBuf) -> Stockdesk {
@@ -140,6 +149,23 @@ impl Stockdesk {
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeEvent> {
         self.ctx.subscribe()
     }
+}
+
+/// Resamples the database's clock every half minute until the clock is dropped. A failed sample
+/// keeps the last one (it stays right to the monotonic clock's drift).
+fn keep_sampling(store: Store, clock: std::sync::Weak<DatabaseClock>) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(EVERY).await;
+            let Some(clock) = clock.upgrade() else { return };
+            match store.database_time().await {
+                Ok(Some((now, taken))) => clock.resample(now, taken),
+                Ok(None) => return,
+                Err(e) => tracing::debug!(error = %e, "could not sample the database's clock"),
+            }
+        }
+    });
 }
 
 /// Where Stockdesk keeps its database and files when not told otherwise.

@@ -14,7 +14,24 @@ pub struct Run {
 
 /// Runs `stockdesk ARGS` with `stdin`, and the given environment on top of a clean one.
 pub fn stockdesk(env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
-    let mut child = clean(Command::new(env!("CARGO_BIN_EXE_stockdesk")))
+    run(
+        clean(Command::new(env!("CARGO_BIN_EXE_stockdesk"))),
+        env,
+        args,
+        stdin,
+    )
+}
+
+/// `stockdesk`, in a process whose clocks run `skew` off (`faketime -f +20m`, `-3h`): a terminal
+/// with a wrong clock.
+pub fn stockdesk_skewed(skew: &str, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+    let mut cmd = clean(Command::new("faketime"));
+    cmd.args(["-f", skew, env!("CARGO_BIN_EXE_stockdesk")]);
+    run(cmd, env, args, stdin)
+}
+
+fn run(mut cmd: Command, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+    let mut child = cmd
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())

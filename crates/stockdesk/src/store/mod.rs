@@ -9,6 +9,7 @@ pub mod batch;
 mod dialect;
 pub mod idempotency;
 mod retry;
+pub mod session;
 pub mod turns;
 pub mod url;
 
@@ -26,6 +27,7 @@ use crate::error::{Error, Result};
 pub use batch::{Arg, Batch, Record, Session, Stmt};
 pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
+pub use session::PgSession;
 pub use turns::{TurnFn, TurnItem, Turns};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -78,21 +80,31 @@ impl Store {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…` and brings the schema up to
     /// date.
     pub async fn open(url: &str) -> Result<Store> {
-        let store = Store::connect(url).await?;
+        Store::open_with(url, &PgSession::default()).await
+    }
+
+    /// `open`, with Postgres sessions set up as `session` says.
+    pub async fn open_with(url: &str, session: &PgSession) -> Result<Store> {
+        let store = Store::connect_with(url, session).await?;
         store.migrate().await?;
         Ok(store)
     }
 
     /// Opens without migrating (for `stockdesk migrate` to report what it does).
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, &PgSession::default()).await
+    }
+
+    pub async fn connect_with(url: &str, session: &PgSession) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| {
                     Error::BadInput(format!("bad Postgres URL {:?}: {e}", url::redact(url)))
                 })?
-                .application_name("stockdesk");
+                .application_name("stockdesk")
+                .options(session.settings());
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(session.pool_size)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts)
                 .await?;
@@ -123,6 +135,23 @@ impl Store {
                 url::redact(url)
             )))
         }
+    }
+
+    /// The database's own time, sampled once: Postgres's clock and when it was read (the middle
+    /// of the round trip). None on SQLite, whose one terminal keeps the system clock.
+    pub async fn database_time(
+        &self,
+    ) -> Result<Option<(chrono::DateTime<chrono::Utc>, std::time::Instant)>> {
+        let Store::Postgres(pool) = self else {
+            return Ok(None);
+        };
+        let mut conn = pool.acquire().await?;
+        let before = std::time::Instant::now();
+        let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&mut *conn)
+            .await?;
+        let taken = before + before.elapsed() / 2;
+        Ok(Some((now, taken)))
     }
 
     /// The SQLite URL of a file path.

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 const ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
+/// No retry starts after this much time went by: with Postgres's `lock_timeout` it bounds how
+/// long a caller behind a held lock waits before it hears `busy`.
+const BUDGET: Duration = Duration::from_secs(10);
 
 /// Whether the database says "try again": classified per backend, because the two speak
 /// different codes (a Postgres SQLSTATE such as 22021 read as an SQLite code would look busy).
@@ -62,9 +65,10 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let mut backoff = FIRST_BACKOFF;
+    let started = std::time::Instant::now();
     for n in 1..=ATTEMPTS {
         match attempt().await {
-            Err(Error::Busy) if n < ATTEMPTS => {
+            Err(Error::Busy) if n < ATTEMPTS && started.elapsed() < BUDGET => {
                 let wait = rand::rng().random_range(Duration::ZERO..=backoff);
                 tracing::debug!(attempt = n, ?wait, "transient database error; retrying");
                 tokio::time::sleep(wait).await;
