@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod images;
+pub mod proxy;
 
 pub use fixtures::{order_of, stocked};
 

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::product_rows::ledger::{self, NewMovement};
 use crate::product_rows::product;
-use crate::store::{Batch, Tx};
+use crate::store::{Batch, Stmt, Tx};
 
 pub async fn create(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Product> {
     let (actor, now) = (op.actor, op.now);
@@ -72,6 +72,19 @@ pub async fn update(
     let changes = diff(current, &next);
     if changes.is_empty() {
         return Ok(current.clone());
+    }
+    // An edit that changes variant rows locks all of the product's variants, in id order, before
+    // anything else touches them: orders lock variants in id order too, while the writes below
+    // go in position order (which an edit can turn around), and the held-stock check locks the
+    // product's variants as well — so all of them, once, in one order, and no edit and order
+    // ever wait for each other in a cycle.
+    let touches_variants = current
+        .variants
+        .iter()
+        .any(|old| next.variants.iter().find(|v| v.id == old.id) != Some(old));
+    if touches_variants {
+        tx.lock_rows("variants", Stmt::new("product_id = $1").arg(current.id))
+            .await?;
     }
     let attribute_ids = validate::validate(tx, &next, Some(current), now).await?;
     next.version = current.version + 1;
