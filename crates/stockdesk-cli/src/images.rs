@@ -28,6 +28,12 @@ pub enum ImageCmd {
         expected_version: i64,
         file: PathBuf,
     },
+    /// Write an image's file to FILE; prints its type and size.
+    Get {
+        image_id: Uuid,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -36,6 +42,9 @@ pub enum BlobsCmd {
     Gc,
     /// Check every referenced blob and look for orphans; exit 1 when something is wrong.
     Verify,
+    /// Move the shop's image files from its directory into the database, checked, and make the
+    /// database the shop's image store (close the other terminals first).
+    MoveToDb,
 }
 
 /// Files are staged first (checked and stored, not yet used), then one command uses them.
@@ -74,6 +83,16 @@ pub async fn image(sd: &Stockdesk, op_id: Option<Uuid>, cmd: ImageCmd) -> Result
             };
             released_on_error(sd, vec![staged], write(sd, op_id, kind).await).await
         }
+        ImageCmd::Get { image_id, out } => {
+            let file = sd.image_of(image_id).await?;
+            std::fs::write(&out, &file.bytes)?;
+            Ok(serde_json::json!({
+                "image_id": image_id,
+                "content_type": file.content_type,
+                "size": file.bytes.len(),
+                "out": out,
+            }))
+        }
     }
 }
 
@@ -92,8 +111,16 @@ async fn released_on_error(
     result
 }
 
-pub async fn blobs(sd: &Stockdesk, cmd: BlobsCmd) -> Result<Value> {
+pub async fn blobs(mut sd: Stockdesk, cmd: BlobsCmd) -> Result<Value> {
     match cmd {
+        BlobsCmd::MoveToDb => {
+            let moved = sd.move_images_to_db().await?;
+            let report = sd.blobs_verify().await?;
+            if !report.ok {
+                return Err(Error::BlobsInconsistent(Box::new(report)));
+            }
+            Ok(serde_json::json!({ "moved": moved, "verify": to_json(&report)? }))
+        }
         BlobsCmd::Gc => to_json(&sd.blobs_gc().await?),
         BlobsCmd::Verify => {
             let report = sd.blobs_verify().await?;

@@ -37,9 +37,14 @@ struct Cli {
     /// changes nothing (for retries from scripts). A new one when not given.
     #[arg(long, global = true)]
     op_id: Option<uuid::Uuid>,
-    /// Where image bytes are kept: dir (files in the data directory) or db (in the database).
-    #[arg(long, env = "STOCKDESK_BLOBS", global = true, default_value = "dir")]
-    blobs: stockdesk::BlobBackend,
+    /// Where image bytes are kept: dir (files in a directory) or db (in the database). The shop
+    /// decides once (db on Postgres, dir on SQLite); set this only to say what you expect.
+    #[arg(long, env = "STOCKDESK_BLOBS", global = true)]
+    blobs: Option<stockdesk::BlobBackend>,
+    /// The image directory of the dir backend (default: <data dir>/blobs); on a shared
+    /// Postgres, the one directory every terminal mounts.
+    #[arg(long, env = "STOCKDESK_BLOB_DIR", global = true)]
+    blob_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -124,7 +129,8 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
     let sd = Stockdesk::open(&url, &actor)
         .await?
         .with_data_dir(data_dir)
-        .with_blob_backend(cli.blobs);
+        .settle_blobs(cli.blobs, cli.blob_dir)
+        .await?;
     let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, cli.op_id, args).await,
@@ -135,7 +141,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Sweep(args) => sweep::sweep(&sd, args).await,
         Command::Check => sweep::check(&sd).await,
         Command::Image(cmd) => images::image(&sd, cli.op_id, cmd).await,
-        Command::Blobs(cmd) => images::blobs(&sd, cmd).await,
+        Command::Blobs(cmd) => images::blobs(sd, cmd).await,
         Command::Apply => apply::apply(&sd).await,
         Command::Bench(_) => unreachable!("handled above"),
     };

@@ -23,8 +23,11 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// Where the default database and (with the directory backend) image files live.
     pub data_dir: PathBuf,
-    /// Where image bytes are kept.
+    /// Where image bytes are kept: the shop's choice (see `images::storage`).
     pub blob_backend: BlobBackend,
+    /// The directory of image files for the directory backend; `<data_dir>/blobs` unless set
+    /// (on a shared Postgres, one directory every terminal mounts).
+    pub blob_dir: Option<PathBuf>,
     /// Turns at a variant's row shared by the orders of this process (see `stock::orders`).
     pub(crate) order_turns: Arc<Turns<OrderTurn>>,
     events: broadcast::Sender<ChangeEvent>,
@@ -41,11 +44,19 @@ impl Ctx {
             clock,
             data_dir,
             blob_backend: BlobBackend::default(),
+            blob_dir: None,
             order_turns: Arc::default(),
             events,
             #[cfg(feature = "failpoints")]
             failpoints: None,
         }
+    }
+
+    /// Where the directory backend keeps files.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.blob_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

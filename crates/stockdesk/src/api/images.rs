@@ -11,6 +11,42 @@ use crate::model::*;
 use crate::Stockdesk;
 
 impl Stockdesk {
+    /// Takes the shop's image storage (where every terminal of the shop keeps image bytes; the
+    /// first to open the database decides): `wanted` is this terminal's configured backend, if
+    /// any, and `dir` its image directory (default `<data dir>/blobs`). Refused when they
+    /// disagree with the shop's (see `images::storage`). Front ends call this once after
+    /// opening, before anything touches images.
+    pub async fn settle_blobs(
+        mut self,
+        wanted: Option<BlobBackend>,
+        dir: Option<PathBuf>,
+    ) -> Result<Stockdesk> {
+        if dir.is_some() {
+            self.ctx.blob_dir = dir;
+        }
+        images::storage::settle(&mut self.ctx, wanted).await?;
+        Ok(self)
+    }
+
+    /// Moves the shop's image files into the database (`stockdesk blobs move-to-db`).
+    pub async fn move_images_to_db(&mut self) -> Result<MoveReport> {
+        let span = tracing::info_span!("move_images_to_db");
+        images::storage::move_to_db(&mut self.ctx)
+            .instrument(span)
+            .await
+    }
+
+    /// The file of image `image_id` (`stockdesk image get`).
+    pub async fn image_of(&self, image_id: Uuid) -> Result<ImageFile> {
+        let key = {
+            let mut tx = self.ctx.store.read().await?;
+            images::blob_key_of_image(&mut tx, image_id)
+                .await?
+                .ok_or_else(|| Error::not_found("image", image_id))?
+        };
+        self.image_file(&key).await
+    }
+
     pub fn blob_store(&self) -> BlobStore {
         images::blob_store(&self.ctx)
     }

@@ -35,10 +35,10 @@ pub enum BlobStore {
 }
 
 impl BlobStore {
-    pub fn new(backend: BlobBackend, data_dir: &Path) -> BlobStore {
+    pub fn new(backend: BlobBackend, dir: &Path) -> BlobStore {
         match backend {
             BlobBackend::Dir => BlobStore::Dir(DirBlobs {
-                root: data_dir.join("blobs"),
+                root: dir.to_path_buf(),
             }),
             BlobBackend::Db => BlobStore::Db,
         }
@@ -110,7 +110,7 @@ impl BlobStore {
     }
 }
 
-/// `<data_dir>/blobs/ab/cdef…`: two hex digits of fan-out keep directories small; `tmp/` holds
+/// `<blob dir>/ab/cdef…` (`<data_dir>/blobs` unless set): two hex digits of fan-out keep directories small; `tmp/` holds
 /// files being written.
 #[derive(Debug, Clone)]
 pub struct DirBlobs {
@@ -173,7 +173,7 @@ impl DirBlobs {
         Ok(())
     }
 
-    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(key)?;
         tokio::task::spawn_blocking(move || match std::fs::read(&path) {
             Ok(b) => Ok(Some(b)),
@@ -223,6 +223,29 @@ impl DirBlobs {
             }
         }
         Ok(out)
+    }
+
+    /// Whether `dir` holds no blob file (a fresh image directory).
+    pub fn holds_no_blobs(dir: &Path) -> Result<bool> {
+        let blobs = DirBlobs {
+            root: dir.to_path_buf(),
+        };
+        Ok(blobs.list()?.is_empty())
+    }
+
+    /// Removes every blob file and the shop's marker (the images moved into the database);
+    /// returns how many files went.
+    pub async fn remove_all(&self) -> Result<i64> {
+        let mut n = 0;
+        for entry in self.list()? {
+            self.remove(&entry.key).await?;
+            n += 1;
+        }
+        match std::fs::remove_file(self.root.join(super::storage::MARKER)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        Ok(n)
     }
 
     /// Files left in `tmp/` (by a process that died mid-write), with their times.

@@ -9,6 +9,7 @@ mod check;
 mod outbox;
 mod repo;
 mod staging;
+pub mod storage;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -23,7 +24,7 @@ pub use crate::model::images::*;
 pub use blobs::{is_key, key_of, BlobStore};
 pub use check::{MAX_BYTES, MAX_PIXELS, MAX_SIDE, THUMB_SIDE};
 pub use outbox::{failing_blob_deletions, sweep_outbox, work_blob_outbox, work_outbox_now};
-pub use repo::failing_deletions;
+pub use repo::{blob_key_of_image, failing_deletions};
 pub use staging::{
     claim_staged, expire_staged_blobs, finish_claim, release_staged, stage_bytes, stage_file,
 };
@@ -41,7 +42,7 @@ pub type StagedFiles = BTreeMap<Uuid, StagedBlob>;
 
 /// The blob store of this shop's set-up.
 pub fn blob_store(ctx: &Ctx) -> BlobStore {
-    BlobStore::new(ctx.blob_backend, &ctx.data_dir)
+    BlobStore::new(ctx.blob_backend, &ctx.blob_dir())
 }
 
 /// The bytes of a blob (an image's `blob_key` or `thumb_key`) for display.

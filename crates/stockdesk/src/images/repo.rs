@@ -316,3 +316,71 @@ pub async fn outbox_attempts(tx: &mut Tx, id: Uuid) -> Result<Option<i64>> {
         .scalar_optional(tx)
         .await
 }
+
+/// A shop setting (`shop_settings`), if it has been made.
+pub async fn setting(tx: &mut Tx, key: &str) -> Result<Option<String>> {
+    Stmt::new("SELECT value FROM shop_settings WHERE key = $1")
+        .arg(key)
+        .scalar_optional(tx)
+        .await
+}
+
+/// Makes a shop setting unless another terminal made it first; returns the value that holds.
+pub async fn first_setting(tx: &mut Tx, key: &str, value: &str) -> Result<String> {
+    Stmt::new(
+        "INSERT INTO shop_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .arg(key)
+    .arg(value)
+    .run(tx)
+    .await?;
+    Stmt::new("SELECT value FROM shop_settings WHERE key = $1")
+        .arg(key)
+        .fetch_scalar(tx)
+        .await
+}
+
+pub async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> Result<()> {
+    Stmt::new(
+        "INSERT INTO shop_settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .arg(key)
+    .arg(value)
+    .run(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether any registered blob keeps its bytes in a file (its registry row holds none).
+pub async fn blobs_kept_in_files(tx: &mut Tx) -> Result<bool> {
+    Stmt::new("SELECT COUNT(*) FROM blobs WHERE data IS NULL")
+        .counts_any(tx)
+        .await
+}
+
+/// Up to `limit` keys of blobs whose bytes are in files, in key order.
+pub async fn keys_kept_in_files(tx: &mut Tx, limit: i64) -> Result<Vec<String>> {
+    Stmt::new("SELECT key FROM blobs WHERE data IS NULL ORDER BY key LIMIT $1")
+        .arg(limit)
+        .scalars(tx)
+        .await
+}
+
+/// Puts a blob's bytes into its registry row (moving it into the database).
+pub async fn store_blob_data(tx: &mut Tx, key: &str, bytes: &[u8]) -> Result<()> {
+    Stmt::new("UPDATE blobs SET data = $2 WHERE key = $1 AND data IS NULL")
+        .arg(key)
+        .arg(Some(bytes))
+        .run(tx)
+        .await?;
+    Ok(())
+}
+
+/// The file an image shows.
+pub async fn blob_key_of_image(tx: &mut Tx, image_id: Uuid) -> Result<Option<String>> {
+    Stmt::new("SELECT blob_key FROM images WHERE id = $1")
+        .arg(image_id)
+        .scalar_optional(tx)
+        .await
+}

@@ -189,6 +189,9 @@ async fn stage_checked(ctx: &Ctx, actor: &str, c: check::CheckedImage) -> Result
     with_retry(|| async {
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
+        if matches!(store, BlobStore::Dir(_)) {
+            super::storage::still_in_files(&mut tx).await?;
+        }
         for (key, bytes) in files {
             store.register(&mut tx, key, bytes, now).await?;
         }

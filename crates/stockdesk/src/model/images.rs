@@ -101,3 +101,12 @@ pub struct VerifyReport {
     pub pending_deletions: i64,
     pub failing_deletions: i64,
 }
+
+/// What `stockdesk blobs move-to-db` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct MoveReport {
+    /// Blobs whose bytes were copied into the database.
+    pub moved: i64,
+    /// Files removed from the directory after the shop switched.
+    pub files_removed: i64,
+}
