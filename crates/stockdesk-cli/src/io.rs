@@ -1,6 +1,6 @@
 //! JSON on stdin and stdout, exit codes from error codes, and the one way the CLI writes.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use serde::de::DeserializeOwned;
@@ -58,17 +58,19 @@ pub fn to_json<T: Serialize>(value: &T) -> stockdesk::Result<serde_json::Value> 
 }
 
 pub fn print(value: &serde_json::Value) -> ExitCode {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("JSON values print")
-    );
+    emit(value);
     ExitCode::SUCCESS
 }
 
 pub fn fail(e: &Error) -> ExitCode {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&e.to_api()).expect("errors print")
-    );
+    emit(&e.to_api());
     ExitCode::from(e.exit_code() as u8)
+}
+
+/// Writes the one JSON document of a run. A reader that stopped reading (`| head`) is not a
+/// crash: the work is done (and committed) either way, so a closed pipe is ignored.
+fn emit<T: Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).expect("JSON values print");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }

@@ -516,3 +516,26 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A shop that kept files in a directory before the shop-wide setting existed stays on them
+/// (the first terminal to start records `dir`), rather than switching to an empty database
+/// store and showing none of its images.
+#[tokio::test]
+async fn a_shop_with_files_from_before_the_setting_keeps_them() {
+    let db = stockdesk_testkit::postgres().await;
+    let _dir = db.keep_alive();
+    let sd = db.sd.clone().with_blob_backend(stockdesk::BlobBackend::Dir);
+    let p = draft_product(&sd, "Old shop").await;
+    let file = write(&db.data_dir.join("in"), "old.png", &png(1));
+    sd.add_images(p.id, 1, &[file]).await.unwrap();
+
+    let later = db.sd.clone().settle_blobs(None, None).await.unwrap();
+    assert_eq!(later.blob_store().backend(), stockdesk::BlobBackend::Dir);
+    assert!(later.blobs_verify().await.unwrap().ok);
+    // A fresh shop on Postgres keeps them in the database.
+    let fresh = stockdesk_testkit::postgres().await;
+    let fresh_sd = fresh.sd.clone().settle_blobs(None, None).await.unwrap();
+    assert_eq!(fresh_sd.blob_store().backend(), stockdesk::BlobBackend::Db);
+    stockdesk_testkit::drop_postgres(&db.url).await;
+    stockdesk_testkit::drop_postgres(&fresh.url).await;
+}
