@@ -539,3 +539,39 @@ async fn a_shop_with_files_from_before_the_setting_keeps_them() {
     stockdesk_testkit::drop_postgres(&db.url).await;
     stockdesk_testkit::drop_postgres(&fresh.url).await;
 }
+
+/// A terminal left running through `blobs move-to-db` by another still shows every image (from
+/// the database once the files are gone) and refuses to stage a file into the old directory.
+#[tokio::test]
+async fn a_terminal_running_through_a_move_to_the_database_keeps_showing_images() {
+    let db = stockdesk_testkit::postgres().await;
+    let _dir = db.keep_alive();
+    let shared = db.data_dir.join("shared");
+    let dir = Some(stockdesk::BlobBackend::Dir);
+    let running = db
+        .sd
+        .clone()
+        .settle_blobs(dir, Some(shared.clone()))
+        .await
+        .unwrap();
+    let p = draft_product(&running, "Moved").await;
+    let file = write(&db.data_dir.join("in"), "a.png", &png(1));
+    let p = running.add_images(p.id, 1, &[file]).await.unwrap().product;
+    let key = p.images[0].blob_key.clone();
+
+    let mut mover = db.sd.clone().settle_blobs(dir, Some(shared)).await.unwrap();
+    let report = mover.move_images_to_db().await.unwrap();
+    assert!(report.moved >= 2 && report.files_removed >= 2, "{report:?}");
+
+    assert_eq!(running.image_file(&key).await.unwrap().bytes, png(1));
+    assert_eq!(
+        running.image_of(p.images[0].id).await.unwrap().bytes,
+        png(1)
+    );
+    match running.stage_image_bytes(png(2)).await {
+        Err(Error::BadInput(m)) => assert!(m.contains("restart"), "{m}"),
+        other => panic!("staged into the old directory: {other:?}"),
+    }
+    assert!(mover.blobs_verify().await.unwrap().ok);
+    stockdesk_testkit::drop_postgres(&db.url).await;
+}

@@ -104,7 +104,12 @@ impl BlobStore {
             return Ok(None);
         }
         match self {
-            BlobStore::Dir(d) => d.read(key).await,
+            // A terminal still running through `blobs move-to-db` finds the bytes in the
+            // registry row once the files are gone.
+            BlobStore::Dir(d) => match d.read(key).await? {
+                Some(bytes) => Ok(Some(bytes)),
+                None => repo::blob_data(tx, key).await,
+            },
             BlobStore::Db => repo::blob_data(tx, key).await,
         }
     }
