@@ -48,7 +48,7 @@ export const events = {
  *  The shape every error takes when it crosses to the UI or the CLI:
  *  `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
  */
-export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
+export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
 
 /**
  *  A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -163,7 +163,7 @@ export type DatabaseSource =
  *  Every code there is: the core's one list, also of the codes only a front end raises
  *  (`timeout` when a database does not answer, `internal` for the front end's own failures).
  */
-export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
+export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
 
 export type ExtendOutcome = {
 	order: Order,
@@ -612,6 +612,11 @@ export type SweeperHealth = {
 	 *  permissions): nothing is lost, but the files take space until the cause is fixed.
 	 */
 	failing_blob_deletions: number,
+};
+
+/**  Which database could not be reached (its URL with the password hidden). */
+export type UnreachableDetails = {
+	database: string,
 };
 
 export type ValidationDetails = {

@@ -48,6 +48,10 @@ pub enum ApiError {
         message: String,
         details: NoDetails,
     },
+    Unreachable {
+        message: String,
+        details: UnreachableDetails,
+    },
     Inconsistent {
         message: String,
         details: InconsistentDetails,
@@ -86,6 +90,7 @@ impl ApiError {
             ApiError::InvalidState { .. } => ErrorCode::InvalidState,
             ApiError::Busy { .. } => ErrorCode::Busy,
             ApiError::Timeout { .. } => ErrorCode::Timeout,
+            ApiError::Unreachable { .. } => ErrorCode::Unreachable,
             ApiError::Inconsistent { .. } => ErrorCode::Inconsistent,
             ApiError::Storage { .. } => ErrorCode::Storage,
             ApiError::Migration { .. } => ErrorCode::Migration,
@@ -106,6 +111,7 @@ impl ApiError {
             | ApiError::InvalidState { message, .. }
             | ApiError::Busy { message, .. }
             | ApiError::Timeout { message, .. }
+            | ApiError::Unreachable { message, .. }
             | ApiError::Inconsistent { message, .. }
             | ApiError::Storage { message, .. }
             | ApiError::Migration { message, .. }
@@ -119,6 +125,12 @@ impl ApiError {
 /// Details of codes that have none: `{}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct NoDetails {}
+
+/// Which database could not be reached (its URL with the password hidden).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct UnreachableDetails {
+    pub database: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct NotFoundDetails {

@@ -53,6 +53,11 @@ pub enum Error {
     #[error("{0}")]
     Timeout(String),
 
+    /// The database server did not answer (down, no network, wrong host or port): unlike
+    /// `busy`, waiting a moment will not help; the terminal is offline.
+    #[error("cannot reach the database at {database}: {reason}")]
+    Unreachable { database: String, reason: String },
+
     #[error("{} stock inconsistencies found", .0.len())]
     Inconsistent(Vec<Inconsistency>),
 
@@ -104,6 +109,7 @@ impl Error {
             Error::InvalidState { .. } => ErrorCode::InvalidState,
             Error::Busy => ErrorCode::Busy,
             Error::Timeout(_) => ErrorCode::Timeout,
+            Error::Unreachable { .. } => ErrorCode::Unreachable,
             Error::Inconsistent(_) => ErrorCode::Inconsistent,
             Error::Storage(_) => ErrorCode::Storage,
             Error::Migration(_) => ErrorCode::Migration,
@@ -198,6 +204,12 @@ impl Error {
                 message,
                 details: NoDetails {},
             },
+            Error::Unreachable { database, .. } => ApiError::Unreachable {
+                message,
+                details: UnreachableDetails {
+                    database: database.clone(),
+                },
+            },
             Error::Storage(_) => ApiError::Storage {
                 message,
                 details: NoDetails {},
@@ -232,6 +244,7 @@ pub enum ErrorCode {
     InvalidState,
     Busy,
     Timeout,
+    Unreachable,
     Inconsistent,
     Storage,
     Migration,
@@ -242,7 +255,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation and the tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::BadInput,
@@ -252,6 +265,7 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::Busy,
         ErrorCode::Timeout,
+        ErrorCode::Unreachable,
         ErrorCode::Inconsistent,
         ErrorCode::Storage,
         ErrorCode::Migration,
@@ -271,6 +285,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::Unreachable => "unreachable",
             ErrorCode::Inconsistent => "inconsistent",
             ErrorCode::Storage => "storage",
             ErrorCode::Migration => "migration",
@@ -287,6 +302,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 3,
             ErrorCode::NotFound => 4,
             ErrorCode::InsufficientStock | ErrorCode::ReservationExpired => 5,
+            ErrorCode::Unreachable => 6,
             _ => 1,
         }
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
@@ -103,11 +103,26 @@ impl Store {
                 })?
                 .application_name("stockdesk")
                 .options(session.settings());
+            // One plain connection first says whether the server is there at all and why not
+            // (the pool would retry until its acquire timeout and report only that).
+            match tokio::time::timeout(session.connect_timeout, opts.connect()).await {
+                Ok(Ok(probe)) => {
+                    let _ = sqlx::Connection::close(probe).await;
+                }
+                Ok(Err(e)) => return Err(connect_error(url, e)),
+                Err(_) => {
+                    return Err(Error::Unreachable {
+                        database: url::redact(url),
+                        reason: format!("no answer within {:?}", session.connect_timeout),
+                    })
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(session.pool_size)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts)
-                .await?;
+                .await
+                .map_err(|e| connect_error(url, e))?;
             Ok(Store::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -274,5 +289,36 @@ impl Tx {
                 Err(e)
             }
         }
+    }
+}
+
+/// Why a first connection failed, as the core reports it: a server that answered and said no
+/// (no such database, wrong password) is bad input; no answer at all, or a server starting up
+/// or shutting down, is `unreachable`.
+fn connect_error(url_text: &str, e: sqlx::Error) -> Error {
+    let database = url::redact(url_text);
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if code.starts_with("08") || code.starts_with("57P0") {
+                Error::Unreachable {
+                    database,
+                    reason: db.message().to_string(),
+                }
+            } else {
+                Error::BadInput(format!(
+                    "the database at {database} refused: {}",
+                    db.message()
+                ))
+            }
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::Protocol(_) => Error::Unreachable {
+            database,
+            reason: e.to_string(),
+        },
+        other => other.into(),
     }
 }

@@ -24,6 +24,9 @@ pub struct PgSession {
     pub keepalive_idle: Duration,
     pub keepalive_interval: Duration,
     pub keepalive_count: u32,
+    /// How long opening a store waits for the server's first answer before it reports the
+    /// database `unreachable` (a terminal whose Postgres is down learns so at once).
+    pub connect_timeout: Duration,
 }
 
 impl Default for PgSession {
@@ -36,6 +39,7 @@ impl Default for PgSession {
             keepalive_idle: Duration::from_secs(5),
             keepalive_interval: Duration::from_secs(2),
             keepalive_count: 3,
+            connect_timeout: Duration::from_secs(5),
         }
     }
 }
