@@ -2,6 +2,9 @@ include!("src/app_commands.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/src/app_commands.rs");
+    // tauri-build watches a custom capabilities path only if told: without this an edited
+    // capability would not reach the app until something else rebuilt it.
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
     // Capabilities live beside the shell's sources, not in the default ./capabilities. Declaring
     // the app's commands makes Tauri deny any the capabilities do not grant (without a manifest,
     // every app command is allowed to every window); their `allow-<command>` permissions are
