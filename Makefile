@@ -76,7 +76,10 @@ screenshots: ui/dist/index.html
 bindings:
 	UPDATE_BINDINGS=1 cargo test $(CARGO_FLAGS) --test bindings
 
-## Smoke test of packaging: a Debian package of the app (debug profile: fast, same artifacts).
+## Smoke test of packaging: a Debian package of the app, the `stockdesk` CLI and the sweeper's
+## systemd unit (debug profile: fast, same artifacts). tauri's beforeBundleCommand
+## (src-tauri/deb/stage-cli) builds the CLI with CARGO_FLAGS; .ci/deb-check fails when the
+## package lacks a file, holds another CLI build, or would start the sweeper by itself.
 deb: ui/node_modules/.package-lock.json
 	$(TAURI) build --debug --bundles deb --ci
-	ls -l target/debug/bundle/deb/*.deb
+	.ci/deb-check target/debug/bundle/deb/*.deb $(TARGET_DIR)/debug/stockdesk

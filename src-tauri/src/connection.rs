@@ -1,13 +1,18 @@
 //! Which database the app talks to: chosen at start-up from the environment (`STOCKDESK_DB`,
 //! `STOCKDESK_DATA_DIR`, the same variables as the CLI), else the settings file in the data
-//! directory, else the SQLite file there. Settings can switch it while the app runs.
+//! directory, else the SQLite file there. Settings can switch it while the app runs. Where image
+//! bytes are kept is the shop's choice, settled on open (`STOCKDESK_BLOBS`, `STOCKDESK_BLOB_DIR`
+//! as for the CLI), so every terminal of a shop shows the same images.
 
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use stockdesk::{ApiError, Error, Stockdesk, Store};
+use stockdesk::store::url::redact;
+use stockdesk::{ApiError, BlobBackend, Error, Stockdesk, Store};
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -48,6 +53,11 @@ pub struct Launch {
     pub data_dir: PathBuf,
     pub env_url: Option<String>,
     pub actor: String,
+    /// `STOCKDESK_BLOBS`: the image storage this terminal expects (the shop decides; unset is
+    /// usual). Kept as text so a typo shows as an open failure instead of stopping the app.
+    pub blobs: Option<String>,
+    /// `STOCKDESK_BLOB_DIR`: the shop's shared image directory (default `<data dir>/blobs`).
+    pub blob_dir: Option<PathBuf>,
 }
 
 impl Launch {
@@ -62,6 +72,8 @@ impl Launch {
             data_dir,
             env_url: non_empty_env("STOCKDESK_DB"),
             actor,
+            blobs: non_empty_env("STOCKDESK_BLOBS"),
+            blob_dir: non_empty_env("STOCKDESK_BLOB_DIR").map(PathBuf::from),
         }
     }
 }
@@ -212,11 +224,25 @@ pub async fn test(url: &str) -> Result<String, ApiError> {
     Ok(backend)
 }
 
+/// Opens `url` and takes the shop's image storage, as the CLI does (a refusal, e.g. another
+/// shop's image directory, is an open failure like any other).
 async fn open_core(url: &str, launch: &Launch) -> Result<Stockdesk, ApiError> {
-    let opened = tokio::time::timeout(TEST_TIMEOUT * 4, Stockdesk::open(url, &launch.actor))
+    let wanted = launch
+        .blobs
+        .as_deref()
+        .map(|b| b.trim().parse::<BlobBackend>())
+        .transpose()
+        .map_err(|e| Error::BadInput(format!("STOCKDESK_BLOBS: {e}")).to_api())?;
+    let open = async {
+        Stockdesk::open(url, &launch.actor)
+            .await?
+            .with_data_dir(launch.data_dir.clone())
+            .settle_blobs(wanted, launch.blob_dir.clone())
+            .await
+    };
+    Ok(tokio::time::timeout(TEST_TIMEOUT * 4, open)
         .await
-        .map_err(|_| Error::Timeout("the database did not answer".into()).to_api())??;
-    Ok(opened.with_data_dir(launch.data_dir.clone()))
+        .map_err(|_| Error::Timeout("the database did not answer".into()).to_api())??)
 }
 
 fn backend_of(url: &str) -> &'static str {
@@ -224,20 +250,6 @@ fn backend_of(url: &str) -> &'static str {
         "postgres"
     } else {
         "sqlite"
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((creds, host)) = rest.split_once('@') else {
-        return url.to_string();
-    };
-    match creds.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
     }
 }
 
@@ -262,7 +274,21 @@ fn save_settings(data_dir: &Path, settings: &Settings) -> Result<(), ApiError> {
     let path = data_dir.join(SETTINGS_FILE);
     let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec_pretty(settings).expect("settings serialise");
-    std::fs::write(&tmp, json).map_err(io)?;
+    // The file may hold a database password: owner-only from the moment it exists. `mode` only
+    // applies when the file is created, so a tmp file left behind with a wider mode is narrowed.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
+    file.write_all(&json).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    // The rename replaces any older, wider settings file along with its mode.
     std::fs::rename(&tmp, &path).map_err(io)
 }
 
@@ -270,17 +296,32 @@ fn save_settings(data_dir: &Path, settings: &Settings) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(
-            redact("postgres://shop:hunter2@db.local:5432/shop"),
-            "postgres://shop:***@db.local:5432/shop"
-        );
-        assert_eq!(
-            redact("postgres://shop@db.local/shop"),
-            "postgres://shop@db.local/shop"
-        );
-        assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    /// The core's `redact` is the one used here; what the app shows never holds a password,
+    /// also when the URL is refused or the server does not answer.
+    #[tokio::test]
+    async fn passwords_never_reach_the_info() {
+        let dir = tempfile::tempdir().unwrap();
+        // A database that does not exist fails at once (an unreachable host is retried for
+        // half a minute); the test server's trust auth ignores the passwords.
+        let server = stockdesk_testkit::postgres_admin_url();
+        let server = server
+            .split_once("://")
+            .and_then(|(_, rest)| rest.rsplit_once('@'))
+            .and_then(|(_, host)| host.split_once('/'))
+            .map(|(host, _)| host.to_string())
+            .unwrap_or_else(|| "127.0.0.1:5432".into());
+        for url in [
+            "postgress://shop:hunter2@db.local/shop".to_string(),
+            format!("postgres://postgres:hun@ter2@{server}/stockdesk_none"),
+            format!("postgres://postgres@{server}/stockdesk_none?password=hunter2&sslmode=disable"),
+        ] {
+            let url = url.as_str();
+            let conn = Connection::open(launch_in(dir.path(), Some(url.into()))).await;
+            let shown = serde_json::to_string(&conn.info()).unwrap();
+            assert!(conn.info().error.is_some(), "{url} should not open");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("ter2"), "{shown}");
+        }
     }
 
     #[tokio::test]
@@ -304,11 +345,7 @@ mod tests {
     #[tokio::test]
     async fn start_up_prefers_environment_then_settings_then_default() {
         let dir = tempfile::tempdir().unwrap();
-        let launch = |env_url: Option<String>| Launch {
-            data_dir: dir.path().to_path_buf(),
-            env_url,
-            actor: "ana".into(),
-        };
+        let launch = |env_url: Option<String>| launch_in(dir.path(), env_url);
         let conn = Connection::open(launch(None)).await;
         assert_eq!(conn.info().source, DatabaseSource::Default);
         assert_eq!(conn.info().backend, "sqlite");
@@ -334,6 +371,80 @@ mod tests {
             Some(stockdesk::error::ErrorCode::BadInput)
         );
         assert!(conn.core().is_err(), "the app starts; commands say why");
+    }
+
+    #[tokio::test]
+    async fn blob_settings_are_taken_like_the_cli_and_a_bad_one_is_an_open_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut launch = launch_in(dir.path(), None);
+        launch.blobs = Some("cloud".into());
+        let conn = Connection::open(launch.clone()).await;
+        let error = conn.info().error.expect("an unknown backend is refused");
+        assert_eq!(error.code(), stockdesk::error::ErrorCode::BadInput);
+        assert!(conn.core().is_err(), "the app starts; commands say why");
+
+        // SQLite keeps files in a directory: the configured one, named by its marker.
+        let shared = dir.path().join("shared-blobs");
+        launch.blobs = Some("dir".into());
+        launch.blob_dir = Some(shared.clone());
+        let conn = Connection::open(launch.clone()).await;
+        assert!(conn.core().is_ok(), "{:?}", conn.info().error);
+        assert!(shared.join(".stockdesk-shop").exists());
+
+        // On SQLite the shop's storage is the directory; asking for the database is refused.
+        launch.blobs = Some("db".into());
+        let conn = Connection::open(launch).await;
+        assert!(conn.info().error.is_some());
+    }
+
+    /// On Postgres the app keeps images where every terminal reads them: in the database, unless
+    /// the shop chose otherwise; a terminal asking for its own directory is refused.
+    #[tokio::test]
+    async fn on_postgres_images_are_kept_in_the_database_by_default() {
+        let db = stockdesk_testkit::postgres().await;
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let conn = Connection::open(launch_in(a.path(), Some(db.url.clone()))).await;
+        let core = conn.core().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(core.ctx().blob_backend, BlobBackend::Db);
+
+        let mut other = launch_in(b.path(), Some(db.url.clone()));
+        other.blobs = Some("dir".into());
+        let refused = Connection::open(other).await;
+        let error = refused.info().error.expect("another backend is refused");
+        assert_eq!(error.code(), stockdesk::error::ErrorCode::BadInput);
+        drop((core, conn, refused));
+        stockdesk_testkit::drop_postgres(&db.url).await;
+    }
+
+    #[test]
+    fn settings_file_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let settings = Settings {
+            database_url: Some("postgres://shop:hunter2@db/shop".into()),
+        };
+        save_settings(dir.path(), &settings).unwrap();
+        assert_eq!(mode(&path), 0o600);
+
+        // A file (and a tmp file) from an older version with the default mode are narrowed.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, b"{}").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o666)).unwrap();
+        save_settings(dir.path(), &settings).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert!(!tmp.exists());
+    }
+
+    fn launch_in(dir: &Path, env_url: Option<String>) -> Launch {
+        Launch {
+            data_dir: dir.to_path_buf(),
+            env_url,
+            actor: "ana".into(),
+            blobs: None,
+            blob_dir: None,
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `stockdesk apply`) and the forwarding of the core's change events to the UI. Domain rules
 //! never live here: a command that grows belongs in the core.
 
+mod app_commands;
 mod connection;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use tauri::{Manager, State};
 use tauri_specta::{collect_commands, collect_events, Event};
 use uuid::Uuid;
 
+pub use app_commands::APP_COMMANDS;
 pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
 
 /// Sent to the UI whenever data may have changed, so cached queries are refetched.
@@ -187,6 +189,30 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .disable_serde_phases()
 }
 
+/// The names of the commands the invoke handler registers (from the same builder), to check
+/// them against `APP_COMMANDS` and the capability.
+pub fn registered_commands() -> Vec<String> {
+    /// An "exporter" that only reads the command names off the builder's configuration.
+    struct Names<'a>(&'a mut Vec<String>);
+    impl tauri_specta::LanguageExt for Names<'_> {
+        type Error = std::io::Error;
+        fn export(
+            self,
+            cfg: &tauri_specta::BuilderConfiguration,
+            _: &Path,
+        ) -> Result<(), std::io::Error> {
+            self.0
+                .extend(cfg.commands.iter().map(|f| f.name().to_string()));
+            Ok(())
+        }
+    }
+    let mut names = Vec::new();
+    specta_builder()
+        .export(Names(&mut names), Path::new(""))
+        .expect("reading names fails never");
+    names
+}
+
 /// Where the generated bindings are checked in, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings/index.ts";
 
@@ -228,5 +254,84 @@ pub fn run() {
 fn notify(app: &tauri::AppHandle, change: Option<ChangeEvent>) {
     if let Err(e) = (DataChanged { change }).emit(app) {
         tracing::warn!(error = %e, "could not forward a change event to the UI");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Least privilege: the main window is granted exactly the app's commands, by name. A new
+    /// command must be added here, to `APP_COMMANDS` and to the capability, on purpose.
+    #[test]
+    fn the_capability_grants_exactly_the_registered_commands() {
+        let pinned: BTreeSet<String> = [
+            "apply",
+            "stage_image_files",
+            "release_staged",
+            "list_products",
+            "get_product",
+            "product_history",
+            "product_version",
+            "list_categories",
+            "image_file",
+            "list_orders",
+            "stock_level",
+            "stock_movements",
+            "sweeper_health",
+            "connection_info",
+            "test_connection",
+            "use_database",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        let declared: BTreeSet<String> = APP_COMMANDS.iter().map(|c| c.to_string()).collect();
+        let registered: BTreeSet<String> = registered_commands().into_iter().collect();
+        assert_eq!(declared, pinned, "build.rs declares other commands");
+        assert_eq!(
+            registered, pinned,
+            "the invoke handler registers other commands"
+        );
+        assert_eq!(
+            APP_COMMANDS.len(),
+            pinned.len(),
+            "APP_COMMANDS has duplicates"
+        );
+
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/capabilities");
+        let mut granted = BTreeSet::new();
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            files += 1;
+            let cap: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let windows = &cap["windows"];
+            for permission in cap["permissions"].as_array().unwrap() {
+                // A permission is its identifier, or an object naming it (with a scope).
+                let id = permission
+                    .as_str()
+                    .or_else(|| permission["identifier"].as_str())
+                    .unwrap();
+                // App permissions have no `plugin:` prefix; plugins' and core's do.
+                if id.contains(':') {
+                    continue;
+                }
+                let command = id
+                    .strip_prefix("allow-")
+                    .unwrap_or_else(|| panic!("{}: {id} is not an allow-<command>", path.display()))
+                    .replace('-', "_");
+                assert_eq!(windows, &serde_json::json!(["main"]), "{}", path.display());
+                assert!(granted.insert(command), "{id} granted twice");
+            }
+        }
+        assert!(files > 0, "no capability files in {}", dir.display());
+        assert_eq!(granted, pinned, "the capability grants other commands");
     }
 }
