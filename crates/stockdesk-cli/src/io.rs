@@ -74,3 +74,25 @@ fn emit<T: Serialize>(value: &T) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
+
+/// Prints one JSON document on a line of its own, at once (for output that streams: a sweep
+/// every so often, the change feed). False when the reader went away.
+pub fn line<T: Serialize>(value: &T) -> stockdesk::Result<bool> {
+    let text = serde_json::to_string(&to_json(value)?).expect("JSON values print");
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (systemd, `kill`).
+pub async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -5,6 +5,7 @@ mod apply;
 mod bench;
 mod bench_cli;
 mod catalog;
+mod changes;
 mod images;
 mod io;
 mod order;
@@ -79,6 +80,9 @@ enum Command {
     /// Image file storage: gc, verify.
     #[command(subcommand)]
     Blobs(images::BlobsCmd),
+    /// The shop's changes after a cursor, one JSON object a line (each with the cursor to
+    /// continue from); --follow keeps printing them as they commit.
+    Changes(changes::ChangesArgs),
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
             println!("{text}");
             ExitCode::SUCCESS
         }
+        Ok(Output::Lines) => ExitCode::SUCCESS,
         Err(e) => io::fail(&e),
     }
 }
@@ -115,6 +120,8 @@ fn main() -> ExitCode {
 enum Output {
     Json(serde_json::Value),
     Text(String),
+    /// Printed already, a line at a time.
+    Lines,
 }
 
 async fn run(cli: Cli) -> stockdesk::Result<Output> {
@@ -143,6 +150,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Image(cmd) => images::image(&sd, cli.op_id, cmd).await,
         Command::Blobs(cmd) => images::blobs(sd, cmd).await,
         Command::Apply => apply::apply(&sd).await,
+        Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

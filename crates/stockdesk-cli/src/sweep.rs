@@ -29,20 +29,22 @@ pub async fn sweep(sd: &Stockdesk, args: SweepArgs) -> Result<Value> {
     let mut runs = 0u64;
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // One listener for the whole loop, so a Ctrl-C during a run is not lost.
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // One listener for the whole loop, so a stop asked for during a run is not lost.
+    let stop = crate::io::interrupted();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = &mut ctrl_c => return Ok(json!({ "stopped": true, "runs": runs })),
+            _ = &mut stop => return Ok(json!({ "stopped": true, "runs": runs })),
         }
         // A failed run is recorded and printed; the loop goes on (the database may come back).
         let line = match sd.sweep_once().await {
             Ok(run) => to_json(&run)?,
             Err(e) => to_json(&e.to_api())?,
         };
-        println!("{line}");
+        if !crate::io::line(&line)? {
+            return Ok(json!({ "stopped": true, "runs": runs }));
+        }
         runs += 1;
     }
 }

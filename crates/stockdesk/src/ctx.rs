@@ -3,9 +3,10 @@
 //! the ids it creates). Capabilities are free functions over these, so a module's dependencies
 //! are the paths it names, never methods it can reach on a shared handle.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -15,6 +16,10 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::model::{BlobBackend, ChangeEvent, OrderTurn};
 use crate::store::{Store, Turns};
+
+/// How many of its own op ids a process remembers: far more than it commits between two looks
+/// at the feed.
+const ANNOUNCED_KEPT: usize = 4096;
 
 /// The shared parts of one open shop. Cheap to clone (handles and `Arc`s).
 #[derive(Clone)]
@@ -31,6 +36,9 @@ pub struct Ctx {
     /// Turns at a variant's row shared by the orders of this process (see `stock::orders`).
     pub(crate) order_turns: Arc<Turns<OrderTurn>>,
     events: broadcast::Sender<ChangeEvent>,
+    /// Op ids of the latest commands this process announced itself, so that relaying the change
+    /// feed into `events` passes on only other terminals' changes.
+    announced: Arc<Mutex<VecDeque<Uuid>>>,
     /// Injected failures on the image write path (tests only; see `failpoint`).
     #[cfg(feature = "failpoints")]
     pub(crate) failpoints: Option<crate::failpoint::Failpoints>,
@@ -47,6 +55,7 @@ impl Ctx {
             blob_dir: None,
             order_turns: Arc::default(),
             events,
+            announced: Arc::default(),
             #[cfg(feature = "failpoints")]
             failpoints: None,
         }
@@ -70,6 +79,28 @@ impl Ctx {
     pub fn emit(&self, event: ChangeEvent) {
         // No subscriber is fine: the CLI has none.
         let _ = self.events.send(event);
+    }
+
+    /// Emits what the command `op_id` changed, and remembers that this process told of it.
+    pub fn announce(&self, op_id: Uuid, changed: Vec<ChangeEvent>) {
+        {
+            let mut seen = self.announced.lock().expect("announced lock");
+            if seen.len() == ANNOUNCED_KEPT {
+                seen.pop_front();
+            }
+            seen.push_back(op_id);
+        }
+        for event in changed {
+            self.emit(event);
+        }
+    }
+
+    /// Whether this process announced `op_id` itself (lately).
+    pub fn announced_here(&self, op_id: Uuid) -> bool {
+        self.announced
+            .lock()
+            .expect("announced lock")
+            .contains(&op_id)
     }
 
     /// A named step of the image write path where tests inject failures (see `failpoint`).

@@ -32,6 +32,7 @@ pub mod ctx;
 pub mod error;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
+pub mod feed;
 pub mod images;
 pub mod model;
 pub mod product_rows;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("stock", &["product_rows", "ctx", "store", "model", "error"]),
     ("check", &["catalog", "ctx", "store", "model", "error"]),
+    ("feed", &["ctx", "store", "model", "error"]),
     (
         "sweeper",
         &["stock", "images", "ctx", "store", "model", "error"],
@@ -36,8 +37,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
-            "root", "commands", "check", "sweeper", "catalog", "stock", "images", "ctx", "store",
-            "model", "error", "clock",
+            "root", "commands", "check", "feed", "sweeper", "catalog", "stock", "images", "ctx",
+            "store", "model", "error", "clock",
         ],
     ),
     (
@@ -45,6 +46,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "commands",
             "check",
+            "feed",
             "sweeper",
             "catalog",
             "stock",

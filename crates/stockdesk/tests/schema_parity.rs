@@ -52,6 +52,31 @@ const ONE_SIDED: &[(&str, &str)] = &[
         "the GIN trigram index `search_text LIKE '%…%'` uses: Postgres's products_fts",
     ),
     (
+        "column applied_ops.seq: default None on sqlite, Some(\"nextval 'applied_ops_seq_seq'\") on postgres",
+        "the change feed's insertion number: BIGSERIAL on Postgres, AUTOINCREMENT (a rowid) on SQLite",
+    ),
+    (
+        "sequence applied_ops_seq_seq only on postgres",
+        "the BIGSERIAL behind applied_ops.seq",
+    ),
+    (
+        "table sqlite_sequence only on sqlite",
+        "SQLite's record of AUTOINCREMENT keys (applied_ops.seq), which keeps them from being reused",
+    ),
+    (
+        "column applied_ops.tx: default Some(\"0\") on sqlite, Some(\"pg_current_xact_id\") on postgres",
+        "the writing transaction's id orders the change feed on Postgres; SQLite commits one writer \
+         at a time, so its feed needs none",
+    ),
+    (
+        "function stockdesk_notify_change only on postgres",
+        "wakes change-feed followers at commit (LISTEN/NOTIFY); SQLite's followers poll",
+    ),
+    (
+        "trigger applied_ops_notify only on postgres",
+        "as stockdesk_notify_change",
+    ),
+    (
         "extension pg_trgm only on postgres",
         "provides gin_trgm_ops for products_search_trgm (its functions and types belong to the \
          extension, so they are not compared)",
@@ -66,7 +91,6 @@ const ONE_SIDED: &[(&str, &str)] = &[
 /// foreign keys on runs its ON DELETE CASCADEs). Stockdesk binds a `Uuid`, never NULL, for every
 /// id, so they stay. A new table is not on this list: on SQLite it must say NOT NULL.
 const SQLITE_NULLABLE_PRIMARY_KEYS: &[&str] = &[
-    "applied_ops.op_id",
     "attribute_values.id",
     "attributes.id",
     "blob_outbox.id",

@@ -3,6 +3,7 @@
 //! so a method here is never a second way to write.
 
 mod catalog;
+mod feed;
 mod images;
 mod stock;
 mod sweeper;

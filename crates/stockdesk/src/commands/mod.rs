@@ -34,6 +34,7 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
         id: cmd.op_id,
         kind: cmd.kind.name(),
         fingerprint: &fingerprint,
+        actor: &cmd.actor,
     };
     let applied = async {
         match &cmd.kind {
@@ -65,7 +66,7 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
     // Files the edit stopped using: deleted now if possible, else by the sweeper.
     images::work_outbox_now(ctx, &outbox).instrument(span).await;
     if !replayed {
-        effects::announce(ctx, &outcome);
+        effects::announce(ctx, cmd.op_id, &outcome);
     }
     Ok(Applied {
         op_id: cmd.op_id,

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod command;
+pub mod feed;
 pub mod images;
 pub mod patch;
 pub mod stock;
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 pub use catalog::*;
 pub use command::*;
+pub use feed::*;
 pub use images::*;
 pub use patch::*;
 pub use stock::*;
@@ -38,12 +40,25 @@ pub struct FieldError {
     pub reason: String,
 }
 
-/// What changed, for front ends that keep views fresh (the desktop app forwards these to the UI).
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+/// What changed, for front ends that keep views fresh (the desktop app forwards these to the
+/// UI), and what each entry of the change feed changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeEvent {
-    Product { id: Uuid, version: i64 },
-    Stock { variant_id: Uuid },
-    Order { id: Uuid },
+    Product {
+        id: Uuid,
+        version: i64,
+    },
+    Stock {
+        variant_id: Uuid,
+    },
+    Order {
+        id: Uuid,
+    },
+    Category {
+        id: Uuid,
+    },
+    /// Many products at once (a demo seed): refetch the catalogue.
+    Catalog,
     Sweep,
 }

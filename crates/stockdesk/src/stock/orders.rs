@@ -18,7 +18,7 @@ use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::product_rows::{self, ledger};
-use crate::store::{with_retry, Tx};
+use crate::store::{idempotency, with_retry, Tx};
 
 pub async fn get_order(ctx: &Ctx, id: Uuid) -> Result<Order> {
     let mut tx = ctx.store.read().await?;
@@ -176,11 +176,18 @@ pub(super) async fn expire_batch(
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
         let result = async {
+            let feed_entry =
+                idempotency::begin_system_write(&mut tx, "expire_orders", actor, now).await?;
             let locked = repo::lock_overdue(&mut tx, now, limit, holding).await?;
             let expired = repo::expire_orders(&mut tx, &locked, actor, now).await?;
             // Only the orders this batch moved: their reservations are ours to end.
             let reservations =
                 repo::close_holds(&mut tx, &expired, ReservationStatus::Expired, now).await?;
+            let changed: Vec<_> = expired
+                .iter()
+                .map(|&id| ChangeEvent::Order { id })
+                .collect();
+            idempotency::finish_system_write(&mut tx, feed_entry, &changed).await?;
             let batch = ExpiryBatch {
                 locked: locked.len() as i64,
                 orders_expired: expired.len() as i64,

@@ -17,6 +17,8 @@ pub struct OpKey<'a> {
     pub id: Uuid,
     pub kind: &'a str,
     pub fingerprint: &'a str,
+    /// Who makes it, for the change feed.
+    pub actor: &'a str,
 }
 
 pub enum Claim<T> {
@@ -34,12 +36,13 @@ pub async fn claim<T: DeserializeOwned>(
     now: DateTime<Utc>,
 ) -> Result<Claim<T>> {
     let inserted = Stmt::new(
-        "INSERT INTO applied_ops (op_id, kind, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (op_id) DO NOTHING",
+        "INSERT INTO applied_ops (op_id, kind, fingerprint, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (op_id) DO NOTHING",
     )
     .arg(op.id)
     .arg(op.kind)
     .arg(op.fingerprint)
+    .arg(op.actor)
     .arg(now)
     .run(tx)
     .await?;
@@ -67,6 +70,39 @@ pub async fn finish<T: Serialize>(tx: &mut Tx, op_id: Uuid, outcome: &T) -> Resu
         .run(tx)
         .await?;
     Ok(())
+}
+
+/// Starts a write that is no command (the sweeper expiring orders) in the change feed: its row
+/// comes first in the transaction, as a command's claim does, because the feed relies on a
+/// transaction holding its lock from the moment it has an id (`feed`). Under a fresh op id
+/// that nothing replays; `finish_system_write` records what it changed.
+pub async fn begin_system_write(
+    tx: &mut Tx,
+    kind: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    Stmt::new("INSERT INTO applied_ops (op_id, kind, actor, created_at) VALUES ($1, $2, $3, $4)")
+        .arg(id)
+        .arg(kind)
+        .arg(actor)
+        .arg(now)
+        .run(tx)
+        .await?;
+    Ok(id)
+}
+
+/// Records what a system write changed; one that changed nothing leaves no entry.
+pub async fn finish_system_write<T: Serialize>(tx: &mut Tx, id: Uuid, changed: &[T]) -> Result<()> {
+    if changed.is_empty() {
+        Stmt::new("DELETE FROM applied_ops WHERE op_id = $1")
+            .arg(id)
+            .run(tx)
+            .await?;
+        return Ok(());
+    }
+    finish(tx, id, &changed).await
 }
 
 /// What `applied_ops` holds of an op id: the kind of operation it was used for, and what that

@@ -106,6 +106,7 @@ pub async fn reserve_for_variant(
             Arg::Id(t.order.id),
             t.fingerprint.as_str().into(),
             outcome,
+            t.order.created_by.as_str().into(),
             t.order.created_at.into(),
         ]);
     }
@@ -115,13 +116,13 @@ pub async fn reserve_for_variant(
          locked (free) AS (SELECT stock_on_hand - held FROM variants WHERE id = {v}{}), \
          served (order_id, cum) AS (SELECT order_id, cum FROM batch \
            WHERE cum <= (SELECT free FROM locked)), {rows}, \
-         new_ops (op_id, order_id, fingerprint, outcome, created_at) AS (VALUES {ops})",
+         new_ops (op_id, order_id, fingerprint, outcome, actor, created_at) AS (VALUES {ops})",
         backend.for_update()
     );
     let [orders_in, items_in, holds_in] =
         order_inserts(|key| format!(" WHERE {key} IN (SELECT order_id FROM served)"));
-    let claims = "INSERT INTO applied_ops (op_id, kind, fingerprint, outcome, created_at) \
-         SELECT op_id, 'create_order', fingerprint, outcome, created_at FROM new_ops \
+    let claims = "INSERT INTO applied_ops (op_id, kind, fingerprint, outcome, actor, created_at) \
+         SELECT op_id, 'create_order', fingerprint, outcome, actor, created_at FROM new_ops \
          WHERE order_id IN (SELECT order_id FROM served)"
         .to_string();
     let count = format!(

@@ -1,0 +1,24 @@
+-- The change feed: every committed write already records its op id here, in its own
+-- transaction, so this table is also the shop's list of changes that other terminals follow.
+-- `seq` numbers rows as they are inserted, `tx` is the inserting transaction's id; transactions
+-- can commit in another order than they got their ids, so a reader orders by (tx, seq) and only
+-- reads rows of transactions older than every transaction still running (the snapshot's xmin):
+-- none of those can still add a row before its cursor.
+ALTER TABLE applied_ops ADD COLUMN seq BIGSERIAL;
+ALTER TABLE applied_ops ADD COLUMN tx BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE applied_ops ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint);
+-- Who made the change (the command's actor); NULL for ops recorded before it was kept.
+ALTER TABLE applied_ops ADD COLUMN actor TEXT;
+ALTER TABLE applied_ops DROP CONSTRAINT applied_ops_pkey;
+ALTER TABLE applied_ops ADD PRIMARY KEY (seq);
+ALTER TABLE applied_ops ADD CONSTRAINT applied_ops_op_id_key UNIQUE (op_id);
+CREATE INDEX applied_ops_feed ON applied_ops (tx, seq);
+
+-- Wakes followers at once (delivered at commit); they poll as well, so nothing depends on it.
+CREATE FUNCTION stockdesk_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stockdesk_changes', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER applied_ops_notify AFTER INSERT ON applied_ops
+    FOR EACH STATEMENT EXECUTE FUNCTION stockdesk_notify_change();
