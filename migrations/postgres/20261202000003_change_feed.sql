@@ -13,12 +13,3 @@ ALTER TABLE applied_ops DROP CONSTRAINT applied_ops_pkey;
 ALTER TABLE applied_ops ADD PRIMARY KEY (seq);
 ALTER TABLE applied_ops ADD CONSTRAINT applied_ops_op_id_key UNIQUE (op_id);
 CREATE INDEX applied_ops_feed ON applied_ops (tx, seq);
-
--- Wakes followers at once (delivered at commit); they poll as well, so nothing depends on it.
-CREATE FUNCTION stockdesk_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('stockdesk_changes', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER applied_ops_notify AFTER INSERT ON applied_ops
-    FOR EACH STATEMENT EXECUTE FUNCTION stockdesk_notify_change();

@@ -69,14 +69,6 @@ const ONE_SIDED: &[(&str, &str)] = &[
          at a time, so its feed needs none",
     ),
     (
-        "function stockdesk_notify_change only on postgres",
-        "wakes change-feed followers at commit (LISTEN/NOTIFY); SQLite's followers poll",
-    ),
-    (
-        "trigger applied_ops_notify only on postgres",
-        "as stockdesk_notify_change",
-    ),
-    (
         "extension pg_trgm only on postgres",
         "provides gin_trgm_ops for products_search_trgm (its functions and types belong to the \
          extension, so they are not compared)",

@@ -24,7 +24,7 @@ impl Stockdesk {
             Some(c) => c.parse()?,
             None => feed::latest(&self.ctx).await?,
         };
-        feed::follow(&self.ctx, from).await
+        Ok(feed::follow(&self.ctx, from))
     }
 
     /// Passes every change another terminal (or process) commits from now on to `subscribe()`,

@@ -11,8 +11,7 @@
 //! long transaction delays the feed (by at most Postgres's timeouts), never makes it skip. On
 //! SQLite there is one writer at a time, so `seq` is commit order and `tx` is 0.
 //!
-//! Waking. Postgres notifies `stockdesk_changes` at each commit (a trigger) and followers also
-//! poll, so correctness never depends on the notification.
+//! Waking. Followers poll every 0.5 s, and this process's own commits wake them at once.
 
 mod follow;
 mod repo;
