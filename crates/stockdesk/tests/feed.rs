@@ -230,3 +230,44 @@ async fn an_open_transaction_elsewhere_does_not_hold_the_feed_back() {
     assert_eq!(page.changes.len(), 1, "{page:?}");
     stockdesk_testkit::drop_postgres(&db.url).await;
 }
+
+/// A terminal whose link to Postgres drops while others write: reading fails meanwhile (typed,
+/// not a hang), and once the link is back its follower carries on from its cursor with every
+/// change it missed, once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_cut_off_resumes_from_its_cursor_with_nothing_missed() {
+    use stockdesk_testkit::proxy::{upstream_of, Link, Proxy};
+    let db = stockdesk_testkit::postgres().await;
+    let _dir = db.keep_alive();
+    let proxy = Proxy::start(upstream_of(&db.url)).await;
+    let store = Store::open(&proxy.url_for(&db.url)).await.unwrap();
+    let cut_off = Stockdesk::on_store(store, "till-b", tempfile::tempdir().unwrap().keep())
+        .await
+        .unwrap();
+    let mut follower = cut_off.follow_changes(None).await.unwrap();
+    let before = stocked(&db.sd, "one", &[1]).await;
+    let first = follower.next().await.unwrap();
+    assert_eq!(first.changes.len(), 1);
+
+    proxy.set(Link::Drop);
+    let mut written = Vec::new();
+    for i in 0..3 {
+        written.extend(stocked(&db.sd, &format!("while-cut-{i}"), &[1]).await);
+    }
+    let cut = tokio::time::timeout(Duration::from_secs(40), follower.next())
+        .await
+        .expect("reading a dropped link hung");
+    assert!(cut.is_err(), "read through a dropped link: {cut:?}");
+
+    proxy.set(Link::Forward);
+    let mut seen = Vec::new();
+    while seen.len() < written.len() {
+        let page = tokio::time::timeout(Duration::from_secs(40), follower.next())
+            .await
+            .expect("the follower did not recover")
+            .unwrap();
+        seen.extend(page.changes.into_iter().map(|c| c.kind));
+    }
+    assert_eq!(seen, ["create_product"; 3], "{before:?}");
+    stockdesk_testkit::drop_postgres(&db.url).await;
+}
