@@ -100,6 +100,8 @@ export function useChangeEvents() {
         } else if (change?.kind === "stock") {
           void qc.invalidateQueries({ queryKey: keys.stock });
           void qc.invalidateQueries({ queryKey: keys.products });
+          // The open product's variants show stock on hand (the event names the variant only).
+          void qc.invalidateQueries({ queryKey: ["product"] });
         } else if (change?.kind === "order") {
           void qc.invalidateQueries({ queryKey: keys.orders });
           void qc.invalidateQueries({ queryKey: keys.stock });

@@ -9,10 +9,12 @@ import { invalidateProduct, keys, useCategories, useProduct } from "../../lib/qu
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
 import { ConflictDialog } from "../conflicts/ConflictDialog";
+import { pathLabel } from "../conflicts/labels";
+import { ReviewDialog } from "../conflicts/ReviewDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { StockPanel } from "../stock/StockPanel";
-import { buildPatch, draftFrom, type Draft } from "./draft";
+import { buildPatch, changesSince, draftFrom, type Draft } from "./draft";
 import { fileEdits } from "./fileEdits";
 import { fileActionsBlocked } from "./files";
 import { ImagesTable, type FileActions } from "./ImagesTable";
@@ -74,14 +76,17 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
     [onDirtyChange],
   );
 
-  // Someone saved a newer version: follow it if nothing is typed, otherwise say so and keep typing.
+  // Someone saved a newer version (or stock moved): follow it if nothing is typed, otherwise say
+  // so and keep typing. Other terminals' changes arrive through the change feed within seconds.
   const stale = latest.version > base.version;
   useEffect(() => {
-    if (stale && !dirty) {
+    if (!dirty && latest !== base && latest.version >= base.version) {
       setBase(latest);
       setDraft(draftFrom(latest));
     }
-  }, [stale, dirty, latest]);
+  }, [dirty, latest, base]);
+  const theirChanges = useMemo(() => (stale ? changesSince(base, latest) : []), [stale, base, latest]);
+  const [reviewing, setReviewing] = useState(false);
 
   const saved = useCallback(
     (outcome: PatchOutcome) => {
@@ -243,8 +248,21 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         </button>
       </header>
       {stale && dirty && (
-        <div className="banner banner-info" data-testid="stale-banner">
-          {latest.updated_by} saved version {latest.version} while you were editing. Saving will merge your changes with theirs.
+        <div className="banner banner-info banner-row" data-testid="stale-banner" role="status">
+          <span>
+            <strong data-testid="stale-who">{latest.updated_by}</strong> saved version {latest.version} while you were editing
+            {theirChanges.length > 0 && (
+              <>
+                {" "}
+                and changed <span data-testid="stale-fields">{[...new Set(theirChanges.map((p) => pathLabel(p, latest, base)))].join(", ")}</span>
+              </>
+            )}
+            . Your changes are kept.
+          </span>
+          <span className="spacer" />
+          <button className="btn btn-small" data-testid="review-now" disabled={saving} onClick={() => setReviewing(true)}>
+            Review now
+          </button>
         </div>
       )}
       {banner && (
@@ -331,6 +349,20 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         </Tabs.Content>
       </Tabs.Root>
 
+      {reviewing && stale && dirty && !conflict && (
+        <ReviewDialog
+          base={base}
+          latest={latest}
+          theirs={theirChanges}
+          mine={built.changed}
+          saving={saving || Object.keys(built.errors).length > 0}
+          onSave={() => {
+            setReviewing(false);
+            save();
+          }}
+          onCancel={() => setReviewing(false)}
+        />
+      )}
       {conflict && (
         <ConflictDialog
           key={`${conflict.current_version}`}
