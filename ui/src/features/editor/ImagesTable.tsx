@@ -81,6 +81,8 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
                 <input
                   className={`input ${errors[`images.${img.id}.alt`] ? "invalid" : ""}`}
                   aria-label="Alt text"
+                  data-testid="image-alt"
+                  data-image-id={img.id}
                   placeholder="Describe the picture for screen readers"
                   value={img.alt}
                   onChange={(e) => set(draft.images.map((x) => (x.id === img.id ? { ...x, alt: e.target.value } : x)))}
