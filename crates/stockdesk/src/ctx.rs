@@ -33,6 +33,8 @@ pub struct Ctx {
     /// The directory of image files for the directory backend; `<data_dir>/blobs` unless set
     /// (on a shared Postgres, one directory every terminal mounts).
     pub blob_dir: Option<PathBuf>,
+    /// This handle's id among the shop's terminals (what it is editing is recorded under it).
+    pub terminal: Uuid,
     /// Turns at a variant's row shared by the orders of this process (see `stock::orders`).
     pub(crate) order_turns: Arc<Turns<OrderTurn>>,
     events: broadcast::Sender<ChangeEvent>,
@@ -53,6 +55,7 @@ impl Ctx {
             data_dir,
             blob_backend: BlobBackend::default(),
             blob_dir: None,
+            terminal: Uuid::now_v7(),
             order_turns: Arc::default(),
             events,
             announced: Arc::default(),

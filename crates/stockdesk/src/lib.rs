@@ -35,6 +35,7 @@ pub mod failpoint;
 pub mod feed;
 pub mod images;
 pub mod model;
+pub mod presence;
 pub mod product_rows;
 pub mod stock;
 pub mod store;

@@ -24,9 +24,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("stock", &["product_rows", "ctx", "store", "model", "error"]),
     ("check", &["catalog", "ctx", "store", "model", "error"]),
     ("feed", &["ctx", "store", "model", "error"]),
+    ("presence", &["ctx", "store", "model", "error"]),
     (
         "sweeper",
-        &["stock", "images", "ctx", "store", "model", "error"],
+        &[
+            "stock", "images", "presence", "ctx", "store", "model", "error",
+        ],
     ),
     (
         "commands",
@@ -37,8 +40,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
-            "root", "commands", "check", "feed", "sweeper", "catalog", "stock", "images", "ctx",
-            "store", "model", "error", "clock",
+            "root", "commands", "check", "feed", "presence", "sweeper", "catalog", "stock",
+            "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (
@@ -47,6 +50,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "commands",
             "check",
             "feed",
+            "presence",
             "sweeper",
             "catalog",
             "stock",

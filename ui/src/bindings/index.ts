@@ -78,8 +78,13 @@ export type Category = {
 	attributes: Attribute[],
 };
 
-/**  What changed, for front ends that keep views fresh (the desktop app forwards these to the UI). */
-export type ChangeEvent = { kind: "product"; id: string; version: number } | { kind: "stock"; variant_id: string } | { kind: "order"; id: string } | { kind: "sweep" };
+/**
+ *  What changed, for front ends that keep views fresh (the desktop app forwards these to the
+ *  UI), and what each entry of the change feed changed.
+ */
+export type ChangeEvent = { kind: "product"; id: string; version: number } | { kind: "stock"; variant_id: string } | { kind: "order"; id: string } | { kind: "category"; id: string } | 
+/**  Many products at once (a demo seed): refetch the catalogue. */
+{ kind: "catalog" } | { kind: "sweep" };
 
 /**  Who made the other side of a clash. */
 export type ChangedBy = {
@@ -117,7 +122,13 @@ export type ConflictKind =
 /**  I edited a variant or image that someone else deleted. */
 "deleted_by_them" | 
 /**  I deleted a variant or image that someone else edited. */
-"edited_by_them";
+"edited_by_them" | 
+/**
+ *  I edited an image (its alt text, place, thumbnail) whose file someone else replaced: my
+ *  edit was made for the picture I saw, which is gone (`base` and `mine` are its blob key,
+ *  `theirs` the new one).
+ */
+"file_replaced_by_them";
 
 /**  Everything a person needs to resolve a stale edit: nothing of it was committed. */
 export type ConflictReport = {

@@ -5,6 +5,7 @@
 mod catalog;
 mod feed;
 mod images;
+mod presence;
 mod stock;
 mod sweeper;
 

@@ -389,6 +389,21 @@ impl Merger<'_> {
             out,
             [alt, position, is_thumbnail]
         );
+        if upd.staged.is_none() && b.blob_key != cur.blob_key {
+            // What I wrote about the picture I saw would land on another one.
+            let path = format!("images.{id}.blob_key");
+            self.conflicts.push(FieldConflict {
+                changed_by: self.changed_by(&path),
+                path,
+                entity: "image".to_string(),
+                entity_id: id,
+                field: Some("blob_key".to_string()),
+                kind: ConflictKind::FileReplacedByThem,
+                base: json(&b.blob_key),
+                mine: json(&b.blob_key),
+                theirs: json(&cur.blob_key),
+            });
+        }
         if let Some(file) = upd.staged.map(|s| &staged[&s]) {
             // The file is one field: its thumbnail follows whichever blob wins.
             out.blob_key = self.field(

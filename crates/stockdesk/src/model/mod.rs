@@ -7,6 +7,7 @@ pub mod command;
 pub mod feed;
 pub mod images;
 pub mod patch;
+pub mod presence;
 pub mod stock;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ pub use command::*;
 pub use feed::*;
 pub use images::*;
 pub use patch::*;
+pub use presence::*;
 pub use stock::*;
 
 /// Why a piece of text is refused, if it is: text holds no control characters (NUL, escape,

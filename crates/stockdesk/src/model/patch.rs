@@ -180,6 +180,10 @@ pub enum ConflictKind {
     DeletedByThem,
     /// I deleted a variant or image that someone else edited.
     EditedByThem,
+    /// I edited an image (its alt text, place, thumbnail) whose file someone else replaced: my
+    /// edit was made for the picture I saw, which is gone (`base` and `mine` are its blob key,
+    /// `theirs` the new one).
+    FileReplacedByThem,
 }
 
 /// Who made the other side of a clash.

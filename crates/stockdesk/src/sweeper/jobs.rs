@@ -72,6 +72,22 @@ impl Job for PruneSweepRuns {
     }
 }
 
+/// Forgets what terminals said they were editing once they stopped saying so (150 s).
+pub struct ForgetGoneEditors;
+
+impl Job for ForgetGoneEditors {
+    fn name(&self) -> &'static str {
+        "forget_gone_editors"
+    }
+
+    fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
+        Box::pin(async move {
+            let n = crate::presence::forget_gone(s.ctx).await?;
+            Ok(BTreeMap::from([("editors_forgotten".to_string(), n)]))
+        })
+    }
+}
+
 /// Removes staged image uploads that no edit claimed before their limit, and queues for deletion
 /// blobs that nothing uses (see docs/images.md). Never touches a blob something references.
 pub struct ExpireStagedBlobs;

@@ -41,6 +41,7 @@ pub fn jobs() -> Vec<Box<dyn Job>> {
         Box::new(jobs::ExpireStagedBlobs),
         Box::new(jobs::WorkBlobOutbox),
         Box::new(jobs::PruneSweepRuns),
+        Box::new(jobs::ForgetGoneEditors),
     ]
 }
 

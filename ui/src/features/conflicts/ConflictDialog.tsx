@@ -20,6 +20,7 @@ const KIND_HELP = {
   both_changed: null,
   deleted_by_them: { mine: "Keep my edit (re-create it)", theirs: "Accept the deletion" },
   edited_by_them: { mine: "Delete it anyway", theirs: "Keep their edited version" },
+  file_replaced_by_them: { mine: "Drop my changes to this image", theirs: "Use their picture, with my changes" },
 } satisfies Record<ConflictKind, { mine: string; theirs: string } | null>;
 
 /** Someone else saved first: show each clash with both sides and who made theirs; let the person pick. */

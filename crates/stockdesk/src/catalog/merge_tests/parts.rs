@@ -366,3 +366,27 @@ fn diff_names_changed_fields_and_whole_parts_added_or_removed() {
     );
     assert!(diff(&before, &base()).is_empty());
 }
+
+#[test]
+fn an_image_edited_by_me_whose_file_they_replaced_clashes() {
+    let old = base().images[1].blob_key.clone();
+    let current = theirs(|p| p.images[1].blob_key = "new-picture".into());
+    let patch = update_image(I2, |u| u.alt = Some("Red mug, side".into()));
+    let m = run(
+        &base(),
+        &current,
+        &patch,
+        &by_bob(&[&image_path(I2, "blob_key")]),
+    )
+    .unwrap();
+    let c = only_conflict(&m);
+    assert_eq!(c.path, image_path(I2, "blob_key"));
+    assert_eq!(c.kind, ConflictKind::FileReplacedByThem);
+    assert_eq!((c.base.clone(), c.mine.clone()), (json!(old), json!(old)));
+    assert_eq!(c.theirs, json!("new-picture"));
+    assert!(c.changed_by.is_some(), "who replaced it is said");
+    // Against the new picture (the edit resubmitted after looking), it merges.
+    let m = run(&current, &current, &patch, &[]).unwrap();
+    clean(&m);
+    assert_eq!(find_image(&m.next, I2).unwrap().alt, "Red mug, side");
+}
