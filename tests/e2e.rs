@@ -444,7 +444,13 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     // A rename that still matches the search the list is filtered by.
     let live = format!("{} (live)", product["name"].as_str().unwrap());
     app.cli(
-        &["product", "patch", &id, "--expected-version", &version.to_string()],
+        &[
+            "product",
+            "patch",
+            &id,
+            "--expected-version",
+            &version.to_string(),
+        ],
         Some(json!({ "name": live })),
     );
     let since = Instant::now();
@@ -453,7 +459,10 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     let row = format!("[data-testid=product-row][data-product-id='{id}']");
     app.wait_text(&format!("{row} .name"), &live).await;
     let took = since.elapsed();
-    assert!(took <= LIVE, "the editor and the list took {took:?} to follow the CLI");
+    assert!(
+        took <= LIVE,
+        "the editor and the list took {took:?} to follow the CLI"
+    );
 
     // Stock received in another terminal: the list's total follows.
     let total: i64 = product["variants"]
@@ -465,10 +474,16 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
     app.cli(&["stock", "receive", &variant, "--quantity", "3"], None);
     let since = Instant::now();
-    app.wait_text(&format!("{row} [data-testid=row-stock]"), &(total + 3).to_string())
-        .await;
+    app.wait_text(
+        &format!("{row} [data-testid=row-stock]"),
+        &(total + 3).to_string(),
+    )
+    .await;
     let took = since.elapsed();
-    assert!(took <= LIVE, "the list's stock took {took:?} to follow the CLI");
+    assert!(
+        took <= LIVE,
+        "the list's stock took {took:?} to follow the CLI"
+    );
 
     // Typing, then the terminal saves the same field: the form keeps the typing, a banner says
     // who changed what.
@@ -476,7 +491,13 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
         .await;
     let now = version_of(&app.cli(&["product", "get", &id], None));
     app.cli(
-        &["product", "patch", &id, "--expected-version", &now.to_string()],
+        &[
+            "product",
+            "patch",
+            &id,
+            "--expected-version",
+            &now.to_string(),
+        ],
         Some(json!({ "name": "Name from the terminal" })),
     );
     app.wait_text("[data-testid=stale-who]", "terminal").await;
@@ -545,8 +566,11 @@ async fn another_terminal_editing_shows_in_the_list_and_the_editor() {
 
     let row = format!("[data-testid=product-row][data-product-id='{id}']");
     let since = Instant::now();
-    a.wait_text(&format!("{row} [data-testid=row-editing]"), "bea is editing")
-        .await;
+    a.wait_text(
+        &format!("{row} [data-testid=row-editing]"),
+        "bea is editing",
+    )
+    .await;
     a.wait_text("[data-testid=editor-editing]", "bea is editing")
         .await;
     let took = since.elapsed();
@@ -576,10 +600,14 @@ async fn another_terminal_editing_shows_in_the_list_and_the_editor() {
     // B reverts (nothing unsaved any more): A's markers go at once, not 150 s later.
     b.click("[data-testid=revert]").await;
     let since = Instant::now();
-    a.wait_gone(&format!("{row} [data-testid=row-editing]")).await;
+    a.wait_gone(&format!("{row} [data-testid=row-editing]"))
+        .await;
     a.wait_gone("[data-testid=editor-editing]").await;
     let took = since.elapsed();
-    assert!(took <= Duration::from_secs(5), "presence took {took:?} to go");
+    assert!(
+        took <= Duration::from_secs(5),
+        "presence took {took:?} to go"
+    );
     b.close().await;
     a.stop().await;
     stockdesk_testkit::drop_postgres(&db.url).await;
@@ -647,10 +675,14 @@ async fn a_replaced_image_file_shows_both_pictures_in_the_dialog() {
     app.wait_css("[data-testid=stale-banner]").await;
     app.click("[data-testid=save]").await;
     let path = format!("images.{image_id}.blob_key");
-    app.wait_css(&format!("[data-testid=clash][data-path='{path}'] [data-testid=picture-theirs] img"))
-        .await;
-    app.wait_css(&format!("[data-testid=clash][data-path='{path}'] [data-testid=picture-mine] img"))
-        .await;
+    app.wait_css(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=picture-theirs] img"
+    ))
+    .await;
+    app.wait_css(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=picture-mine] img"
+    ))
+    .await;
     app.screenshot(
         "image-clash",
         r#"
@@ -671,8 +703,10 @@ async fn a_replaced_image_file_shows_both_pictures_in_the_dialog() {
         vec![json!(path), json!(old_key), json!(new_key)],
     )
     .await;
-    app.click(&format!("[data-testid=clash][data-path='{path}'] [data-testid=pick-theirs]"))
-        .await;
+    app.click(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=pick-theirs]"
+    ))
+    .await;
     app.click("[data-testid=resolve]").await;
     app.wait_css("[data-testid=toast-success]").await;
     let saved = app.cli(&["product", "get", &id], None);

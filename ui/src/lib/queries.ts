@@ -20,6 +20,7 @@ export const keys = {
   stockLevel: (variantId: string) => ["stock", "level", variantId] as const,
   movements: (variantId: string) => ["stock", "movements", variantId] as const,
   sweeper: ["sweeper"] as const,
+  editors: ["editors"] as const,
 };
 
 export function useOrders(status: OrderStatus | null) {
@@ -94,6 +95,8 @@ export function useChangeEvents() {
     events.dataChanged
       .listen((e) => {
         const change = e.payload.change;
+        // A save ends someone's editing: ask again at once rather than at the next poll.
+        void qc.invalidateQueries({ queryKey: keys.editors });
         if (change?.kind === "product") {
           invalidateProduct(qc, change.id);
           void qc.invalidateQueries({ queryKey: keys.stock });

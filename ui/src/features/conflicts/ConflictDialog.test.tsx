@@ -67,7 +67,7 @@ describe("ConflictDialog, a replaced image file", () => {
   const path = `images.${IMG_ID}.blob_key`;
   const current = product({ version: 4, images: [{ ...base.images[0], blob_key: "blobs/ef/01" }] });
   const r = report(current, [
-    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
+    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", kind: "file_replaced_by_them", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
   ]);
 
   it("shows both pictures and the two choices; keep-all-mine takes their picture", async () => {

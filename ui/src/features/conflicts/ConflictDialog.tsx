@@ -20,7 +20,8 @@ const KIND_HELP = {
   both_changed: null,
   deleted_by_them: { mine: "Keep my edit (re-create it)", theirs: "Accept the deletion" },
   edited_by_them: { mine: "Delete it anyway", theirs: "Keep their edited version" },
-  file_replaced_by_them: { mine: "Drop my changes to this image", theirs: "Use their picture, with my changes" },
+  // Shown by `PictureClash`: "mine" there lets go of my changes to the image (pick "drop").
+  file_replaced_by_them: { mine: "Drop my changes to this image", theirs: "Use their picture (keep my other changes)" },
 } satisfies Record<ConflictKind, { mine: string; theirs: string } | null>;
 
 /** Someone else saved first: show each clash with both sides and who made theirs; let the person pick. */
@@ -168,12 +169,12 @@ function PictureClash({ row, choice, onChoose }: { row: ConflictRow; choice: Cho
       <div className="clash-options">
         <label className={`option ${choice?.pick === "theirs" ? "option-on" : ""}`}>
           <input type="radio" name={row.path} checked={choice?.pick === "theirs"} onChange={() => onChoose({ pick: "theirs" })} data-testid="pick-theirs" />
-          <span className="option-head">Use their picture (keep my other changes)</span>
+          <span className="option-head">{KIND_HELP.file_replaced_by_them.theirs}</span>
           <span className="muted small">your alt text, order or thumbnail choice apply to their picture</span>
         </label>
         <label className={`option ${choice?.pick === "drop" ? "option-on" : ""}`}>
           <input type="radio" name={row.path} checked={choice?.pick === "drop"} onChange={() => onChoose({ pick: "drop" })} data-testid="pick-drop" />
-          <span className="option-head">Drop my changes to this image</span>
+          <span className="option-head">{KIND_HELP.file_replaced_by_them.mine}</span>
           <span className="muted small">the image stays as they saved it</span>
         </label>
       </div>

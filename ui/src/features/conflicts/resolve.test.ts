@@ -105,7 +105,7 @@ describe("a replaced image file", () => {
   const path = `images.${IMG_ID}.blob_key`;
   const current = product({ version: 4, images: [{ ...base.images[0], blob_key: "blobs/ef/01", version: 2 }] });
   const r = report(current, [
-    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
+    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", kind: "file_replaced_by_them", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
   ]);
   const d = draftFrom(base);
   d.images[0].alt = "Front, in daylight";

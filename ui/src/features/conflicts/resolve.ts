@@ -36,7 +36,7 @@ export type ConflictRow = {
 
 /** A clash about an image's file, replaced by someone else while I edited the image. */
 export function isPictureClash(c: FieldConflict): boolean {
-  return c.entity === "image" && c.field === "blob_key";
+  return c.kind === "file_replaced_by_them" || (c.entity === "image" && c.field === "blob_key");
 }
 
 const FIELD_LABELS: Record<string, string> = {

@@ -13,6 +13,7 @@ import { pathLabel } from "../conflicts/labels";
 import { ReviewDialog } from "../conflicts/ReviewDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { editingOf, editingText, useEditingHeartbeat, useEditors } from "../presence/presence";
 import { StockPanel } from "../stock/StockPanel";
 import { buildPatch, changesSince, draftFrom, type Draft } from "./draft";
 import { fileEdits } from "./fileEdits";
@@ -75,6 +76,8 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
     },
     [onDirtyChange],
   );
+  useEditingHeartbeat(base.id, dirty);
+  const others = editingOf(useEditors().data, base.id);
 
   // Someone saved a newer version (or stock moved): follow it if nothing is typed, otherwise say
   // so and keep typing. Other terminals' changes arrive through the change feed within seconds.
@@ -233,8 +236,13 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           </div>
         </div>
         <span className="spacer" />
+        {others.length > 0 && (
+          <span className="presence" data-testid="editor-editing" title="They have unsaved changes to this product. Nothing is locked: whoever saves second merges.">
+            {editingText(others)}
+          </span>
+        )}
         {dirty && <Badge tone="dirty">Unsaved changes</Badge>}
-        <button className="btn" disabled={!dirty || saving} onClick={() => { setDraft(draftFrom(base)); setServerErrors({}); }}>
+        <button className="btn" data-testid="revert" disabled={!dirty || saving} onClick={() => { setDraft(draftFrom(base)); setServerErrors({}); }}>
           Revert
         </button>
         <button
