@@ -457,7 +457,7 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     app.wait_text("[data-testid=editor-title]", &live).await;
     app.wait_version(version + 1).await;
     let row = format!("[data-testid=product-row][data-product-id='{id}']");
-    app.wait_text(&format!("{row} .name"), &live).await;
+    app.wait_content(&format!("{row} .name"), &live).await;
     let took = since.elapsed();
     assert!(
         took <= LIVE,
@@ -513,9 +513,10 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
         if ($('[data-testid=field-name]')?.value !== arguments[0]) problems.push('the typing is not kept');
         if (!shown($('[data-testid=review-now]'))) problems.push('no Review now button');
         if ($('[data-testid=conflict-dialog]') || $('[data-testid=review-dialog]')) problems.push('a dialog is open');
+        if (!$$('[data-testid=product-row] .name').some((n) => n.textContent === arguments[1])) problems.push('the list does not show their name');
         return { problems, probes: [] };
         "#,
-        vec![json!("Name typed in the app")],
+        vec![json!("Name typed in the app"), json!(theirs_name)],
     )
     .await;
 
@@ -527,7 +528,7 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
         .find(By::Css("[data-testid=theirs-value]"))
         .await
         .unwrap();
-    assert_eq!(theirs.text().await.unwrap(), "Name from the terminal");
+    assert_eq!(theirs.text().await.unwrap(), theirs_name);
     clash
         .find(By::Css("[data-testid=pick-mine]"))
         .await
@@ -964,6 +965,33 @@ impl App {
                     self.failure_shot()
                 )
             });
+    }
+
+    /// Waits until the element's `textContent` is `text` (also when it is cut off with an
+    /// ellipsis on screen, as the list's names are).
+    async fn wait_content(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Value::Null;
+        while Instant::now() < deadline {
+            seen = self
+                .driver
+                .execute(
+                    "return document.querySelector(arguments[0])?.textContent ?? null",
+                    vec![json!(css), json!(text)],
+                )
+                .await
+                .unwrap()
+                .json()
+                .clone();
+            if seen == json!(text) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!(
+            "waiting for {css} to read {text:?}; it reads {seen} (screen: {})",
+            self.failure_shot()
+        );
     }
 
     async fn wait_version(&self, version: i64) {

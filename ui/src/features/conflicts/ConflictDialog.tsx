@@ -166,7 +166,7 @@ function PictureClash({ row, choice, onChoose }: { row: ConflictRow; choice: Cho
           </figcaption>
         </figure>
       </div>
-      <div className="clash-options">
+      <div className="clash-options clash-options-two">
         <label className={`option ${choice?.pick === "theirs" ? "option-on" : ""}`}>
           <input type="radio" name={row.path} checked={choice?.pick === "theirs"} onChange={() => onChoose({ pick: "theirs" })} data-testid="pick-theirs" />
           <span className="option-head">{KIND_HELP.file_replaced_by_them.theirs}</span>
