@@ -490,6 +490,8 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     app.type_into("[data-testid=field-name]", "Name typed in the app")
         .await;
     let now = version_of(&app.cli(&["product", "get", &id], None));
+    // Still matching the list's search, so the list shows it too.
+    let theirs_name = format!("{live}, renamed in the terminal");
     app.cli(
         &[
             "product",
@@ -498,7 +500,7 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
             "--expected-version",
             &now.to_string(),
         ],
-        Some(json!({ "name": "Name from the terminal" })),
+        Some(json!({ "name": theirs_name })),
     );
     app.wait_text("[data-testid=stale-who]", "terminal").await;
     app.wait_text("[data-testid=stale-fields]", "name").await;
