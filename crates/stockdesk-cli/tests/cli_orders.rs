@@ -212,7 +212,7 @@ fn docs_examples_run_as_written() {
         "sale -3 → 2",
         "count -1 → 10",
         "true",
-        r#"["ok",["expire_orders","expire_staged_blobs","blob_outbox","prune_sweep_runs"]]"#,
+        r#"["ok",["expire_orders","expire_staged_blobs","blob_outbox","prune_sweep_runs","forget_gone_editors"]]"#,
     ] {
         assert!(
             lines.contains(&expected),

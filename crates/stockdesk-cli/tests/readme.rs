@@ -38,4 +38,15 @@ fn readme_cli_examples_run_as_written() {
     assert_eq!(applied[1]["replayed"], true);
     assert_eq!(applied[0]["on_hand"], applied[1]["on_hand"]);
     assert_eq!(applied[0]["on_hand"], 19, "13 + 6 received: {stdout}");
+    // `stockdesk changes --since` the last cursor: exactly the receipt made after it.
+    let feed: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.starts_with("{\"kind\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        feed,
+        [serde_json::json!({"kind": "receive_stock", "actor": "cli", "changed": ["stock"]})],
+        "{stdout}"
+    );
 }

@@ -161,3 +161,22 @@ async fn sqlite_busy_is_transient_and_a_constraint_is_not() {
     let e = a.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
     assert!(!is_transient(&e), "{}", code(&e));
 }
+
+/// Several processes opening a new SQLite file at once (the app and a script, say) migrate it
+/// in turn: none runs a migration the other already ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn handles_opening_a_new_sqlite_file_at_once_migrate_it_in_turn() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = stockdesk::Store::sqlite_url(&dir.path().join("new.db"));
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { stockdesk::Store::open(&url).await.map(|_| ()) })
+            })
+            .collect();
+        for open in opens {
+            open.await.unwrap().expect("a concurrent first open failed");
+        }
+    }
+}

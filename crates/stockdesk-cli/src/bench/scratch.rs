@@ -62,7 +62,7 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(self.sd.data_dir());
         match self.cleanup {
             Cleanup::SqliteFiles(file) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".open-lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
                 }
             }

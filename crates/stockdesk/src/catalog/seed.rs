@@ -137,7 +137,7 @@ pub async fn seed(
         summary.products += 1;
         summary.variants += variants;
         summary.images += images as usize;
-        if summary.products % BATCH == 0 {
+        if summary.products.is_multiple_of(BATCH) {
             std::mem::take(&mut batch).run(tx).await?;
         }
     }

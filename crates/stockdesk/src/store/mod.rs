@@ -85,6 +85,7 @@ impl Store {
 
     /// `open`, with Postgres sessions set up as `session` says.
     pub async fn open_with(url: &str, session: &PgSession) -> Result<Store> {
+        let _turn = sqlite_opening_turn(url).await?;
         let store = Store::connect_with(url, session).await?;
         store.migrate().await?;
         Ok(store)
@@ -321,4 +322,33 @@ fn connect_error(url_text: &str, e: sqlx::Error) -> Error {
         },
         other => other.into(),
     }
+}
+
+/// sqlx locks a Postgres database while it migrates, but not an SQLite file: two processes
+/// opening a new file at once (the app and a script) would both create it and run its first
+/// migration. A lock file beside the database makes them take turns, until the file is set up.
+async fn sqlite_opening_turn(url: &str) -> Result<Option<std::fs::File>> {
+    if !url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let Ok(opts) = SqliteConnectOptions::from_str(url) else {
+        return Ok(None); // connect reports the bad URL
+    };
+    let file = opts.get_filename();
+    if file.as_os_str().is_empty() || file == Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut name = file.as_os_str().to_owned();
+    name.push(".open-lock");
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let lock = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let f = std::fs::File::create(name)?;
+        f.lock()?;
+        Ok(f)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("waiting to open the database: {e}")))??;
+    Ok(Some(lock))
 }
