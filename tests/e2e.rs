@@ -27,7 +27,7 @@ use thirtyfour::prelude::*;
 const WAIT: Duration = Duration::from_secs(40);
 const POLL: Duration = Duration::from_millis(100);
 
-// ---- the three scenarios ------------------------------------------------------------------
+// ---- the scenarios ------------------------------------------------------------------------
 
 /// (1) Open a product, edit, save, see the new version (in the window and in the database).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,6 +427,307 @@ async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
     app.stop().await;
 }
 
+/// (6) Another terminal (the CLI, on the shop's Postgres) changes the open product and its
+/// stock: the list and the editor show it within two seconds, without a click. Then, with
+/// something typed, its next change raises the banner (who, which field); "Review now" shows both
+/// sides, saving opens the conflict dialog for the clash, and the choice is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
+    let db = stockdesk_testkit::postgres().await;
+    let Some(app) = App::start_on("live", Some(&db.url), "ana", true).await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let (id, version) = (id_of(&product), version_of(&product));
+    app.open_product(&product).await;
+
+    // A rename that still matches the search the list is filtered by.
+    let live = format!("{} (live)", product["name"].as_str().unwrap());
+    app.cli(
+        &[
+            "product",
+            "patch",
+            &id,
+            "--expected-version",
+            &version.to_string(),
+        ],
+        Some(json!({ "name": live })),
+    );
+    let since = Instant::now();
+    app.wait_text("[data-testid=editor-title]", &live).await;
+    app.wait_version(version + 1).await;
+    let row = format!("[data-testid=product-row][data-product-id='{id}']");
+    app.wait_content(&format!("{row} .name"), &live).await;
+    let took = since.elapsed();
+    assert!(
+        took <= LIVE,
+        "the editor and the list took {took:?} to follow the CLI"
+    );
+
+    // Stock received in another terminal: the list's total follows.
+    let total: i64 = product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["stock_on_hand"].as_i64().unwrap())
+        .sum();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
+    app.cli(&["stock", "receive", &variant, "--quantity", "3"], None);
+    let since = Instant::now();
+    app.wait_text(
+        &format!("{row} [data-testid=row-stock]"),
+        &(total + 3).to_string(),
+    )
+    .await;
+    let took = since.elapsed();
+    assert!(
+        took <= LIVE,
+        "the list's stock took {took:?} to follow the CLI"
+    );
+
+    // Typing, then the terminal saves the same field: the form keeps the typing, a banner says
+    // who changed what.
+    app.type_into("[data-testid=field-name]", "Name typed in the app")
+        .await;
+    let now = version_of(&app.cli(&["product", "get", &id], None));
+    // Still matching the list's search, so the list shows it too.
+    let theirs_name = format!("{live}, renamed in the terminal");
+    app.cli(
+        &[
+            "product",
+            "patch",
+            &id,
+            "--expected-version",
+            &now.to_string(),
+        ],
+        Some(json!({ "name": theirs_name })),
+    );
+    app.wait_text("[data-testid=stale-who]", "terminal").await;
+    app.wait_text("[data-testid=stale-fields]", "name").await;
+    app.screenshot(
+        "banner",
+        r#"
+        const problems = [];
+        const banner = $('[data-testid=stale-banner]');
+        if (!shown(banner)) problems.push('the banner is not on screen');
+        else if (!banner.textContent.includes('terminal') || !$('[data-testid=stale-fields]')?.textContent.includes('name'))
+            problems.push('the banner does not say who changed what');
+        if ($('[data-testid=field-name]')?.value !== arguments[0]) problems.push('the typing is not kept');
+        if (!shown($('[data-testid=review-now]'))) problems.push('no Review now button');
+        if ($('[data-testid=conflict-dialog]') || $('[data-testid=review-dialog]')) problems.push('a dialog is open');
+        if (!$$('[data-testid=product-row] .name').some((n) => n.textContent === arguments[1])) problems.push('the list does not show their name');
+        return { problems, probes: [] };
+        "#,
+        vec![json!("Name typed in the app"), json!(theirs_name)],
+    )
+    .await;
+
+    app.click("[data-testid=review-now]").await;
+    app.wait_text("[data-testid=review-both]", "name").await;
+    app.click("[data-testid=review-save]").await;
+    let clash = app.wait_css("[data-testid=clash][data-path=name]").await;
+    let theirs = clash
+        .find(By::Css("[data-testid=theirs-value]"))
+        .await
+        .unwrap();
+    assert_eq!(theirs.text().await.unwrap(), theirs_name);
+    clash
+        .find(By::Css("[data-testid=pick-mine]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.click("[data-testid=resolve]").await;
+    app.wait_version(now + 2).await;
+    app.wait_gone("[data-testid=stale-banner]").await;
+    let saved = app.cli(&["product", "get", &id], None);
+    assert_eq!(saved["name"], "Name typed in the app");
+    assert_eq!(saved["version"], now + 2);
+    app.stop().await;
+    stockdesk_testkit::drop_postgres(&db.url).await;
+}
+
+/// (7) Two terminals of one shop: two app instances (own data directories, displays, drivers)
+/// on one Postgres. While B has unsaved changes to a product, A's list and editor say "bea is
+/// editing"; when B reverts, it goes. Nothing is locked: A saves meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_terminal_editing_shows_in_the_list_and_the_editor() {
+    let db = stockdesk_testkit::postgres().await;
+    let Some(a) = App::start_on("presence-a", Some(&db.url), "ana", true).await else {
+        return;
+    };
+    let b = App::start_on("presence-b", Some(&db.url), "bea", false)
+        .await
+        .expect("a second app");
+    let product = a.cli_first_product();
+    let id = id_of(&product);
+    a.open_product(&product).await;
+    b.open_product(&product).await;
+    b.type_into("[data-testid=field-description]", "Bea's new description")
+        .await;
+
+    let row = format!("[data-testid=product-row][data-product-id='{id}']");
+    let since = Instant::now();
+    a.wait_text(
+        &format!("{row} [data-testid=row-editing]"),
+        "bea is editing",
+    )
+    .await;
+    a.wait_text("[data-testid=editor-editing]", "bea is editing")
+        .await;
+    let took = since.elapsed();
+    assert!(took <= Duration::from_secs(5), "presence took {took:?}");
+    a.screenshot(
+        "presence",
+        r#"
+        const [row] = arguments;
+        const problems = [];
+        const marker = $(`${row} [data-testid=row-editing]`);
+        if (!shown(marker) || !marker.textContent.includes('bea')) problems.push('the list does not say bea is editing');
+        const head = $('[data-testid=editor-editing]');
+        if (!shown(head) || !head.textContent.includes('bea is editing')) problems.push('the editor does not say bea is editing');
+        if ($('[data-testid=save]')?.disabled === false) problems.push('Save is enabled with nothing typed');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(row)],
+    )
+    .await;
+
+    // It never locks: A saves while B edits.
+    a.type_into("[data-testid=field-name]", "Saved by Ana while Bea edits")
+        .await;
+    a.click("[data-testid=save]").await;
+    a.wait_version(version_of(&product) + 1).await;
+
+    // B reverts (nothing unsaved any more): A's markers go at once, not 150 s later.
+    b.click("[data-testid=revert]").await;
+    let since = Instant::now();
+    a.wait_gone(&format!("{row} [data-testid=row-editing]"))
+        .await;
+    a.wait_gone("[data-testid=editor-editing]").await;
+    let took = since.elapsed();
+    assert!(
+        took <= Duration::from_secs(5),
+        "presence took {took:?} to go"
+    );
+    b.close().await;
+    a.stop().await;
+    stockdesk_testkit::drop_postgres(&db.url).await;
+}
+
+/// (8) The CLI replaces the file of an image while the app edits that image's alt text: saving
+/// opens the conflict dialog with both pictures; "use their picture" keeps the alt text typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_image_file_shows_both_pictures_in_the_dialog() {
+    let Some(app) = App::start("image-clash").await else {
+        return;
+    };
+    let before = app.cli_first_product();
+    let id = id_of(&before);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let added = app.cli(
+        &[
+            "image",
+            "add",
+            &id,
+            "--expected-version",
+            &version_of(&before).to_string(),
+            fixtures.join("swatch.png").to_str().unwrap(),
+        ],
+        None,
+    );
+    let product = added["product"].clone();
+    let seeded: Vec<&Value> = before["images"].as_array().unwrap().iter().collect();
+    let image = product["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| !seeded.iter().any(|s| s["id"] == i["id"]))
+        .expect("the added image")
+        .clone();
+    let image_id = image["id"].as_str().unwrap().to_string();
+    let old_key = image["blob_key"].as_str().unwrap().to_string();
+    app.open_product(&product).await;
+    let alt = format!("[data-testid=image-alt][data-image-id='{image_id}']");
+    app.type_into(&alt, "Swatch, in daylight").await;
+
+    let replaced = app.cli(
+        &[
+            "image",
+            "replace",
+            &id,
+            &image_id,
+            "--expected-version",
+            &version_of(&product).to_string(),
+            fixtures.join("tide.png").to_str().unwrap(),
+        ],
+        None,
+    );
+    let new_key = replaced["product"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == image_id.as_str())
+        .unwrap()["blob_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_key, old_key);
+    // The form keeps the typing (no banner moves it); saving finds the clash.
+    app.wait_css("[data-testid=stale-banner]").await;
+    app.click("[data-testid=save]").await;
+    let path = format!("images.{image_id}.blob_key");
+    app.wait_css(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=picture-theirs] img"
+    ))
+    .await;
+    app.wait_css(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=picture-mine] img"
+    ))
+    .await;
+    app.screenshot(
+        "image-clash",
+        r#"
+        const [path, oldKey, newKey] = arguments;
+        const problems = [];
+        const clash = $(`[data-testid=clash][data-path='${path}']`);
+        const mine = clash?.querySelector('[data-testid=picture-mine] img');
+        const theirs = clash?.querySelector('[data-testid=picture-theirs] img');
+        for (const [img, key, what] of [[mine, oldKey, 'mine'], [theirs, newKey, 'theirs']]) {
+            if (!img || !img.complete || img.naturalWidth === 0) problems.push(`${what}: no decoded picture`);
+            else if (!shown(img)) problems.push(`${what}: the picture is not on screen`);
+            else if (img.title !== key) problems.push(`${what}: shows ${img.title}, not ${key}`);
+        }
+        if (!clash?.textContent.includes('Use their picture (keep my other changes)')) problems.push('no "use their picture" choice');
+        if (!clash?.textContent.includes('Drop my changes to this image')) problems.push('no "drop my changes" choice');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(path), json!(old_key), json!(new_key)],
+    )
+    .await;
+    app.click(&format!(
+        "[data-testid=clash][data-path='{path}'] [data-testid=pick-theirs]"
+    ))
+    .await;
+    app.click("[data-testid=resolve]").await;
+    app.wait_css("[data-testid=toast-success]").await;
+    let saved = app.cli(&["product", "get", &id], None);
+    let saved_image = saved["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == image_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(saved_image["alt"], "Swatch, in daylight");
+    assert_eq!(saved_image["blob_key"], new_key.as_str());
+    app.stop().await;
+}
+
+/// How soon another terminal's change must show in the window.
+const LIVE: Duration = Duration::from_secs(2);
+
 // ---- harness -------------------------------------------------------------------------------
 
 struct App {
@@ -467,6 +768,13 @@ impl App {
     /// `None` only when the window tests were asked to be left out (`STOCKDESK_E2E=skip`), which
     /// CI may not do.
     async fn start(name: &str) -> Option<App> {
+        App::start_on(name, None, "ana", true).await
+    }
+
+    /// An app on `db` (`None`: a new SQLite file in its own folder) acting as `actor`, with its
+    /// own data directory, display and driver: two of them on one Postgres database are two
+    /// terminals of one shop. `seed` fills the database with the demo catalog first.
+    async fn start_on(name: &str, db: Option<&str>, actor: &str, seed: bool) -> Option<App> {
         if std::env::var("STOCKDESK_E2E").as_deref() == Ok("skip") {
             assert!(
                 !in_ci(),
@@ -484,7 +792,9 @@ impl App {
             cli_bin.display()
         );
         let data = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}/shop.db", data.path().display());
+        let db = db
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("sqlite://{}/shop.db", data.path().display()));
         let mut procs = Procs(Vec::new());
 
         let display = start_xvfb(&mut procs);
@@ -499,7 +809,7 @@ impl App {
             .env("DISPLAY", &display)
             .env("STOCKDESK_DB", &db)
             .env("STOCKDESK_DATA_DIR", data.path())
-            .env("STOCKDESK_ACTOR", "ana")
+            .env("STOCKDESK_ACTOR", actor)
             // The webview's own storage (theme choice, caches) stays in the test's folder.
             .env("XDG_DATA_HOME", data.path().join("xdg-data"))
             .env("XDG_CONFIG_HOME", data.path().join("xdg-config"))
@@ -521,7 +831,9 @@ impl App {
             shots: Default::default(),
         };
         // Demo data from the CLI, then let the list show it.
-        app.cli(&["seed", "--products", "40"], None);
+        if seed {
+            app.cli(&["seed", "--products", "40"], None);
+        }
         app.driver.refresh().await.unwrap();
         app.wait_css("[data-testid=product-row]").await;
         Some(app)
@@ -551,6 +863,13 @@ impl App {
         std::fs::create_dir_all(&dir).unwrap();
         let shots = shots.into_inner().unwrap().join(" ");
         std::fs::write(dir.join(&test), format!("screenshots: {shots}\n")).unwrap();
+    }
+
+    /// Ends a second app of a test (the test's marker is left by the first one's `stop`).
+    async fn close(self) {
+        let App { driver, procs, .. } = self;
+        let _ = driver.quit().await;
+        drop(procs);
     }
 
     /// Runs the CLI against the app's database as user "terminal"; returns its JSON output.
@@ -648,6 +967,33 @@ impl App {
                     self.failure_shot()
                 )
             });
+    }
+
+    /// Waits until the element's `textContent` is `text` (also when it is cut off with an
+    /// ellipsis on screen, as the list's names are).
+    async fn wait_content(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Value::Null;
+        while Instant::now() < deadline {
+            seen = self
+                .driver
+                .execute(
+                    "return document.querySelector(arguments[0])?.textContent ?? null",
+                    vec![json!(css), json!(text)],
+                )
+                .await
+                .unwrap()
+                .json()
+                .clone();
+            if seen == json!(text) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!(
+            "waiting for {css} to read {text:?}; it reads {seen} (screen: {})",
+            self.failure_shot()
+        );
     }
 
     async fn wait_version(&self, version: i64) {

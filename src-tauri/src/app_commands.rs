@@ -13,6 +13,8 @@ pub const APP_COMMANDS: &[&str] = &[
     "product_version",
     "list_categories",
     "image_file",
+    "set_editing",
+    "editors",
     "list_orders",
     "stock_level",
     "stock_movements",

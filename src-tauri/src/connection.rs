@@ -90,6 +90,8 @@ pub struct Connection {
     launch: Launch,
     state: RwLock<Opened>,
     forwarder: Mutex<Option<JoinHandle<()>>>,
+    /// Follows the change feed, so other terminals' commits reach the forwarder too.
+    relay: Mutex<Option<tokio::task::JoinHandle<()>>>,
     sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -121,6 +123,7 @@ impl Connection {
             launch,
             state: RwLock::new(Opened { core, url, source }),
             forwarder: Mutex::new(None),
+            relay: Mutex::new(None),
             sweeper: Mutex::new(None),
         }
     }
@@ -188,13 +191,18 @@ impl Connection {
         Ok(self.info())
     }
 
-    /// Forwards the core's change events to the UI (restarted whenever the database changes).
+    /// Forwards the core's change events to the UI (restarted whenever the database changes):
+    /// this handle's own commits and, through the core's change relay, every other terminal's
+    /// (the CLI, another desktop), read from the change feed within about half a second.
     pub fn forward_events(&self, app: &tauri::AppHandle) {
         let mut slot = self.forwarder.lock().expect("forwarder lock");
         if let Some(old) = slot.take() {
             old.abort();
         }
-        let Ok(core) = self.core() else { return };
+        let Ok(core) = self.core() else {
+            drop(slot);
+            return self.start_relay();
+        };
         let mut events = core.subscribe();
         let app = app.clone();
         *slot = Some(tauri::async_runtime::spawn(async move {
@@ -206,6 +214,20 @@ impl Connection {
                 }
             }
         }));
+        drop(slot);
+        self.start_relay();
+    }
+
+    /// Starts the core's change relay on the open database (the old one stops on a switch).
+    fn start_relay(&self) {
+        let mut slot = self.relay.lock().expect("relay lock");
+        if let Some(old) = slot.take() {
+            old.abort();
+        }
+        if let Ok(core) = self.core() {
+            let _guard = tauri::async_runtime::handle().inner().enter();
+            *slot = Some(core.spawn_change_relay());
+        }
     }
 }
 

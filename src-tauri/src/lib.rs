@@ -15,6 +15,7 @@ use serde::Serialize;
 use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
+use stockdesk::model::Editing;
 use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
@@ -105,6 +106,23 @@ async fn image_file(conn: State<'_, Connection>, key: String) -> Res<ImageFile> 
     Ok(conn.core()?.image_file(&key).await?)
 }
 
+// ---- presence ------------------------------------------------------------------------------
+
+/// This terminal has `product_id` open with unsaved changes (`true`, a heartbeat every ~15 s), or
+/// no longer (`false`). Informs the other terminals; locks nothing.
+#[tauri::command]
+#[specta::specta]
+async fn set_editing(conn: State<'_, Connection>, product_id: Uuid, editing: bool) -> Res<()> {
+    Ok(conn.core()?.set_editing(product_id, editing).await?)
+}
+
+/// What the shop's other terminals are editing now (heartbeat within 150 s).
+#[tauri::command]
+#[specta::specta]
+async fn editors(conn: State<'_, Connection>) -> Res<Vec<Editing>> {
+    Ok(conn.core()?.editors().await?)
+}
+
 // ---- orders, stock, sweeper ----------------------------------------------------------------
 
 #[tauri::command]
@@ -172,6 +190,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             product_version,
             list_categories,
             image_file,
+            set_editing,
+            editors,
             list_orders,
             stock_level,
             stock_movements,
@@ -277,6 +297,8 @@ mod tests {
             "product_version",
             "list_categories",
             "image_file",
+            "set_editing",
+            "editors",
             "list_orders",
             "stock_level",
             "stock_movements",

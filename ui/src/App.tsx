@@ -3,6 +3,7 @@ import { Confirm } from "./components/Confirm";
 import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
 import { OrdersView } from "./features/orders/OrdersView";
+import { stopEditing } from "./features/presence/presence";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
 import { SettingsDialog } from "./features/settings/SettingsDialog";
@@ -129,7 +130,10 @@ export function App() {
         danger
         onConfirm={() => {
           dirty.current = false;
-          void import("@tauri-apps/api/window").then(({ getCurrentWindow }) => getCurrentWindow().destroy());
+          // Tell the other terminals at once that this one stopped editing, then close.
+          void stopEditing()
+            .then(() => import("@tauri-apps/api/window"))
+            .then(({ getCurrentWindow }) => getCurrentWindow().destroy());
         }}
         onCancel={() => setClosing(false)}
       />

@@ -27,6 +27,13 @@ export const commands = {
 	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
 	/**  The bytes of an image's `blob_key` or `thumb_key`, to show. */
 	imageFile: (key: string) => typedError<ImageFile, ApiError>(__TAURI_INVOKE("image_file", { key })),
+	/**
+	 *  This terminal has `product_id` open with unsaved changes (`true`, a heartbeat every ~15 s), or
+	 *  no longer (`false`). Informs the other terminals; locks nothing.
+	 */
+	setEditing: (productId: string, editing: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("set_editing", { productId, editing })),
+	/**  What the shop's other terminals are editing now (heartbeat within 150 s). */
+	editors: () => typedError<Editing[], ApiError>(__TAURI_INVOKE("editors")),
 	listOrders: (query: OrderQuery) => typedError<Order[], ApiError>(__TAURI_INVOKE("list_orders", { query })),
 	stockLevel: (variantId: string) => typedError<StockLevel, ApiError>(__TAURI_INVOKE("stock_level", { variantId })),
 	stockMovements: (variantId: string) => typedError<Movement[], ApiError>(__TAURI_INVOKE("stock_movements", { variantId })),
@@ -169,6 +176,16 @@ export type DatabaseSource =
 "settings" | 
 /**  The SQLite file in the data directory. */
 "default";
+
+/**  Someone at another terminal has `product_id` open with unsaved changes. */
+export type Editing = {
+	product_id: string,
+	actor: string,
+	/**  When they started (this time round). */
+	since: string,
+	/**  Their latest heartbeat. */
+	seen_at: string,
+};
 
 /**
  *  Every code there is: the core's one list, also of the codes only a front end raises

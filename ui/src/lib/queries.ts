@@ -20,6 +20,7 @@ export const keys = {
   stockLevel: (variantId: string) => ["stock", "level", variantId] as const,
   movements: (variantId: string) => ["stock", "movements", variantId] as const,
   sweeper: ["sweeper"] as const,
+  editors: ["editors"] as const,
 };
 
 export function useOrders(status: OrderStatus | null) {
@@ -94,12 +95,16 @@ export function useChangeEvents() {
     events.dataChanged
       .listen((e) => {
         const change = e.payload.change;
+        // A save ends someone's editing: ask again at once rather than at the next poll.
+        void qc.invalidateQueries({ queryKey: keys.editors });
         if (change?.kind === "product") {
           invalidateProduct(qc, change.id);
           void qc.invalidateQueries({ queryKey: keys.stock });
         } else if (change?.kind === "stock") {
           void qc.invalidateQueries({ queryKey: keys.stock });
           void qc.invalidateQueries({ queryKey: keys.products });
+          // The open product's variants show stock on hand (the event names the variant only).
+          void qc.invalidateQueries({ queryKey: ["product"] });
         } else if (change?.kind === "order") {
           void qc.invalidateQueries({ queryKey: keys.orders });
           void qc.invalidateQueries({ queryKey: keys.stock });

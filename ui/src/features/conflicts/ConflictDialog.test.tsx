@@ -1,4 +1,5 @@
 import { render, screen, within } from "@testing-library/react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { clash, product, report, V1 } from "../../test/fixtures";
@@ -57,5 +58,35 @@ describe("ConflictDialog", () => {
     expect(screen.getByText("Accept the deletion")).toBeInTheDocument();
     expect(screen.getByTestId("theirs-value")).toHaveTextContent("Deleted");
     expect(screen.queryByLabelText(/New value/)).toBeNull();
+  });
+});
+
+describe("ConflictDialog, a replaced image file", () => {
+  const base = product();
+  const IMG_ID = base.images[0].id;
+  const path = `images.${IMG_ID}.blob_key`;
+  const current = product({ version: 4, images: [{ ...base.images[0], blob_key: "blobs/ef/01" }] });
+  const r = report(current, [
+    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", kind: "file_replaced_by_them", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
+  ]);
+
+  it("shows both pictures and the two choices; keep-all-mine takes their picture", async () => {
+    const onResolve = vi.fn();
+    const user = userEvent.setup();
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={qc}>
+        <ConflictDialog report={r} mineBase={base} categories={[]} onResolve={onResolve} onCancel={() => {}} />
+      </QueryClientProvider>,
+    );
+    expect(screen.getByTestId("picture-mine")).toBeInTheDocument();
+    expect(screen.getByTestId("picture-theirs")).toBeInTheDocument();
+    expect(screen.getByText("Use their picture (keep my other changes)")).toBeInTheDocument();
+    await user.click(screen.getByTestId("pick-drop"));
+    await user.click(screen.getByTestId("resolve"));
+    expect(onResolve).toHaveBeenLastCalledWith({ [path]: { pick: "drop" } });
+    await user.click(screen.getByText("Keep all mine"));
+    await user.click(screen.getByTestId("resolve"));
+    expect(onResolve).toHaveBeenLastCalledWith({ [path]: { pick: "theirs" } });
   });
 });

@@ -2,7 +2,8 @@ import { useMemo, useState } from "react";
 import * as Dialog from "@radix-ui/react-dialog";
 import type { Category, ConflictKind, ConflictReport, Product } from "../../bindings";
 import { dateTime, timeAgo } from "../../lib/format";
-import { allChosen, conflictRows, editError, type Choice, type Choices } from "./resolve";
+import { useImageUrl } from "../editor/imageFile";
+import { allChosen, conflictRows, editError, type Choice, type Choices, type ConflictRow } from "./resolve";
 import { pathLabel } from "./labels";
 
 type Props = {
@@ -19,7 +20,8 @@ const KIND_HELP = {
   both_changed: null,
   deleted_by_them: { mine: "Keep my edit (re-create it)", theirs: "Accept the deletion" },
   edited_by_them: { mine: "Delete it anyway", theirs: "Keep their edited version" },
-  file_replaced_by_them: { mine: "Drop my changes to this image", theirs: "Use their picture, with my changes" },
+  // Shown by `PictureClash`: "mine" there lets go of my changes to the image (pick "drop").
+  file_replaced_by_them: { mine: "Drop my changes to this image", theirs: "Use their picture (keep my other changes)" },
 } satisfies Record<ConflictKind, { mine: string; theirs: string } | null>;
 
 /** Someone else saved first: show each clash with both sides and who made theirs; let the person pick. */
@@ -27,7 +29,10 @@ export function ConflictDialog({ report, mineBase, categories, onResolve, onCanc
   const rows = useMemo(() => conflictRows(report, mineBase, categories), [report, mineBase, categories]);
   const [choices, setChoices] = useState<Choices>({});
   const choose = (path: string, c: Choice) => setChoices((cs) => ({ ...cs, [path]: c }));
-  const all = (pick: "mine" | "theirs") => setChoices(Object.fromEntries(rows.map((r) => [r.path, { pick }])));
+  // A replaced file cannot be "mine" (the file is not part of the edit): both buttons take their
+  // picture there and keep my other changes to the image.
+  const all = (pick: "mine" | "theirs") =>
+    setChoices(Object.fromEntries(rows.map((r) => [r.path, { pick: r.picture ? "theirs" : pick }])));
   const ready = allChosen(report, choices);
   const merged = report.mergeable.map((p) => pathLabel(p, report.current, mineBase));
 
@@ -64,6 +69,7 @@ export function ConflictDialog({ report, mineBase, categories, onResolve, onCanc
               const help = KIND_HELP[r.kind];
               const conflict = report.conflicts.find((c) => c.path === r.path)!;
               const err = ch?.pick === "edit" ? editError(conflict, ch.value) : null;
+              if (r.picture) return <PictureClash key={r.path} row={r} choice={ch} onChoose={(c) => choose(r.path, c)} />;
               return (
                 <fieldset key={r.path} className="clash" data-testid="clash" data-path={r.path}>
                   <legend className="clash-label">{r.label}</legend>
@@ -127,4 +133,59 @@ export function ConflictDialog({ report, mineBase, categories, onResolve, onCanc
       </Dialog.Portal>
     </Dialog.Root>
   );
+}
+
+/**
+ * Someone else replaced the file of an image I edited (alt text, order, thumbnail): both pictures
+ * side by side. Mine is the file my edit started from (if it is gone already, the thumbnail the
+ * editor showed); theirs is the file now.
+ */
+function PictureClash({ row, choice, onChoose }: { row: ConflictRow; choice: Choice | undefined; onChoose: (c: Choice) => void }) {
+  const pic = row.picture!;
+  return (
+    <fieldset className="clash" data-testid="clash" data-path={row.path} data-picture-clash>
+      <legend className="clash-label">{row.label}</legend>
+      <div className="clash-base muted">
+        {row.who ? `${row.who.actor} replaced the file (v${row.who.version}, ${timeAgo(row.who.at)}) while you edited this image.` : "Someone else replaced the file while you edited this image."}
+      </div>
+      <div className="picture-pair">
+        <figure className="picture" data-testid="picture-mine">
+          <ClashPicture fileKey={pic.mine} fallbackKey={pic.mineThumb} alt="The picture your edit started from" />
+          <figcaption className="muted small">Yours (the picture you were editing)</figcaption>
+        </figure>
+        <figure className="picture" data-testid="picture-theirs">
+          <ClashPicture fileKey={pic.theirs} fallbackKey={pic.theirsThumb} alt="Their picture" />
+          <figcaption className="muted small">
+            {row.who ? (
+              <span title={dateTime(row.who.at)}>
+                Theirs, from {row.who.actor}
+              </span>
+            ) : (
+              "Theirs"
+            )}
+          </figcaption>
+        </figure>
+      </div>
+      <div className="clash-options clash-options-two">
+        <label className={`option ${choice?.pick === "theirs" ? "option-on" : ""}`}>
+          <input type="radio" name={row.path} checked={choice?.pick === "theirs"} onChange={() => onChoose({ pick: "theirs" })} data-testid="pick-theirs" />
+          <span className="option-head">{KIND_HELP.file_replaced_by_them.theirs}</span>
+          <span className="muted small">your alt text, order or thumbnail choice apply to their picture</span>
+        </label>
+        <label className={`option ${choice?.pick === "drop" ? "option-on" : ""}`}>
+          <input type="radio" name={row.path} checked={choice?.pick === "drop"} onChange={() => onChoose({ pick: "drop" })} data-testid="pick-drop" />
+          <span className="option-head">{KIND_HELP.file_replaced_by_them.mine}</span>
+          <span className="muted small">the image stays as they saved it</span>
+        </label>
+      </div>
+    </fieldset>
+  );
+}
+
+function ClashPicture({ fileKey, fallbackKey, alt }: { fileKey: string; fallbackKey: string | null; alt: string }) {
+  const file = useImageUrl(fileKey);
+  const fallback = useImageUrl(file.failed ? fallbackKey : null);
+  const url = file.url ?? fallback.url;
+  if (url) return <img src={url} alt={alt} title={fileKey} data-testid="picture" />;
+  return <div className="picture-missing muted">{file.failed && (fallback.failed || !fallbackKey) ? "The file is gone" : "Loading…"}</div>;
 }

@@ -14,6 +14,7 @@ const NAMES: Record<string, string> = {
   position: "position",
   alt: "alt text",
   is_thumbnail: "thumbnail",
+  blob_key: "picture",
 };
 
 /** `variants.<id>.price_minor` → "variant TEE-M price". */

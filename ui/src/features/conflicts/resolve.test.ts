@@ -99,3 +99,30 @@ describe("conflictRows", () => {
     expect(allChosen(r, { name: { pick: "mine" }, slug: { pick: "edit", value: "x" } })).toBe(true);
   });
 });
+
+describe("a replaced image file", () => {
+  const IMG_ID = base.images[0].id;
+  const path = `images.${IMG_ID}.blob_key`;
+  const current = product({ version: 4, images: [{ ...base.images[0], blob_key: "blobs/ef/01", version: 2 }] });
+  const r = report(current, [
+    clash({ path, entity: "image", entity_id: IMG_ID, field: "blob_key", kind: "file_replaced_by_them", base: "blobs/ab/cd", mine: "blobs/ab/cd", theirs: "blobs/ef/01" }),
+  ]);
+  const d = draftFrom(base);
+  d.images[0].alt = "Front, in daylight";
+  d.name = "Mine";
+
+  it("is a picture row with both files", () => {
+    const [row] = conflictRows(r, base);
+    expect(row.picture).toMatchObject({ imageId: IMG_ID, mine: "blobs/ab/cd", theirs: "blobs/ef/01" });
+    expect(row.editable).toBeNull();
+  });
+
+  it("takes their picture and keeps my changes, or drops my changes to that image only", () => {
+    const keep = rebase(d, base, r, { [path]: { pick: "theirs" } });
+    expect(buildPatch(current, keep).patch).toEqual({ name: "Mine", images: { update: [{ id: IMG_ID, alt: "Front, in daylight" }], delete: [] } });
+    expect(keep.images[0].blob_key).toBe("blobs/ef/01");
+    const drop = rebase(d, base, r, { [path]: { pick: "drop" } });
+    expect(buildPatch(current, drop).patch).toEqual({ name: "Mine" });
+    expect(allChosen(r, { [path]: { pick: "drop" } })).toBe(true);
+  });
+});

@@ -11,7 +11,12 @@ import {
   type VariantDraft,
 } from "../editor/draft";
 
-export type Choice = { pick: "mine" } | { pick: "theirs" } | { pick: "edit"; value: string };
+/**
+ * A side per clash. An image whose file someone else replaced (`images.<id>.blob_key`) offers
+ * "theirs" (their picture, my other changes to the image kept) or "drop" (my changes to that
+ * image let go): their file stays either way, as the file is not part of an edit.
+ */
+export type Choice = { pick: "mine" } | { pick: "theirs" } | { pick: "edit"; value: string } | { pick: "drop" };
 export type Choices = Record<string, Choice>;
 
 export type ConflictRow = {
@@ -25,7 +30,14 @@ export type ConflictRow = {
   /** The value to start from when the person chooses to edit; null when editing makes no sense. */
   editable: string | null;
   who: FieldConflict["changed_by"];
+  /** For a replaced image file: the image and both files' keys (mine is the one I edited). */
+  picture: { imageId: string; mine: string; theirs: string; mineThumb: string | null; theirsThumb: string | null } | null;
 };
+
+/** A clash about an image's file, replaced by someone else while I edited the image. */
+export function isPictureClash(c: FieldConflict): boolean {
+  return c.kind === "file_replaced_by_them" || (c.entity === "image" && c.field === "blob_key");
+}
 
 const FIELD_LABELS: Record<string, string> = {
   name: "Name",
@@ -40,6 +52,7 @@ const FIELD_LABELS: Record<string, string> = {
   position: "Position",
   alt: "Alt text",
   is_thumbnail: "Thumbnail",
+  blob_key: "Picture",
 };
 
 function variantName(id: string, ...products: (Product | undefined)[]): string {
@@ -124,6 +137,16 @@ export function conflictRows(report: ConflictReport, mineBase: Product, categori
     }
     const ctx = { currency, categories };
     const whole = c.field === null;
+    const picture =
+      isPictureClash(c) && typeof c.mine === "string" && typeof c.theirs === "string"
+        ? {
+            imageId: c.entity_id,
+            mine: c.mine,
+            theirs: c.theirs,
+            mineThumb: mineBase.images.find((i) => i.id === c.entity_id)?.thumb_key ?? null,
+            theirsThumb: cur.images.find((i) => i.id === c.entity_id)?.thumb_key ?? null,
+          }
+        : null;
     return {
       path: c.path,
       label,
@@ -133,6 +156,7 @@ export function conflictRows(report: ConflictReport, mineBase: Product, categori
       theirs: whole && c.kind === "deleted_by_them" ? "Deleted" : showValue(c.field, c.theirs, ctx),
       editable: whole ? null : editStart(c.field, c.mine),
       who: c.changed_by,
+      picture,
     };
   });
 }
@@ -172,7 +196,7 @@ export function rebase(
   const pick = <T,>(path: string, mine: T, theirs: T, fromText: (s: string) => T): T => {
     if (!clash.has(path)) return mine;
     const ch = choices[path] ?? { pick: "mine" };
-    if (ch.pick === "theirs") return theirs;
+    if (ch.pick === "theirs" || ch.pick === "drop") return theirs;
     if (ch.pick === "edit") return fromText(ch.value);
     return mine;
   };
@@ -241,6 +265,8 @@ export function rebase(
     const o = outI.get(i.id);
     if (!b || !c || !o) continue;
     const p = (f: string) => `images.${i.id}.${f}`;
+    // Their file replaced the one I edited: "drop" lets go of my changes to this image.
+    if (clash.has(p("blob_key")) && choices[p("blob_key")]?.pick === "drop") continue;
     if (i.alt !== b.alt) o.alt = pick(p("alt"), i.alt, c.alt, (s) => s);
     if (i.position !== b.position) o.position = pick(p("position"), i.position, c.position, Number);
     if (i.is_thumbnail !== b.is_thumbnail) o.is_thumbnail = pick(p("is_thumbnail"), i.is_thumbnail, c.is_thumbnail, Boolean);

@@ -9,10 +9,13 @@ import { invalidateProduct, keys, useCategories, useProduct } from "../../lib/qu
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
 import { ConflictDialog } from "../conflicts/ConflictDialog";
+import { pathLabel } from "../conflicts/labels";
+import { ReviewDialog } from "../conflicts/ReviewDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
+import { editingOf, editingText, useEditingHeartbeat, useEditors } from "../presence/presence";
 import { StockPanel } from "../stock/StockPanel";
-import { buildPatch, draftFrom, type Draft } from "./draft";
+import { buildPatch, changesSince, draftFrom, type Draft } from "./draft";
 import { fileEdits } from "./fileEdits";
 import { fileActionsBlocked } from "./files";
 import { ImagesTable, type FileActions } from "./ImagesTable";
@@ -73,15 +76,20 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
     },
     [onDirtyChange],
   );
+  useEditingHeartbeat(base.id, dirty);
+  const others = editingOf(useEditors().data, base.id);
 
-  // Someone saved a newer version: follow it if nothing is typed, otherwise say so and keep typing.
+  // Someone saved a newer version (or stock moved): follow it if nothing is typed, otherwise say
+  // so and keep typing. Other terminals' changes arrive through the change feed within seconds.
   const stale = latest.version > base.version;
   useEffect(() => {
-    if (stale && !dirty) {
+    if (!dirty && latest !== base && latest.version >= base.version) {
       setBase(latest);
       setDraft(draftFrom(latest));
     }
-  }, [stale, dirty, latest]);
+  }, [dirty, latest, base]);
+  const theirChanges = useMemo(() => (stale ? changesSince(base, latest) : []), [stale, base, latest]);
+  const [reviewing, setReviewing] = useState(false);
 
   const saved = useCallback(
     (outcome: PatchOutcome) => {
@@ -228,8 +236,13 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           </div>
         </div>
         <span className="spacer" />
+        {others.length > 0 && (
+          <span className="presence" data-testid="editor-editing" title="They have unsaved changes to this product. Nothing is locked: whoever saves second merges.">
+            {editingText(others)}
+          </span>
+        )}
         {dirty && <Badge tone="dirty">Unsaved changes</Badge>}
-        <button className="btn" disabled={!dirty || saving} onClick={() => { setDraft(draftFrom(base)); setServerErrors({}); }}>
+        <button className="btn" data-testid="revert" disabled={!dirty || saving} onClick={() => { setDraft(draftFrom(base)); setServerErrors({}); }}>
           Revert
         </button>
         <button
@@ -243,8 +256,21 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         </button>
       </header>
       {stale && dirty && (
-        <div className="banner banner-info" data-testid="stale-banner">
-          {latest.updated_by} saved version {latest.version} while you were editing. Saving will merge your changes with theirs.
+        <div className="banner banner-info banner-row" data-testid="stale-banner" role="status">
+          <span>
+            <strong data-testid="stale-who">{latest.updated_by}</strong> saved version {latest.version} while you were editing
+            {theirChanges.length > 0 && (
+              <>
+                {" "}
+                and changed <span data-testid="stale-fields">{[...new Set(theirChanges.map((p) => pathLabel(p, latest, base)))].join(", ")}</span>
+              </>
+            )}
+            . Your changes are kept.
+          </span>
+          <span className="spacer" />
+          <button className="btn btn-small" data-testid="review-now" disabled={saving} onClick={() => setReviewing(true)}>
+            Review now
+          </button>
         </div>
       )}
       {banner && (
@@ -331,6 +357,20 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         </Tabs.Content>
       </Tabs.Root>
 
+      {reviewing && stale && dirty && !conflict && (
+        <ReviewDialog
+          base={base}
+          latest={latest}
+          theirs={theirChanges}
+          mine={built.changed}
+          saving={saving || Object.keys(built.errors).length > 0}
+          onSave={() => {
+            setReviewing(false);
+            save();
+          }}
+          onCancel={() => setReviewing(false)}
+        />
+      )}
       {conflict && (
         <ConflictDialog
           key={`${conflict.current_version}`}

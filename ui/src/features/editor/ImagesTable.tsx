@@ -1,11 +1,10 @@
 import { useEffect, useRef, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
-import { commands, type Image } from "../../bindings";
-import { call } from "../../lib/api";
+import type { Image } from "../../bindings";
 import { moveImage, setThumbnail, type Draft, type ImageDraft } from "./draft";
 import { fileName, IMAGE_EXTENSIONS, splitDropped } from "./files";
+import { useImageUrl } from "./imageFile";
 
 /** What the editor lets the images panel do with files (each is its own version-checked edit). */
 export type FileActions = {
@@ -82,6 +81,8 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
                 <input
                   className={`input ${errors[`images.${img.id}.alt`] ? "invalid" : ""}`}
                   aria-label="Alt text"
+                  data-testid="image-alt"
+                  data-image-id={img.id}
                   placeholder="Describe the picture for screen readers"
                   value={img.alt}
                   onChange={(e) => set(draft.images.map((x) => (x.id === img.id ? { ...x, alt: e.target.value } : x)))}
@@ -127,26 +128,10 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
 
 /** The thumbnail's bytes as a blob: URL (content-addressed, so cached for good). */
 function Thumb({ thumbKey, alt, main, n, title }: { thumbKey: string | null; alt: string; main: boolean; n: number; title: string }) {
-  const file = useQuery({
-    queryKey: ["image", thumbKey],
-    queryFn: () => call(commands.imageFile(thumbKey!)),
-    enabled: thumbKey !== null,
-    staleTime: Infinity,
-    gcTime: 5 * 60_000,
-  });
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    if (!file.data) return;
-    const u = URL.createObjectURL(new Blob([new Uint8Array(file.data.bytes)], { type: file.data.content_type }));
-    setUrl(u);
-    return () => {
-      URL.revokeObjectURL(u);
-      setUrl(null);
-    };
-  }, [file.data]);
+  const { url, failed } = useImageUrl(thumbKey);
   return (
     <div className={`thumb ${main ? "thumb-main" : ""}`} title={title}>
-      {url ? <img src={url} alt={alt} data-testid="image-thumb" /> : file.isError ? "?" : n}
+      {url ? <img src={url} alt={alt} data-testid="image-thumb" /> : failed ? "?" : n}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { product, V1, V2, IMG } from "../../test/fixtures";
-import { buildPatch, draftFrom, isDirty, moveImage, newVariant, setThumbnail } from "./draft";
+import { buildPatch, changesSince, draftFrom, isDirty, moveImage, newVariant, setThumbnail } from "./draft";
 
 describe("buildPatch", () => {
   it("is empty for an untouched draft", () => {
@@ -65,5 +65,19 @@ describe("image helpers", () => {
   });
   it("keeps one thumbnail", () => {
     expect(setThumbnail(imgs, "b").map((i) => i.is_thumbnail)).toEqual([false, true]);
+  });
+});
+
+describe("changesSince", () => {
+  it("names the fields a newer version changed, parts added, removed and files replaced", () => {
+    const base = product();
+    const newer = product({
+      version: 4,
+      name: "Linen shirt, new",
+      variants: [{ ...product().variants[0], sku: "LS-SMALL" }],
+      images: [{ ...product().images[0], blob_key: "blobs/ef/01" }],
+    });
+    expect(changesSince(base, newer)).toEqual(["name", `variants.${V1}.sku`, `variants.${V2}`, `images.${IMG}.blob_key`]);
+    expect(changesSince(base, base)).toEqual([]);
   });
 });

@@ -172,6 +172,27 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
   return { patch, errors, changed };
 }
 
+/**
+ * What a newer version changed since `base`, as the same paths a patch uses (`name`,
+ * `variants.<id>.sku`, `images.<id>` for an image added or removed, `images.<id>.blob_key` for
+ * a replaced file). For telling the person what someone else did; the core's merge decides what
+ * clashes.
+ */
+export function changesSince(base: Product, newer: Product): string[] {
+  const changed = buildPatch(base, draftFrom(newer)).changed;
+  const newerVariants = new Set(newer.variants.map((v) => v.id));
+  for (const v of base.variants) if (!newerVariants.has(v.id)) changed.push(`variants.${v.id}`);
+  const baseImages = new Map(base.images.map((i) => [i.id, i]));
+  const newerImages = new Set(newer.images.map((i) => i.id));
+  for (const i of base.images) if (!newerImages.has(i.id)) changed.push(`images.${i.id}`);
+  for (const i of newer.images) {
+    const b = baseImages.get(i.id);
+    if (!b) changed.push(`images.${i.id}`);
+    else if (b.blob_key !== i.blob_key) changed.push(`images.${i.id}.blob_key`);
+  }
+  return changed;
+}
+
 export function isDirty(base: Product, d: Draft): boolean {
   const built = buildPatch(base, d);
   return built.changed.length > 0 || Object.keys(built.errors).length > 0;

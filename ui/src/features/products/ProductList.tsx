@@ -6,6 +6,7 @@ import { describeError } from "../../lib/api";
 import { formatMoney, timeAgo } from "../../lib/format";
 import { PAGE_SIZE, pageQuery, useCategories } from "../../lib/queries";
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
+import { editingOf, editingText, useEditors } from "../presence/presence";
 
 export const LOW_STOCK = 5;
 const ROW_HEIGHT = 36;
@@ -38,6 +39,7 @@ type Props = { selectedId: string | null; onOpen: (id: string) => void; onNew: (
 /** The catalog as a virtualised table: pages of 200 are fetched as they scroll into view. */
 export function ProductList({ selectedId, onOpen, onNew }: Props) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const editors = useEditors();
   const debounced = useDebounced(filters, 150);
   const query = useMemo(() => toQuery(debounced), [debounced]);
   const categories = useCategories();
@@ -214,7 +216,16 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                     <>
                       <span className="c-name" title={row.name}>
                         <span className="name">{row.name}</span>
-                        {row.category_id && <span className="sub">{catName(row.category_id)}</span>}
+                        {(row.category_id || editingOf(editors.data, row.id).length > 0) && (
+                          <span className="sub">
+                            {editingOf(editors.data, row.id).length > 0 && (
+                              <span className="presence presence-small" data-testid="row-editing">
+                                {editingText(editingOf(editors.data, row.id))}
+                              </span>
+                            )}
+                            {row.category_id && catName(row.category_id)}
+                          </span>
+                        )}
                       </span>
                       <span className="c-status">
                         <Badge tone={row.status}>{row.status}</Badge>
@@ -223,6 +234,7 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                       <span
                         className={`c-num ${row.min_stock !== null && row.min_stock <= LOW_STOCK ? "low" : ""}`}
                         title={row.min_stock !== null && row.min_stock <= LOW_STOCK ? `A variant has ${row.min_stock} left` : undefined}
+                        data-testid="row-stock"
                       >
                         {row.total_stock}
                       </span>
