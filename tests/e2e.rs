@@ -427,9 +427,10 @@ async fn cli_image_shows_its_thumbnail_and_stock_can_be_received() {
     app.stop().await;
 }
 
-/// (6) Another terminal (the CLI, on the shop's Postgres) changes the open product and its
-/// stock: the list and the editor show it within two seconds, without a click. Then, with
-/// something typed, its next change raises the banner (who, which field); "Review now" shows both
+/// (6) Other terminals on the shop's Postgres change the open product: Bea's app instance (own
+/// data directory) renames it and the CLI receives stock; the list and the editor show each
+/// within two seconds, without a click. Then, with something typed, the terminal's next change
+/// raises the banner (who, which field); "Review now" shows both
 /// sides, saving opens the conflict dialog for the clash, and the choice is saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
@@ -437,22 +438,20 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     let Some(app) = App::start_on("live", Some(&db.url), "ana", true).await else {
         return;
     };
+    // Bea's terminal: a second app instance (own data directory, display and driver).
+    let bea = App::start_on("live-bea", Some(&db.url), "bea", false)
+        .await
+        .expect("a second app");
     let product = app.cli_first_product();
     let (id, version) = (id_of(&product), version_of(&product));
     app.open_product(&product).await;
 
-    // A rename that still matches the search the list is filtered by.
+    // Bea renames it in her window (still matching the search the list is filtered by).
     let live = format!("{} (live)", product["name"].as_str().unwrap());
-    app.cli(
-        &[
-            "product",
-            "patch",
-            &id,
-            "--expected-version",
-            &version.to_string(),
-        ],
-        Some(json!({ "name": live })),
-    );
+    bea.open_product(&product).await;
+    bea.type_into("[data-testid=field-name]", &live).await;
+    bea.click("[data-testid=save]").await;
+    bea.wait_version(version + 1).await;
     let since = Instant::now();
     app.wait_text("[data-testid=editor-title]", &live).await;
     app.wait_version(version + 1).await;
@@ -461,8 +460,9 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     let took = since.elapsed();
     assert!(
         took <= LIVE,
-        "the editor and the list took {took:?} to follow the CLI"
+        "the editor and the list took {took:?} to follow the other app"
     );
+    bea.stop().await;
 
     // Stock received in another terminal: the list's total follows.
     let total: i64 = product["variants"]
@@ -616,11 +616,13 @@ async fn another_terminal_editing_shows_in_the_list_and_the_editor() {
     stockdesk_testkit::drop_postgres(&db.url).await;
 }
 
-/// (8) The CLI replaces the file of an image while the app edits that image's alt text: saving
-/// opens the conflict dialog with both pictures; "use their picture" keeps the alt text typed.
+/// (8) Another terminal (the CLI, on the shop's Postgres, whose images live in the database)
+/// replaces the file of an image while the app edits that image's alt text: saving opens the
+/// conflict dialog with both pictures; "use their picture" keeps the alt text typed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_image_file_shows_both_pictures_in_the_dialog() {
-    let Some(app) = App::start("image-clash").await else {
+    let db = stockdesk_testkit::postgres().await;
+    let Some(app) = App::start_on("image-clash", Some(&db.url), "ana", true).await else {
         return;
     };
     let before = app.cli_first_product();
@@ -723,6 +725,7 @@ async fn a_replaced_image_file_shows_both_pictures_in_the_dialog() {
     assert_eq!(saved_image["alt"], "Swatch, in daylight");
     assert_eq!(saved_image["blob_key"], new_key.as_str());
     app.stop().await;
+    stockdesk_testkit::drop_postgres(&db.url).await;
 }
 
 /// How soon another terminal's change must show in the window.
