@@ -523,7 +523,18 @@ async fn other_terminals_changes_show_live_and_the_banner_reviews_them() {
     .await;
 
     app.click("[data-testid=review-now]").await;
+    // The core's merge, run and rolled back, names the clash before anything is saved.
+    app.wait_text(
+        "[data-testid=review-preview]",
+        "Saving now keeps nothing else and asks you about one clash.",
+    )
+    .await;
     app.wait_text("[data-testid=review-both]", "name").await;
+    assert_eq!(
+        version_of(&app.cli(&["product", "get", &id], None)),
+        now + 1,
+        "reviewing wrote something"
+    );
     app.click("[data-testid=review-save]").await;
     let clash = app.wait_css("[data-testid=clash][data-path=name]").await;
     let theirs = clash

@@ -5,6 +5,7 @@
 /// permission, and the main window's capability grants exactly these.
 pub const APP_COMMANDS: &[&str] = &[
     "apply",
+    "preview",
     "stage_image_files",
     "release_staged",
     "list_products",

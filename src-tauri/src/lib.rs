@@ -15,7 +15,7 @@ use serde::Serialize;
 use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
-use stockdesk::model::Editing;
+use stockdesk::model::{Editing, Outcome};
 use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
@@ -44,6 +44,15 @@ type Res<T> = Result<T, ApiError>;
 async fn apply(conn: State<'_, Connection>, op_id: Uuid, kind: CommandKind) -> Res<Applied> {
     let core = conn.core()?;
     Ok(core.apply(&core.command(Some(op_id), kind)).await?)
+}
+
+/// What a write would do now (an edit's merge, or the conflict it would meet), written nowhere:
+/// the editor's "Review now".
+#[tauri::command]
+#[specta::specta]
+async fn preview(conn: State<'_, Connection>, kind: CommandKind) -> Res<Outcome> {
+    let core = conn.core()?;
+    Ok(core.preview(&core.command(None, kind)).await?)
 }
 
 /// Checks and stages the files at `paths` (from the file dialog or a drop) for an `add_images`
@@ -182,6 +191,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(collect_commands![
             apply,
+            preview,
             stage_image_files,
             release_staged,
             list_products,
@@ -289,6 +299,7 @@ mod tests {
     fn the_capability_grants_exactly_the_registered_commands() {
         let pinned: BTreeSet<String> = [
             "apply",
+            "preview",
             "stage_image_files",
             "release_staged",
             "list_products",

@@ -269,3 +269,56 @@ both_backends!(
         }
     }
 );
+
+fn rename(sd: &Stockdesk, product_id: Uuid, from: i64, patch: serde_json::Value) -> Command {
+    let kind = CommandKind::PatchProduct {
+        product_id,
+        expected_version: from,
+        patch: serde_json::from_value(patch).unwrap(),
+    };
+    sd.command(None, kind)
+}
+
+// A preview answers what applying would do now — a stale edit's merge, or the conflict it would
+// meet — and writes nothing, not even its op id.
+both_backends!(
+    a_preview_says_what_applying_would_do_and_writes_nothing,
+    |db: TestDb| async move {
+        let sd = &db.sd;
+        let v = stockdesk_testkit::stocked(sd, "vase", &[3]).await[0];
+        let id = sd.stock_level(v).await.unwrap().product_id;
+        // Someone else saves version 2 (a new description).
+        sd.apply(&rename(sd, id, 1, json!({"description": "Blue glaze"})))
+            .await
+            .unwrap();
+        let before = dump(sd).await;
+
+        // My edit from version 1 of another field merges.
+        let mine = rename(sd, id, 1, json!({"name": "Tall vase"}));
+        match sd.preview(&mine).await.unwrap() {
+            Outcome::Patch(p) => {
+                let merge = p.merge.expect("a stale edit is merged");
+                assert_eq!(merge.applied, ["name"]);
+                assert_eq!(p.product.name, "Tall vase");
+                assert_eq!(p.product.description, "Blue glaze");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same field changed differently: the conflict saving would meet.
+        let clash = rename(sd, id, 1, json!({"description": "Red glaze"}));
+        let e = sd.preview(&clash).await.unwrap_err();
+        assert_eq!(e.code(), "conflict");
+        assert_eq!(dump(sd).await, before, "a preview wrote something");
+        // Its op id was not used up: applying it now applies it.
+        let applied = sd.apply(&mine).await.unwrap();
+        assert!(!applied.replayed);
+        // Orders commit in shared turns, outside one transaction: no preview.
+        let order = sd.command(
+            None,
+            CommandKind::CreateOrder {
+                order: stockdesk_testkit::order_of(&[(v, 1)]),
+            },
+        );
+        assert_eq!(sd.preview(&order).await.unwrap_err().code(), "bad_input");
+    }
+);

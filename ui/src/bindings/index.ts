@@ -14,6 +14,11 @@ export const commands = {
 	 */
 	apply: (opId: string, kind: CommandKind) => typedError<Applied, ApiError>(__TAURI_INVOKE("apply", { opId, kind })),
 	/**
+	 *  What a write would do now (an edit's merge, or the conflict it would meet), written nowhere:
+	 *  the editor's "Review now".
+	 */
+	preview: (kind: CommandKind) => typedError<Outcome, ApiError>(__TAURI_INVOKE("preview", { kind })),
+	/**
 	 *  Checks and stages the files at `paths` (from the file dialog or a drop) for an `add_images`
 	 *  or `replace_image_file` command; all or none.
 	 */

@@ -27,6 +27,11 @@ impl Stockdesk {
         }
     }
 
+    /// What `cmd` would do now, written nowhere (see `commands::preview`).
+    pub async fn preview(&self, cmd: &Command) -> Result<crate::model::Outcome> {
+        commands::preview(&self.ctx, cmd).await
+    }
+
     /// Applies `cmd` once (see `commands::apply`).
     pub async fn apply(&self, cmd: &Command) -> Result<Applied> {
         commands::apply(&self.ctx, cmd).await

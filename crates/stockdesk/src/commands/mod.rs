@@ -75,6 +75,36 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
     })
 }
 
+/// What `cmd` would do if applied now, on fresh data, without doing it: its body runs in a write
+/// transaction that is then rolled back, so the answer is the real one (an edit's merge report,
+/// or the conflict it would meet) and nothing is written, not even its op id. For a look before
+/// saving (the editor's "Review now"). Orders and seeds, which commit outside one transaction of
+/// their own, cannot be previewed.
+pub async fn preview(ctx: &Ctx, cmd: &Command) -> Result<Outcome> {
+    if matches!(
+        cmd.kind,
+        CommandKind::CreateOrder { .. } | CommandKind::Seed { .. }
+    ) {
+        return Err(Error::BadInput(format!(
+            "a {} command cannot be previewed",
+            cmd.kind.name()
+        )));
+    }
+    check_actor(&cmd.actor)?;
+    let span = tracing::info_span!("preview", kind = cmd.kind.name(), op_id = %cmd.op_id);
+    with_retry(|| async {
+        let mut tx = ctx.store.write().await?;
+        let op = Op::new(ctx, cmd.op_id, &cmd.actor, ctx.now());
+        let result = run(&mut tx, &op, &cmd.kind)
+            .await
+            .map(|(outcome, _)| outcome);
+        tx.rollback().await?;
+        result
+    })
+    .instrument(span)
+    .await
+}
+
 /// What a command does inside its transaction gives its outcome, and the outbox entries of
 /// blobs it stopped using.
 type Done = (Outcome, Vec<uuid::Uuid>);

@@ -5,7 +5,7 @@ import { product, V1 } from "../../test/fixtures";
 import { ReviewDialog } from "./ReviewDialog";
 
 describe("ReviewDialog", () => {
-  it("lists their changes, mine and both, and saves only when asked", async () => {
+  it("lists their changes, mine and the core's clashes, and saves only when asked", async () => {
     const onSave = vi.fn();
     const user = userEvent.setup();
     const base = product();
@@ -16,6 +16,7 @@ describe("ReviewDialog", () => {
         latest={latest}
         theirs={["name", "description"]}
         mine={["name", `variants.${V1}.price_minor`]}
+        preview={{ state: "clashes", clashes: ["name"], mergeable: [`variants.${V1}.price_minor`] }}
         saving={false}
         onSave={onSave}
         onCancel={() => {}}
@@ -25,8 +26,28 @@ describe("ReviewDialog", () => {
     expect(screen.getByTestId("review-theirs")).toHaveTextContent("description");
     expect(screen.getByTestId("review-mine")).toHaveTextContent("variant LS-S price");
     expect(screen.getByTestId("review-both")).toHaveTextContent("name");
+    expect(screen.getByTestId("review-preview")).toHaveTextContent("asks you about one clash");
+    expect(screen.getByTestId("review-save")).toHaveTextContent("Save and resolve");
     expect(onSave).not.toHaveBeenCalled();
     await user.click(screen.getByTestId("review-save"));
     expect(onSave).toHaveBeenCalledOnce();
+  });
+
+  it("says so when the core finds that saving merges cleanly, and no clash is listed", () => {
+    render(
+      <ReviewDialog
+        base={product()}
+        latest={product({ version: 4, updated_by: "ben", description: "New." })}
+        theirs={["description"]}
+        mine={["name"]}
+        preview={{ state: "merges", applied: ["name"] }}
+        saving={false}
+        onSave={() => {}}
+        onCancel={() => {}}
+      />,
+    );
+    expect(screen.queryByTestId("review-both")).toBeNull();
+    expect(screen.getByTestId("review-preview")).toHaveTextContent("nothing clashes");
+    expect(screen.getByTestId("review-save")).toHaveTextContent("Save merged");
   });
 });

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import * as Tabs from "@radix-ui/react-tabs";
 import { useQueryClient } from "@tanstack/react-query";
-import type { ConflictReport, PatchOutcome, Product, ProductStatus } from "../../bindings";
-import { apiError, byField, describeError, errorCode, errorOf, explain } from "../../lib/api";
+import { commands, type ConflictReport, type PatchOutcome, type Product, type ProductStatus } from "../../bindings";
+import { apiError, byField, call, describeError, errorCode, errorOf, explain } from "../../lib/api";
 import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { invalidateProduct, keys, useCategories, useProduct } from "../../lib/queries";
@@ -10,7 +10,7 @@ import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States"
 import { useToast } from "../../components/Toasts";
 import { ConflictDialog } from "../conflicts/ConflictDialog";
 import { pathLabel } from "../conflicts/labels";
-import { ReviewDialog } from "../conflicts/ReviewDialog";
+import { ReviewDialog, type Preview } from "../conflicts/ReviewDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { editingOf, editingText, useEditingHeartbeat, useEditors } from "../presence/presence";
@@ -90,6 +90,34 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
   }, [dirty, latest, base]);
   const theirChanges = useMemo(() => (stale ? changesSince(base, latest) : []), [stale, base, latest]);
   const [reviewing, setReviewing] = useState(false);
+  const [preview, setPreview] = useState<Preview>({ state: "loading" });
+  // "Review now": the core runs the save's merge against the latest version and rolls it back.
+  const patchKey = JSON.stringify(built.patch);
+  useEffect(() => {
+    if (!reviewing) return;
+    let live = true;
+    setPreview({ state: "loading" });
+    const kind = { type: "patch_product" as const, product_id: base.id, expected_version: base.version, patch: built.patch };
+    call(commands.preview(kind))
+      .then((o) => {
+        if (!live) return;
+        setPreview(o.type === "patch" ? { state: "merges", applied: o.value.merge?.applied ?? built.changed } : { state: "failed", message: `unexpected ${o.type}` });
+      })
+      .catch((e: unknown) => {
+        if (!live) return;
+        const report = errorOf(e, "conflict")?.details;
+        setPreview(
+          report
+            ? { state: "clashes", clashes: report.conflicts.map((c) => c.path), mergeable: report.mergeable }
+            : { state: "failed", message: explain(e) },
+        );
+      });
+    return () => {
+      live = false;
+    };
+    // The dialog is modal: the draft does not change while it is open; `patchKey` stands for it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [reviewing, base.id, base.version, latest?.version, patchKey]);
 
   const saved = useCallback(
     (outcome: PatchOutcome) => {
@@ -363,6 +391,7 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
           latest={latest}
           theirs={theirChanges}
           mine={built.changed}
+          preview={preview}
           saving={saving || Object.keys(built.errors).length > 0}
           onSave={() => {
             setReviewing(false);
