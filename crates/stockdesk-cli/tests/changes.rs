@@ -76,12 +76,7 @@ fn follows_other_processes(db_url: &str) {
     assert_eq!(seen[0]["changed"][0]["id"], p["id"]);
 
     // Stopped as systemd stops a service: cleanly, at once.
-    let pid = follower.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    common::cli::send_signal(&follower, "TERM");
     let status = wait(&mut follower, Duration::from_secs(5)).expect("SIGTERM did not stop it");
     assert!(status.success(), "{status:?}");
 

@@ -180,12 +180,7 @@ fn sweep_every_runs_until_interrupted() {
         let run: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(run["status"], "ok", "{line}");
     }
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    common::cli::send_signal(&child, "INT");
     let rest: String = lines.map_while(|l| l.ok()).collect::<Vec<_>>().join("\n");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");

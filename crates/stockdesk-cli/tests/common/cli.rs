@@ -121,3 +121,12 @@ fn clean(mut cmd: Command) -> Command {
     }
     cmd
 }
+
+/// Sends `signal` (`TERM`, `INT`) to a running `stockdesk`, as systemd or Ctrl-C would.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} failed");
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use super::{page, Cursor, MAX_PAGE};
+use super::{read, Cursor, MAX_PAGE};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::model::{ChangeEvent, ChangePage};
@@ -39,9 +39,9 @@ impl Follower {
     /// The next changes after the cursor (at least one), and moves the cursor past them.
     pub async fn next(&mut self) -> Result<ChangePage> {
         loop {
-            let page = page(&self.ctx, self.cursor, MAX_PAGE).await?;
+            let (page, cursor) = read(&self.ctx, self.cursor, MAX_PAGE).await?;
             if !page.changes.is_empty() {
-                self.cursor = page.cursor.parse()?;
+                self.cursor = cursor;
                 return Ok(page);
             }
             self.wait().await;

@@ -66,6 +66,11 @@ impl FromStr for Cursor {
 /// Up to `limit` changes after `after`, oldest first, and the cursor to continue from (`after`
 /// itself when there is nothing new).
 pub async fn page(ctx: &Ctx, after: Cursor, limit: i64) -> Result<ChangePage> {
+    Ok(read(ctx, after, limit).await?.0)
+}
+
+/// `page`, with the cursor to continue from as a value too (for a follower).
+async fn read(ctx: &Ctx, after: Cursor, limit: i64) -> Result<(ChangePage, Cursor)> {
     let limit = limit.clamp(1, MAX_PAGE);
     let mut conn = ctx.store.conn().await?;
     let rows = repo::after(&mut conn, after, limit).await?;
@@ -78,10 +83,11 @@ pub async fn page(ctx: &Ctx, after: Cursor, limit: i64) -> Result<ChangePage> {
         };
         changes.push(row.into_change(cursor)?);
     }
-    Ok(ChangePage {
+    let page = ChangePage {
         changes,
         cursor: cursor.to_string(),
-    })
+    };
+    Ok((page, cursor))
 }
 
 /// The cursor after every change that has settled: a reader starting here sees only what

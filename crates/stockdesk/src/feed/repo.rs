@@ -40,7 +40,7 @@ impl Row {
 /// a transaction of this database still writing to the feed, or else the next id to be handed
 /// out (a transaction that starts writing from now on gets a higher one). Read live from the
 /// lock table *before* the rows are read, so a writer that commits in between is either seen
-/// here or its rows are visible there. Every write claims its feed row first, so a transaction
+/// here or its rows are visible there. Every writer takes the feed's lock first (`idempotency`), so a transaction
 /// holds the feed's lock from the moment it has an id. `i64::MAX` on SQLite, where whatever is
 /// committed is complete.
 async fn fence(conn: &mut Conn) -> Result<i64> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::StagedBlob;
 use crate::store::{Stmt, Tx};
 
@@ -334,10 +334,9 @@ pub async fn first_setting(tx: &mut Tx, key: &str, value: &str) -> Result<String
     .arg(value)
     .run(tx)
     .await?;
-    Stmt::new("SELECT value FROM shop_settings WHERE key = $1")
-        .arg(key)
-        .fetch_scalar(tx)
-        .await
+    setting(tx, key)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("shop setting {key} vanished")))
 }
 
 pub async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> Result<()> {

@@ -131,12 +131,13 @@ pub async fn move_to_db(ctx: &mut Ctx) -> Result<MoveReport> {
         return Ok(MoveReport::default());
     };
     let mut report = MoveReport::default();
+    // Until the switch finds no file left (a terminal may add one while we copy), copy again.
     loop {
         let keys = {
             let mut tx = ctx.store.read().await?;
             repo::keys_kept_in_files(&mut tx, 500).await?
         };
-        if keys.is_empty() {
+        if keys.is_empty() && switch_to_db(ctx).await? {
             break;
         }
         for key in keys {
@@ -158,7 +159,15 @@ pub async fn move_to_db(ctx: &mut Ctx) -> Result<MoveReport> {
             report.moved += 1;
         }
     }
-    let switched = with_retry(|| async {
+    ctx.blob_backend = BlobBackend::Db;
+    report.files_removed = dir.remove_all().await?;
+    Ok(report)
+}
+
+/// Makes the database the shop's image store, in the transaction that finds no blob left in
+/// files; false if one is (then it is copied first).
+async fn switch_to_db(ctx: &Ctx) -> Result<bool> {
+    with_retry(|| async {
         let mut tx = ctx.store.write().await?;
         let result = async {
             if !repo::keys_kept_in_files(&mut tx, 1).await?.is_empty() {
@@ -170,17 +179,7 @@ pub async fn move_to_db(ctx: &mut Ctx) -> Result<MoveReport> {
         .await;
         tx.finish(result).await
     })
-    .await?;
-    if !switched {
-        // A terminal added a file while we copied: go round again.
-        return Box::pin(move_to_db(ctx)).await.map(|r| MoveReport {
-            moved: report.moved + r.moved,
-            ..r
-        });
-    }
-    ctx.blob_backend = BlobBackend::Db;
-    report.files_removed = dir.remove_all().await?;
-    Ok(report)
+    .await
 }
 
 fn parse(value: &str) -> Result<BlobBackend> {

@@ -176,8 +176,7 @@ pub(super) async fn expire_batch(
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
         let result = async {
-            let feed_entry =
-                idempotency::begin_system_write(&mut tx, "expire_orders", actor, now).await?;
+            idempotency::begin_system_write(&mut tx).await?;
             let locked = repo::lock_overdue(&mut tx, now, limit, holding).await?;
             let expired = repo::expire_orders(&mut tx, &locked, actor, now).await?;
             // Only the orders this batch moved: their reservations are ours to end.
@@ -187,7 +186,8 @@ pub(super) async fn expire_batch(
                 .iter()
                 .map(|&id| ChangeEvent::Order { id })
                 .collect();
-            idempotency::finish_system_write(&mut tx, feed_entry, &changed).await?;
+            idempotency::finish_system_write(&mut tx, "expire_orders", actor, &changed, now)
+                .await?;
             let batch = ExpiryBatch {
                 locked: locked.len() as i64,
                 orders_expired: expired.len() as i64,

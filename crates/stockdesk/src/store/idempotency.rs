@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Arg, Conn, Stmt, Tx};
+use super::{Arg, Backend, Conn, Stmt, Tx};
 use crate::error::{Error, Result};
 
 /// An operation as its op id records it: the id, the kind of operation, and a fingerprint of
@@ -72,37 +72,46 @@ pub async fn finish<T: Serialize>(tx: &mut Tx, op_id: Uuid, outcome: &T) -> Resu
     Ok(())
 }
 
-/// Starts a write that is no command (the sweeper expiring orders) in the change feed: its row
-/// comes first in the transaction, as a command's claim does, because the feed relies on a
-/// transaction holding its lock from the moment it has an id (`feed`). Under a fresh op id
-/// that nothing replays; `finish_system_write` records what it changed.
-pub async fn begin_system_write(
+/// Starts a write that is no command (the sweeper expiring orders): takes the change feed's
+/// write lock before anything else, as a command's claim does, because the feed relies on a
+/// transaction holding it from the moment it has an id (`feed`). On Postgres that is a table lock
+/// in the mode an insert takes, so nothing is written when the batch finds nothing to do; SQLite's
+/// one writer needs none.
+pub async fn begin_system_write(tx: &mut Tx) -> Result<()> {
+    if tx.backend() == Backend::Postgres {
+        Stmt::new("LOCK TABLE applied_ops IN ROW EXCLUSIVE MODE")
+            .run(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records what a system write changed in the change feed (nothing when it changed nothing),
+/// under a fresh op id that nothing replays.
+pub async fn finish_system_write<T: Serialize>(
     tx: &mut Tx,
     kind: &str,
     actor: &str,
+    changed: &[T],
     now: DateTime<Utc>,
-) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    Stmt::new("INSERT INTO applied_ops (op_id, kind, actor, created_at) VALUES ($1, $2, $3, $4)")
-        .arg(id)
-        .arg(kind)
-        .arg(actor)
-        .arg(now)
-        .run(tx)
-        .await?;
-    Ok(id)
-}
-
-/// Records what a system write changed; one that changed nothing leaves no entry.
-pub async fn finish_system_write<T: Serialize>(tx: &mut Tx, id: Uuid, changed: &[T]) -> Result<()> {
+) -> Result<()> {
     if changed.is_empty() {
-        Stmt::new("DELETE FROM applied_ops WHERE op_id = $1")
-            .arg(id)
-            .run(tx)
-            .await?;
         return Ok(());
     }
-    finish(tx, id, &changed).await
+    let changed = serde_json::to_value(changed)
+        .map_err(|e| Error::Internal(format!("change not serialisable: {e}")))?;
+    Stmt::new(
+        "INSERT INTO applied_ops (op_id, kind, outcome, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .arg(Uuid::now_v7())
+    .arg(kind)
+    .arg(Arg::json(&changed)?)
+    .arg(actor)
+    .arg(now)
+    .run(tx)
+    .await?;
+    Ok(())
 }
 
 /// What `applied_ops` holds of an op id: the kind of operation it was used for, and what that
