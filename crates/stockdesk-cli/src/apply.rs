@@ -5,8 +5,9 @@ use stockdesk::{Command, Error, Result, Stockdesk};
 
 use crate::io::{read_stdin_text, to_json};
 
-/// Reads a command; `actor` and `made_at` may be left out (then they are this invocation's
-/// `--actor` and now), `op_id` may not: it is what makes a replay a replay.
+/// Reads a command; `actor`, `actor_id` and `made_at` may be left out (then they are this
+/// invocation's `--actor` or `--as` profile, and now), `op_id` may not: it is what makes a replay
+/// a replay.
 pub async fn apply(sd: &Stockdesk) -> Result<Value> {
     let text = read_stdin_text()?;
     let mut json: Value = serde_json::from_str(&text)
@@ -23,6 +24,11 @@ pub async fn apply(sd: &Stockdesk) -> Result<Value> {
     fields
         .entry("actor")
         .or_insert_with(|| Value::String(sd.actor().to_string()));
+    if let Some(id) = sd.actor_id() {
+        fields
+            .entry("actor_id")
+            .or_insert_with(|| serde_json::json!(id));
+    }
     fields
         .entry("made_at")
         .or_insert_with(|| serde_json::json!(sd.now()));

@@ -9,6 +9,7 @@ mod changes;
 mod images;
 mod io;
 mod order;
+mod staff;
 mod stock;
 mod sweep;
 
@@ -31,9 +32,14 @@ struct Cli {
     /// Where the default database and image files live.
     #[arg(long, env = "STOCKDESK_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
-    /// Who is acting (recorded in history and the stock ledger).
+    /// Who is acting (recorded in history and the stock ledger), in a shop without staff
+    /// profiles.
     #[arg(long, env = "STOCKDESK_ACTOR", global = true)]
     actor: Option<String>,
+    /// Act as this staff profile (required for writes once the shop has profiles). The PIN
+    /// comes from STOCKDESK_PIN, else the first line of stdin.
+    #[arg(long = "as", env = "STOCKDESK_AS", global = true, value_name = "NAME")]
+    as_profile: Option<String>,
     /// The operation id of a write: the same id applied again returns the first outcome and
     /// changes nothing (for retries from scripts). A new one when not given.
     #[arg(long, global = true)]
@@ -83,6 +89,9 @@ enum Command {
     /// The shop's changes after a cursor, one JSON object a line (each with the cursor to
     /// continue from); --follow keeps printing them as they commit.
     Changes(changes::ChangesArgs),
+    /// Staff profiles: add (PIN on stdin), list, remove, events.
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -138,6 +147,10 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         .with_data_dir(data_dir)
         .settle_blobs(cli.blobs, cli.blob_dir)
         .await?;
+    let sd = match &cli.as_profile {
+        Some(name) => staff::sign_in(sd, name).await?,
+        None => sd,
+    };
     let value = match cli.command {
         Command::Migrate => Ok(serde_json::json!({ "migrated": true, "backend": sd.backend() })),
         Command::Seed(args) => catalog::seed(&sd, cli.op_id, args).await,
@@ -150,6 +163,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Image(cmd) => images::image(&sd, cli.op_id, cmd).await,
         Command::Blobs(cmd) => images::blobs(sd, cmd).await,
         Command::Apply => apply::apply(&sd).await,
+        Command::Staff(cmd) => staff::staff(&sd, cli.op_id, cmd).await,
         Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
         Command::Bench(_) => unreachable!("handled above"),
     };

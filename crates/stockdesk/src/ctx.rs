@@ -128,6 +128,8 @@ pub struct Op<'a> {
     pub ctx: &'a Ctx,
     pub id: Uuid,
     pub actor: &'a str,
+    /// The staff profile acting, when the shop has profiles (recorded beside `actor`).
+    pub actor_id: Option<Uuid>,
     pub now: DateTime<Utc>,
     ids: Ids,
 }
@@ -138,9 +140,15 @@ impl<'a> Op<'a> {
             ctx,
             id,
             actor,
+            actor_id: None,
             now,
             ids: Ids::new(id),
         }
+    }
+
+    /// This op, made by the staff profile `actor_id`.
+    pub fn by(self, actor_id: Option<Uuid>) -> Op<'a> {
+        Op { actor_id, ..self }
     }
 
     /// The next id of something this command creates.

@@ -37,6 +37,7 @@ pub mod images;
 pub mod model;
 pub mod presence;
 pub mod product_rows;
+pub mod staff;
 pub mod stock;
 pub mod store;
 pub mod sweeper;
@@ -49,14 +50,18 @@ pub use ctx::Ctx;
 pub use error::{ApiError, Error, FieldError, Result};
 #[cfg(feature = "failpoints")]
 pub use failpoint::Failpoints;
-pub use model::{Applied, BlobBackend, ChangeEvent, Command, CommandKind, Outcome};
+pub use model::{
+    Applied, BlobBackend, ChangeEvent, Command, CommandKind, Outcome, Permission, Role,
+};
 pub use store::{Backend, Store};
 
-/// The handle front ends hold: the shop (`Ctx`) and who is acting through this handle.
+/// The handle front ends hold: the shop (`Ctx`) and who is acting through this handle (a name,
+/// and the staff profile it belongs to once the shop has profiles: `sign_in`).
 #[derive(Clone)]
 pub struct Stockdesk {
     ctx: Ctx,
     actor: String,
+    actor_id: Option<uuid::Uuid>,
 }
 
 impl std::fmt::Debug for Stockdesk {
@@ -64,6 +69,7 @@ impl std::fmt::Debug for Stockdesk {
         f.debug_struct("Stockdesk")
             .field("backend", &self.ctx.store.backend())
             .field("actor", &self.actor)
+            .field("actor_id", &self.actor_id)
             .field("data_dir", &self.ctx.data_dir)
             .field("blob_backend", &self.ctx.blob_backend)
             .finish()
@@ -96,13 +102,17 @@ impl Stockdesk {
         Stockdesk {
             ctx: Ctx::new(store, clock, data_dir),
             actor: actor.to_string(),
+            actor_id: None,
         }
     }
 
-    /// The same handle acting as someone else (each terminal or CLI call says who it is).
+    /// The same handle acting as someone else, by name and without a profile (each terminal or
+    /// CLI call says who it is). Once the shop has staff profiles, only `sign_in` makes a handle
+    /// that may write.
     pub fn with_actor(&self, actor: &str) -> Stockdesk {
         Stockdesk {
             actor: actor.to_string(),
+            actor_id: None,
             ..self.clone()
         }
     }
@@ -130,6 +140,11 @@ impl Stockdesk {
 
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    /// The staff profile this handle acts as, if signed in.
+    pub fn actor_id(&self) -> Option<uuid::Uuid> {
+        self.actor_id
     }
 
     pub fn backend(&self) -> Backend {

@@ -10,7 +10,7 @@ use stockdesk_testkit::{both_backends, dump, TestDb};
 use uuid::Uuid;
 
 /// Every kind's name, in the order of `CommandKind`.
-const ALL_KINDS: [&str; 14] = [
+const ALL_KINDS: [&str; 16] = [
     "create_category",
     "create_product",
     "patch_product",
@@ -25,6 +25,8 @@ const ALL_KINDS: [&str; 14] = [
     "adjust_stock",
     "count_stock",
     "seed",
+    "add_staff",
+    "remove_staff",
 ];
 
 /// Fails to compile when a kind is added without a place in `ALL_KINDS` (and so in this test).
@@ -44,6 +46,8 @@ fn index_of(kind: &CommandKind) -> usize {
         CommandKind::AdjustStock { .. } => 11,
         CommandKind::CountStock { .. } => 12,
         CommandKind::Seed { .. } => 13,
+        CommandKind::AddStaff { .. } => 14,
+        CommandKind::RemoveStaff { .. } => 15,
     }
 }
 
@@ -54,12 +58,15 @@ async fn twice(
     applied: &mut BTreeSet<&'static str>,
     kind: serde_json::Value,
 ) -> Outcome {
-    let cmd = json!({
+    let mut cmd = json!({
         "op_id": Uuid::now_v7(),
-        "actor": "ana",
+        "actor": sd.actor(),
         "made_at": sd.now(),
         "kind": kind,
     });
+    if let Some(id) = sd.actor_id() {
+        cmd["actor_id"] = json!(id);
+    }
     let parsed: Command = serde_json::from_value(cmd).expect("a command");
     let text = serde_json::to_string(&parsed).unwrap();
     let back: Command = serde_json::from_str(&text).unwrap();
@@ -224,6 +231,26 @@ both_backends!(
             sd,
             &mut applied,
             json!({"type": "seed", "products": 3, "seed": 7}),
+        )
+        .await;
+        // The first profile (an owner) may be made by whoever runs the shop; from then on
+        // commands are made by a signed-in profile.
+        let hash = stockdesk::staff::pin::hash("2468", None).await.unwrap();
+        twice(
+            sd,
+            &mut applied,
+            json!({"type": "add_staff", "staff": {"name": "ana", "role": "owner", "pin_hash": hash}}),
+        )
+        .await;
+        let owner = sd.sign_in("ana", "2468").await.unwrap();
+        let helper = owner
+            .add_staff(None, "Sam", stockdesk::Role::Staff, "1357")
+            .await
+            .unwrap();
+        twice(
+            &owner,
+            &mut applied,
+            json!({"type": "remove_staff", "staff_id": helper.id}),
         )
         .await;
 

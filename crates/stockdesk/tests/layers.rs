@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("check", &["catalog", "ctx", "store", "model", "error"]),
     ("feed", &["ctx", "store", "model", "error"]),
     ("presence", &["ctx", "store", "model", "error"]),
+    ("staff", &["ctx", "store", "model", "error"]),
     (
         "sweeper",
         &[
@@ -34,14 +35,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "commands",
         &[
-            "catalog", "stock", "images", "ctx", "store", "model", "error",
+            "catalog", "stock", "images", "staff", "ctx", "store", "model", "error",
         ],
     ),
     (
         "api",
         &[
-            "root", "commands", "check", "feed", "presence", "sweeper", "catalog", "stock",
-            "images", "ctx", "store", "model", "error", "clock",
+            "root", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
+            "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (
@@ -51,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "check",
             "feed",
             "presence",
+            "staff",
             "sweeper",
             "catalog",
             "stock",

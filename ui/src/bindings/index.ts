@@ -60,7 +60,7 @@ export const events = {
  *  The shape every error takes when it crosses to the UI or the CLI:
  *  `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
  */
-export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
+export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "forbidden"; message: string; details: Refusal } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
 
 /**
  *  A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -96,7 +96,9 @@ export type Category = {
  */
 export type ChangeEvent = { kind: "product"; id: string; version: number } | { kind: "stock"; variant_id: string } | { kind: "order"; id: string } | { kind: "category"; id: string } | 
 /**  Many products at once (a demo seed): refetch the catalogue. */
-{ kind: "catalog" } | { kind: "sweep" };
+{ kind: "catalog" } | 
+/**  A staff profile was added or removed. */
+{ kind: "staff"; id: string } | { kind: "sweep" };
 
 /**  Who made the other side of a clash. */
 export type ChangedBy = {
@@ -126,7 +128,11 @@ export type CommandKind = { type: "create_category"; category: NewCategory } | {
 /**  A count found `counted` where the sheet said `expected` (the current figure if omitted). */
 { type: "count_stock"; variant_id: string; counted: number; expected?: number | null } | 
 /**  A demo catalog: the same command makes the same products wherever it is applied. */
-{ type: "seed"; products: number; seed: number };
+{ type: "seed"; products: number; seed: number } | 
+/**  A new staff profile (the first one must be an owner). */
+{ type: "add_staff"; staff: NewStaff } | 
+/**  A profile stops being able to act (history keeps its name). */
+{ type: "remove_staff"; staff_id: string };
 
 export type ConflictKind = 
 /**  Both sides changed the same field to different values. */
@@ -196,7 +202,7 @@ export type Editing = {
  *  Every code there is: the core's one list, also of the codes only a front end raises
  *  (`timeout` when a database does not answer, `internal` for the front end's own failures).
  */
-export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
+export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "forbidden" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
 
 export type ExtendOutcome = {
 	order: Order,
@@ -227,6 +233,8 @@ export type FieldError = {
 export type HistoryEntry = {
 	version: number,
 	actor: string,
+	/**  The staff profile that made it (absent in a shop without profiles). */
+	actor_id: string | null,
 	at: string,
 	/**  Paths of what this version changed (`name`, `variants.<id>.price_minor`, …). */
 	changes: string[],
@@ -337,6 +345,8 @@ export type Movement = {
 	quantity: number,
 	on_hand_after: number,
 	actor: string,
+	/**  The staff profile that made it (absent in a shop without profiles). */
+	actor_id: string | null,
 	reason: string,
 	order_id: string | null,
 	at: string,
@@ -391,6 +401,19 @@ export type NewProduct = {
 	variants?: NewVariant[],
 };
 
+/**
+ *  A profile to add (the JSON of an `add_staff` command). The PIN travels only as its hash:
+ *  `Stockdesk::add_staff` makes it from the PIN a person typed.
+ */
+export type NewStaff = {
+	/**  Made from the command's op id when omitted. */
+	id?: string | null,
+	name: string,
+	role: Role,
+	/**  An Argon2id PHC string (`$argon2id$v=19$…`). */
+	pin_hash: string,
+};
+
 export type NewVariant = {
 	id?: string | null,
 	sku: string,
@@ -419,8 +442,11 @@ export type Order = {
 	payment_expires_at: string,
 	created_at: string,
 	created_by: string,
+	/**  The staff profile that took it (absent in a shop without profiles). */
+	created_by_id: string | null,
 	updated_at: string,
 	updated_by: string,
+	updated_by_id: string | null,
 	paid_at: string | null,
 	/**  When it was cancelled or expired. */
 	closed_at: string | null,
@@ -453,7 +479,7 @@ export type OrderQuery = {
 export type OrderStatus = "pending" | "paid" | "cancelled" | "expired";
 
 /**  What applying a command gave. */
-export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary };
+export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary } | { type: "staff"; value: StaffProfile };
 
 export type PatchOutcome = {
 	product: Product,
@@ -467,6 +493,39 @@ export type PaymentOutcome = {
 	order: Order,
 	hold: Hold,
 };
+
+/**
+ *  One kind of thing a person may or may not do. A command needs one or more of these (an edit
+ *  needs those of the fields it touches).
+ */
+export type Permission = 
+/**  Create, pay, cancel and extend orders (sell and hold). */
+"sell" | 
+/**  Record goods that arrived. */
+"receive_stock" | 
+/**  Record a stock count. */
+"count_stock" | 
+/**  A product's description, and its images' alt texts, order and thumbnail. */
+"edit_descriptions" | 
+/**  Add, replace and remove a product's images. */
+"edit_images" | 
+/**
+ *  Create products and categories; names, slugs, status, category, SKUs, attributes,
+ *  variants' order, new variants.
+ */
+"edit_catalog" | 
+/**  Prices and currencies. */
+"edit_prices" | 
+/**  Delete variants, archive products. */
+"delete" | 
+/**  Bring back an old version of a product. */
+"restore" | 
+/**  Correct stock with a reason, or set the figure in the editor. */
+"adjust_stock" | 
+/**  Bring many products in at once (imports, the demo catalog). */
+"import" | 
+/**  Add and remove staff profiles. */
+"manage_staff";
 
 /**  A product with its variants and images: the unit that is edited, versioned and snapshotted. */
 export type Product = {
@@ -531,6 +590,21 @@ export type ProductSummary = {
 	currency: string | null,
 };
 
+/**  Why a command or a sign-in was refused (the `forbidden` error's details). */
+export type Refusal = 
+/**  The shop has profiles and nobody is signed in. */
+{ reason: "not_signed_in" } | 
+/**  The person's role may not do this. */
+{ reason: "role"; role: Role; needs: Role; permission: Permission } | 
+/**  The profile was removed. */
+{ reason: "removed" } | 
+/**  The PIN was wrong; this many tries are left before the profile locks. */
+{ reason: "wrong_pin"; attempts_left: number } | 
+/**  Too many wrong PINs: no sign-in until then. */
+{ reason: "locked"; until: string } | 
+/**  A handle applies only its own person's commands. */
+{ reason: "not_yours" };
+
 export type Reservation = {
 	id: string,
 	order_item_id: string,
@@ -556,6 +630,9 @@ export type ReservationStatus =
 /**  Given back because the payment window passed. */
 "expired";
 
+/**  A person's role. Each role may do everything the one below it may. */
+export type Role = "staff" | "manager" | "owner";
+
 export type RunStatus = 
 /**  Started and not finished: still going, or the process died mid-run. */
 "running" | "ok" | 
@@ -568,6 +645,19 @@ export type SeedSummary = {
 	products: number,
 	variants: number,
 	images: number,
+};
+
+/**  A person who works in the shop. The PIN's hash never leaves the core. */
+export type StaffProfile = {
+	id: string,
+	name: string,
+	role: Role,
+	created_at: string,
+	created_by: string,
+	/**  Until when wrong PINs keep this profile from signing in. */
+	locked_until: string | null,
+	/**  When it was removed (it can no longer act; history keeps its name). */
+	removed_at: string | null,
 };
 
 /**

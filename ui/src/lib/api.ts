@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   busy: { title: "The database is busy; try again", unsure: false },
   timeout: { title: "The database did not answer; try again", unsure: true },
   unreachable: { title: "The shop's database cannot be reached; check the network or the server", unsure: false },
+  forbidden: { title: "Not allowed for the person signed in; nothing was changed", unsure: false },
   inconsistent: { title: "The stock records are inconsistent (see stockdesk check)", unsure: false },
   storage: { title: "The database failed; try again", unsure: true },
   migration: { title: "The database could not be prepared", unsure: false },

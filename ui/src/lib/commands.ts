@@ -29,6 +29,8 @@ export const OUTCOME_OF = {
   adjust_stock: "stock",
   count_stock: "stock",
   seed: "seed",
+  add_staff: "staff",
+  remove_staff: "staff",
 } satisfies Record<CommandKind["type"], OutcomeType>;
 
 /** A command's kind name (`"patch_product"`, …). */

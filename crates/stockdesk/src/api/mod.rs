@@ -6,6 +6,7 @@ mod catalog;
 mod feed;
 mod images;
 mod presence;
+mod staff;
 mod stock;
 mod sweeper;
 
@@ -22,6 +23,7 @@ impl Stockdesk {
         Command {
             op_id: op_id.unwrap_or_else(Uuid::now_v7),
             actor: self.actor.clone(),
+            actor_id: self.actor_id,
             made_at: self.ctx.now(),
             kind,
         }
@@ -29,11 +31,27 @@ impl Stockdesk {
 
     /// What `cmd` would do now, written nowhere (see `commands::preview`).
     pub async fn preview(&self, cmd: &Command) -> Result<crate::model::Outcome> {
+        self.check_own(cmd)?;
         commands::preview(&self.ctx, cmd).await
     }
 
-    /// Applies `cmd` once (see `commands::apply`).
+    fn check_own(&self, cmd: &Command) -> Result<()> {
+        if cmd.actor_id.is_some() && cmd.actor_id != self.actor_id {
+            return Err(crate::Error::Forbidden {
+                message: format!(
+                    "this command was made by {}; only they can apply it (sign in as them)",
+                    cmd.actor
+                ),
+                refusal: crate::model::Refusal::NotYours,
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies `cmd` once (see `commands::apply`). A handle applies only its own person's
+    /// commands: one signed in as a helper cannot pass on a command naming the owner.
     pub async fn apply(&self, cmd: &Command) -> Result<Applied> {
+        self.check_own(cmd)?;
         commands::apply(&self.ctx, cmd).await
     }
 

@@ -55,7 +55,13 @@ pub async fn create(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Produc
     for v in &product.variants {
         insert_variant(&mut batch, op, product.id, v, &attribute_ids);
     }
-    product::insert_history(&mut batch, &product, &["created".to_string()], Some(op.id))?;
+    product::insert_history(
+        &mut batch,
+        &product,
+        &["created".to_string()],
+        Some(op.id),
+        op.actor_id,
+    )?;
     batch.run(tx).await.map_err(unique_to_validation)?;
     Ok(product)
 }
@@ -166,7 +172,7 @@ pub async fn update(
         repo::insert_image(&mut batch, next.id, &next.images[n], now);
     }
 
-    product::insert_history(&mut batch, &next, &changes, Some(op.id))?;
+    product::insert_history(&mut batch, &next, &changes, Some(op.id), op.actor_id)?;
     let cas = product::update_product_row(current, &next);
     if batch
         .run_then(tx, cas)
@@ -286,6 +292,7 @@ fn insert_variant(
             quantity: v.stock_on_hand,
             on_hand_after: v.stock_on_hand,
             actor: op.actor,
+            actor_id: op.actor_id,
             reason: "variant created",
             order_id: None,
             at: op.now,
@@ -308,6 +315,7 @@ fn adjustment<'a>(
         quantity,
         on_hand_after,
         actor: op.actor,
+        actor_id: op.actor_id,
         reason,
         order_id: None,
         at: op.now,

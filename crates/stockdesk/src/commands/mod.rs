@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::PatchOutcome;
 use crate::store::idempotency::{self, Claim, OpKey};
 use crate::store::{with_retry, Tx};
-use crate::{catalog, images, stock};
+use crate::{catalog, images, staff, stock};
 
 pub use crate::model::command::*;
 
@@ -35,11 +35,14 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
         kind: cmd.kind.name(),
         fingerprint: &fingerprint,
         actor: &cmd.actor,
+        actor_id: cmd.actor_id,
     };
     let applied = async {
         match &cmd.kind {
-            // Orders of one variant commit in shared turns outside a transaction of their own.
+            // Orders of one variant commit in shared turns outside a transaction of their own:
+            // the person's role is read fresh just before.
             CommandKind::CreateOrder { order } => {
+                staff::authorize(&mut ctx.store.conn().await?, who(cmd), &cmd.kind).await?;
                 let (order, replayed) = stock::create_order(ctx, &key, &cmd.actor, order).await?;
                 Ok((Outcome::Order(order), replayed, Vec::new()))
             }
@@ -94,10 +97,14 @@ pub async fn preview(ctx: &Ctx, cmd: &Command) -> Result<Outcome> {
     let span = tracing::info_span!("preview", kind = cmd.kind.name(), op_id = %cmd.op_id);
     with_retry(|| async {
         let mut tx = ctx.store.write().await?;
-        let op = Op::new(ctx, cmd.op_id, &cmd.actor, ctx.now());
-        let result = run(&mut tx, &op, &cmd.kind)
-            .await
-            .map(|(outcome, _)| outcome);
+        let op = Op::new(ctx, cmd.op_id, &cmd.actor, ctx.now()).by(cmd.actor_id);
+        let result = async {
+            staff::authorize(&mut tx, who(cmd), &cmd.kind).await?;
+            run(&mut tx, &op, &cmd.kind)
+                .await
+                .map(|(outcome, _)| outcome)
+        }
+        .await;
         tx.rollback().await?;
         result
     })
@@ -204,6 +211,13 @@ async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
             Outcome::Stock(stock::count_stock(tx, op, *variant_id, *counted, *expected).await?),
             Vec::new(),
         ),
+        CommandKind::AddStaff { staff } => {
+            (Outcome::Staff(staff::add(tx, op, staff).await?), Vec::new())
+        }
+        CommandKind::RemoveStaff { staff_id } => (
+            Outcome::Staff(staff::remove(tx, op, *staff_id).await?),
+            Vec::new(),
+        ),
         CommandKind::CreateOrder { .. } | CommandKind::Seed { .. } => {
             unreachable!("applied by their own paths in `apply`")
         }
@@ -222,11 +236,14 @@ async fn in_transaction(
     with_retry(|| async {
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
-        let op = Op::new(ctx, cmd.op_id, &cmd.actor, now);
+        let op = Op::new(ctx, cmd.op_id, &cmd.actor, now).by(cmd.actor_id);
         let result = async {
             if let Claim::Done(first) = idempotency::claim::<Outcome>(&mut tx, key, now).await? {
                 return Ok((replayed(first), true, Vec::new()));
             }
+            // On fresh data, in this transaction: a role changed or a profile removed on another
+            // terminal a moment ago counts.
+            staff::authorize(&mut tx, who(cmd), &cmd.kind).await?;
             let (outcome, outbox) = run_body(&mut tx, &op, &body).await?;
             idempotency::finish(&mut tx, cmd.op_id, &outcome).await?;
             ctx.failpoint("commit.in_tx")?;
@@ -236,6 +253,13 @@ async fn in_transaction(
         tx.finish(result).await
     })
     .await
+}
+
+fn who(cmd: &Command) -> staff::Who<'_> {
+    staff::Who {
+        actor: &cmd.actor,
+        actor_id: cmd.actor_id,
+    }
 }
 
 /// A first outcome handed out again: an edit's says so itself (`PatchOutcome::replayed`).

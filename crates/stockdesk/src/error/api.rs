@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Error, ErrorCode, FieldError};
-use crate::model::{ConflictReport, Inconsistency, VerifyReport};
+use crate::model::{ConflictReport, Inconsistency, Refusal, VerifyReport};
 
 /// The shape every error takes when it crosses to the UI or the CLI:
 /// `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
@@ -52,6 +52,10 @@ pub enum ApiError {
         message: String,
         details: UnreachableDetails,
     },
+    Forbidden {
+        message: String,
+        details: Refusal,
+    },
     Inconsistent {
         message: String,
         details: InconsistentDetails,
@@ -91,6 +95,7 @@ impl ApiError {
             ApiError::Busy { .. } => ErrorCode::Busy,
             ApiError::Timeout { .. } => ErrorCode::Timeout,
             ApiError::Unreachable { .. } => ErrorCode::Unreachable,
+            ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::Inconsistent { .. } => ErrorCode::Inconsistent,
             ApiError::Storage { .. } => ErrorCode::Storage,
             ApiError::Migration { .. } => ErrorCode::Migration,
@@ -112,6 +117,7 @@ impl ApiError {
             | ApiError::Busy { message, .. }
             | ApiError::Timeout { message, .. }
             | ApiError::Unreachable { message, .. }
+            | ApiError::Forbidden { message, .. }
             | ApiError::Inconsistent { message, .. }
             | ApiError::Storage { message, .. }
             | ApiError::Migration { message, .. }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::model::FieldError;
-use crate::model::{ConflictReport, Inconsistency, VerifyReport};
+use crate::model::{ConflictReport, Inconsistency, Refusal, VerifyReport};
 
 mod api;
 
@@ -57,6 +57,11 @@ pub enum Error {
     /// `busy`, waiting a moment will not help; the terminal is offline.
     #[error("cannot reach the database at {database}: {reason}")]
     Unreachable { database: String, reason: String },
+
+    /// The person acting may not do this (or nobody is signed in, or the PIN was wrong): nothing
+    /// was changed.
+    #[error("{message}")]
+    Forbidden { message: String, refusal: Refusal },
 
     #[error("{} stock inconsistencies found", .0.len())]
     Inconsistent(Vec<Inconsistency>),
@@ -110,6 +115,7 @@ impl Error {
             Error::Busy => ErrorCode::Busy,
             Error::Timeout(_) => ErrorCode::Timeout,
             Error::Unreachable { .. } => ErrorCode::Unreachable,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
             Error::Inconsistent(_) => ErrorCode::Inconsistent,
             Error::Storage(_) => ErrorCode::Storage,
             Error::Migration(_) => ErrorCode::Migration,
@@ -210,6 +216,10 @@ impl Error {
                     database: database.clone(),
                 },
             },
+            Error::Forbidden { refusal, .. } => ApiError::Forbidden {
+                message,
+                details: refusal.clone(),
+            },
             Error::Storage(_) => ApiError::Storage {
                 message,
                 details: NoDetails {},
@@ -245,6 +255,7 @@ pub enum ErrorCode {
     Busy,
     Timeout,
     Unreachable,
+    Forbidden,
     Inconsistent,
     Storage,
     Migration,
@@ -255,7 +266,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation and the tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::BadInput,
@@ -266,6 +277,7 @@ impl ErrorCode {
         ErrorCode::Busy,
         ErrorCode::Timeout,
         ErrorCode::Unreachable,
+        ErrorCode::Forbidden,
         ErrorCode::Inconsistent,
         ErrorCode::Storage,
         ErrorCode::Migration,
@@ -286,6 +298,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::Inconsistent => "inconsistent",
             ErrorCode::Storage => "storage",
             ErrorCode::Migration => "migration",
@@ -303,6 +316,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 4,
             ErrorCode::InsufficientStock | ErrorCode::ReservationExpired => 5,
             ErrorCode::Unreachable => 6,
+            ErrorCode::Forbidden => 7,
             _ => 1,
         }
     }
@@ -385,6 +399,32 @@ mod tests {
         assert_eq!(Error::not_found("product", 1).exit_code(), 4);
         assert_eq!(Error::Busy.exit_code(), 1);
         assert_eq!(Error::Timeout("no answer".into()).exit_code(), 1);
+        let refused = Error::Forbidden {
+            message: "no".into(),
+            refusal: Refusal::NotSignedIn,
+        };
+        assert_eq!(refused.exit_code(), 7);
+    }
+
+    #[test]
+    fn forbidden_shape_is_pinned() {
+        let e = Error::Forbidden {
+            message: "Sam (staff) may not change prices: that needs a manager".into(),
+            refusal: Refusal::Role {
+                role: crate::model::Role::Staff,
+                needs: crate::model::Role::Manager,
+                permission: crate::model::Permission::EditPrices,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(e.to_api()).unwrap(),
+            json!({
+                "code": "forbidden",
+                "message": "Sam (staff) may not change prices: that needs a manager",
+                "details": {"reason": "role", "role": "staff", "needs": "manager",
+                            "permission": "edit_prices"}
+            })
+        );
     }
 
     #[test]

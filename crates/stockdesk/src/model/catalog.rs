@@ -195,6 +195,8 @@ pub struct NewVariant {
 pub struct HistoryEntry {
     pub version: i64,
     pub actor: String,
+    /// The staff profile that made it (absent in a shop without profiles).
+    pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
     /// Paths of what this version changed (`name`, `variants.<id>.price_minor`, …).
     pub changes: Vec<String>,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::catalog::{Category, NewCategory, NewProduct, Product, SeedSummary};
 use super::patch::{PatchOutcome, ProductPatch};
+use super::staff::{NewStaff, StaffProfile};
 use super::stock::{ExtendOutcome, NewOrder, Order, PaymentOutcome, StockChange};
 
 /// One write, as it is stored, sent and applied.
@@ -17,8 +18,12 @@ use super::stock::{ExtendOutcome, NewOrder, Order, PaymentOutcome, StockChange};
 pub struct Command {
     /// Chosen by whoever makes the command; the same op id is applied once.
     pub op_id: Uuid,
-    /// Who asks for it (recorded in history, the ledger and orders).
+    /// Who asks for it (recorded in history, the ledger and orders): the profile's name.
     pub actor: String,
+    /// The staff profile acting. Required once the shop has profiles; the core checks the
+    /// profile's role, read fresh inside the command's transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
     /// When it was made, by the maker's clock. Rules are decided by the clock of the database
     /// it is applied to, not by this.
     pub made_at: DateTime<Utc>,
@@ -100,6 +105,14 @@ pub enum CommandKind {
         products: u32,
         seed: u64,
     },
+    /// A new staff profile (the first one must be an owner).
+    AddStaff {
+        staff: NewStaff,
+    },
+    /// A profile stops being able to act (history keeps its name).
+    RemoveStaff {
+        staff_id: Uuid,
+    },
 }
 
 impl CommandKind {
@@ -120,6 +133,8 @@ impl CommandKind {
             CommandKind::AdjustStock { .. } => "adjust_stock",
             CommandKind::CountStock { .. } => "count_stock",
             CommandKind::Seed { .. } => "seed",
+            CommandKind::AddStaff { .. } => "add_staff",
+            CommandKind::RemoveStaff { .. } => "remove_staff",
         }
     }
 }
@@ -136,6 +151,7 @@ pub enum Outcome {
     Extension(ExtendOutcome),
     Stock(StockChange),
     Seed(SeedSummary),
+    Staff(StaffProfile),
 }
 
 /// A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -173,4 +189,5 @@ from_outcome!(
     Extension(ExtendOutcome),
     Stock(StockChange),
     Seed(SeedSummary),
+    Staff(StaffProfile),
 );

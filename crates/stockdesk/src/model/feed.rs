@@ -51,6 +51,7 @@ impl Outcome {
             }],
             Outcome::Category(c) => vec![ChangeEvent::Category { id: c.id }],
             Outcome::Seed(_) => vec![ChangeEvent::Catalog],
+            Outcome::Staff(s) => vec![ChangeEvent::Staff { id: s.id }],
         }
     }
 }

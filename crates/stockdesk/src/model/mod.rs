@@ -8,6 +8,7 @@ pub mod feed;
 pub mod images;
 pub mod patch;
 pub mod presence;
+pub mod staff;
 pub mod stock;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ pub use feed::*;
 pub use images::*;
 pub use patch::*;
 pub use presence::*;
+pub use staff::*;
 pub use stock::*;
 
 /// Why a piece of text is refused, if it is: text holds no control characters (NUL, escape,
@@ -62,5 +64,9 @@ pub enum ChangeEvent {
     },
     /// Many products at once (a demo seed): refetch the catalogue.
     Catalog,
+    /// A staff profile was added or removed.
+    Staff {
+        id: Uuid,
+    },
     Sweep,
 }

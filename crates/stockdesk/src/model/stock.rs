@@ -142,8 +142,11 @@ pub struct Order {
     pub payment_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// The staff profile that took it (absent in a shop without profiles).
+    pub created_by_id: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
+    pub updated_by_id: Option<Uuid>,
     pub paid_at: Option<DateTime<Utc>>,
     /// When it was cancelled or expired.
     pub closed_at: Option<DateTime<Utc>>,
@@ -269,6 +272,8 @@ pub struct Movement {
     pub quantity: i64,
     pub on_hand_after: i64,
     pub actor: String,
+    /// The staff profile that made it (absent in a shop without profiles).
+    pub actor_id: Option<Uuid>,
     pub reason: String,
     pub order_id: Option<Uuid>,
     pub at: DateTime<Utc>,

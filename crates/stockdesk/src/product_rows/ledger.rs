@@ -16,6 +16,7 @@ pub struct NewMovement<'a> {
     pub quantity: i64,
     pub on_hand_after: i64,
     pub actor: &'a str,
+    pub actor_id: Option<Uuid>,
     pub reason: &'a str,
     pub order_id: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -35,6 +36,7 @@ pub async fn append(tx: &mut Tx, m: NewMovement<'_>) -> Result<Movement> {
         quantity: m.quantity,
         on_hand_after: m.on_hand_after,
         actor: m.actor.to_string(),
+        actor_id: m.actor_id,
         reason: m.reason.to_string(),
         order_id: m.order_id,
         at: m.at,
@@ -49,7 +51,7 @@ pub fn push(batch: &mut Batch, m: NewMovement<'_>) {
 fn insert(m: &NewMovement<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
-         order_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         order_id, at, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .arg(m.id)
     .arg(m.variant_id)
@@ -60,6 +62,7 @@ fn insert(m: &NewMovement<'_>) -> Stmt {
     .arg(m.reason)
     .arg(m.order_id)
     .arg(m.at)
+    .arg(m.actor_id)
 }
 
 /// A variant's movements, oldest first.
@@ -72,12 +75,13 @@ pub async fn movements(tx: &mut Tx, variant_id: Uuid) -> Result<Vec<Movement>> {
         quantity: i64,
         on_hand_after: i64,
         actor: String,
+        actor_id: Option<Uuid>,
         reason: String,
         order_id: Option<Uuid>,
         at: DateTime<Utc>,
     }
     let rows: Vec<Row> = Stmt::new(
-        "SELECT id, variant_id, kind, quantity, on_hand_after, actor, reason, order_id, at \
+        "SELECT id, variant_id, kind, quantity, on_hand_after, actor, actor_id, reason, order_id, at \
          FROM stock_movements WHERE variant_id = $1 ORDER BY at, id",
     )
     .arg(variant_id)
@@ -94,6 +98,7 @@ pub async fn movements(tx: &mut Tx, variant_id: Uuid) -> Result<Vec<Movement>> {
                 quantity: r.quantity,
                 on_hand_after: r.on_hand_after,
                 actor: r.actor,
+                actor_id: r.actor_id,
                 reason: r.reason,
                 order_id: r.order_id,
                 at: r.at,

@@ -48,7 +48,7 @@ pub async fn record_stock_change(
         .map(|id| format!("variants.{id}.stock_on_hand"))
         .collect();
     let mut batch = Batch::default();
-    product::insert_history(&mut batch, &product, &changes, Some(op.id))?;
+    product::insert_history(&mut batch, &product, &changes, Some(op.id), op.actor_id)?;
     if batch
         .run_then(tx, product::update_product_row(&current, &product))
         .await?

@@ -213,11 +213,12 @@ pub fn insert_history(
     p: &Product,
     changes: &[String],
     op_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
 ) -> Result<()> {
     batch.push(
         Stmt::new(
-            "INSERT INTO product_history (product_id, version, actor, at, op_id, changes, snapshot) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO product_history (product_id, version, actor, at, op_id, changes, snapshot, \
+             actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(p.id)
         .arg(p.version)
@@ -225,7 +226,8 @@ pub fn insert_history(
         .arg(p.updated_at)
         .arg(op_id)
         .arg(Arg::json(&changes)?)
-        .arg(Arg::json(p)?),
+        .arg(Arg::json(p)?)
+        .arg(actor_id),
     );
     Ok(())
 }
@@ -250,11 +252,12 @@ pub async fn history_since(
     struct Row {
         version: i64,
         actor: String,
+        actor_id: Option<Uuid>,
         at: DateTime<Utc>,
         changes: Json<Vec<String>>,
     }
     let rows: Vec<Row> = Stmt::new(
-        "SELECT version, actor, at, changes FROM product_history \
+        "SELECT version, actor, actor_id, at, changes FROM product_history \
          WHERE product_id = $1 AND version > $2 ORDER BY version",
     )
     .arg(product_id)
@@ -266,6 +269,7 @@ pub async fn history_since(
         .map(|r| HistoryEntry {
             version: r.version,
             actor: r.actor,
+            actor_id: r.actor_id,
             at: r.at,
             changes: r.changes.0,
         })

@@ -168,6 +168,7 @@ async fn change_on_hand(
             quantity: delta,
             on_hand_after: after,
             actor: op.actor,
+            actor_id: op.actor_id,
             reason,
             order_id: None,
             at: now,

@@ -85,7 +85,16 @@ pub async fn pay_order(tx: &mut Tx, op: &Op<'_>, id: Uuid) -> Result<PaymentOutc
         Hold::ReReserved
     };
     sell(tx, op, id, &wanted, &variants).await?;
-    if !repo::set_status(tx, id, order.status, OrderStatus::Paid, op.actor, now).await? {
+    if !repo::set_status(
+        tx,
+        id,
+        order.status,
+        OrderStatus::Paid,
+        (op.actor, op.actor_id),
+        now,
+    )
+    .await?
+    {
         // The order row is locked by this transaction; a miss means the database let someone in
         // regardless, so start over on fresh data.
         return Err(Error::Busy);
@@ -105,7 +114,7 @@ pub async fn cancel_order(tx: &mut Tx, op: &Op<'_>, id: Uuid) -> Result<Order> {
         id,
         order.status,
         OrderStatus::Cancelled,
-        op.actor,
+        (op.actor, op.actor_id),
         op.now,
     )
     .await?;
@@ -146,7 +155,7 @@ pub async fn extend_order(
         return Err(Error::ReservationExpired { order_id: id });
     };
     let until = micros(until);
-    repo::set_deadline(tx, id, until, op.actor, now).await?;
+    repo::set_deadline(tx, id, until, (op.actor, op.actor_id), now).await?;
     repo::extend_reservations(tx, id, until).await?;
     let order = load(tx, id, now).await?;
     Ok(ExtendOutcome { order, hold })
@@ -253,6 +262,7 @@ async fn sell(
                 quantity: -quantity,
                 on_hand_after: after,
                 actor: op.actor,
+                actor_id: op.actor_id,
                 reason: &reason,
                 order_id: Some(order_id),
                 at: op.now,

@@ -96,7 +96,7 @@ async fn create_attempt(ctx: &Ctx, req: &OrderRequest<'_>) -> Result<(Order, boo
             .into_iter()
             .map(|(id, v)| (id, v.variant))
             .collect();
-        let op = Op::new(ctx, req.op.id, req.actor, now);
+        let op = Op::new(ctx, req.op.id, req.actor, now).by(req.op.actor_id);
         let order = new_order(&op, req, &variants)?;
         if let Some(done) = reserve_order(ctx, conn, req, order).await? {
             return Ok(done);
@@ -237,8 +237,10 @@ fn new_order(
         payment_expires_at: until,
         created_at: op.now,
         created_by: op.actor.to_string(),
+        created_by_id: op.actor_id,
         updated_at: op.now,
         updated_by: op.actor.to_string(),
+        updated_by_id: op.actor_id,
         paid_at: None,
         closed_at: None,
         totals,

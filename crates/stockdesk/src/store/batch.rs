@@ -34,10 +34,21 @@ impl<T> Record for T where
 
 /// Where a statement runs: in a transaction (`Tx`), or on a connection outside any (`Conn`),
 /// where each statement reads what is committed when it starts.
-pub trait Session: sealed::Sealed + Send {}
+pub trait Session: sealed::Sealed + Send {
+    fn backend(&self) -> super::Backend;
+}
 
-impl Session for Tx {}
-impl Session for Conn {}
+impl Session for Tx {
+    fn backend(&self) -> super::Backend {
+        Tx::backend(self)
+    }
+}
+
+impl Session for Conn {
+    fn backend(&self) -> super::Backend {
+        Conn::backend(self)
+    }
+}
 
 mod sealed {
     use sqlx::{PgConnection, SqliteConnection};

@@ -26,6 +26,15 @@ impl Backend {
         self == Backend::Postgres
     }
 
+    /// A lock that keeps a row from changing until the transaction ends without keeping other
+    /// readers of it waiting (a staff profile read by every command of that person).
+    pub fn for_share(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR SHARE",
+        }
+    }
+
     /// Like `for_update`, but rows another worker holds are passed over (several sweepers on one
     /// Postgres split the work instead of queueing on it).
     pub fn for_update_skip_locked(self) -> &'static str {

@@ -17,8 +17,9 @@ pub struct OpKey<'a> {
     pub id: Uuid,
     pub kind: &'a str,
     pub fingerprint: &'a str,
-    /// Who makes it, for the change feed.
+    /// Who makes it, for the change feed (and the staff profile, if any).
     pub actor: &'a str,
+    pub actor_id: Option<Uuid>,
 }
 
 pub enum Claim<T> {
@@ -36,14 +37,15 @@ pub async fn claim<T: DeserializeOwned>(
     now: DateTime<Utc>,
 ) -> Result<Claim<T>> {
     let inserted = Stmt::new(
-        "INSERT INTO applied_ops (op_id, kind, fingerprint, actor, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (op_id) DO NOTHING",
+        "INSERT INTO applied_ops (op_id, kind, fingerprint, actor, created_at, actor_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (op_id) DO NOTHING",
     )
     .arg(op.id)
     .arg(op.kind)
     .arg(op.fingerprint)
     .arg(op.actor)
     .arg(now)
+    .arg(op.actor_id)
     .run(tx)
     .await?;
     if inserted == 1 {

@@ -87,6 +87,7 @@ fn entry(version: i64, actor: &str, changes: &[&str]) -> HistoryEntry {
     HistoryEntry {
         version,
         actor: actor.into(),
+        actor_id: None,
         at: at(version as u32),
         changes: changes.iter().map(|c| c.to_string()).collect(),
     }

@@ -107,6 +107,7 @@ pub async fn reserve_for_variant(
             t.fingerprint.as_str().into(),
             outcome,
             t.order.created_by.as_str().into(),
+            Arg::OptId(t.order.created_by_id),
             t.order.created_at.into(),
         ]);
     }
@@ -116,13 +117,15 @@ pub async fn reserve_for_variant(
          locked (free) AS (SELECT stock_on_hand - held FROM variants WHERE id = {v}{}), \
          served (order_id, cum) AS (SELECT order_id, cum FROM batch \
            WHERE cum <= (SELECT free FROM locked)), {rows}, \
-         new_ops (op_id, order_id, fingerprint, outcome, actor, created_at) AS (VALUES {ops})",
+         new_ops (op_id, order_id, fingerprint, outcome, actor, actor_id, created_at) \
+           AS (VALUES {ops})",
         backend.for_update()
     );
     let [orders_in, items_in, holds_in] =
         order_inserts(|key| format!(" WHERE {key} IN (SELECT order_id FROM served)"));
-    let claims = "INSERT INTO applied_ops (op_id, kind, fingerprint, outcome, actor, created_at) \
-         SELECT op_id, 'create_order', fingerprint, outcome, actor, created_at FROM new_ops \
+    let claims = "INSERT INTO applied_ops (op_id, kind, fingerprint, outcome, actor, actor_id, \
+         created_at) SELECT op_id, 'create_order', fingerprint, outcome, actor, actor_id, \
+         created_at FROM new_ops \
          WHERE order_id IN (SELECT order_id FROM served)"
         .to_string();
     let count = format!(
@@ -161,8 +164,10 @@ fn order_ctes(s: &mut Stmt, orders: &[&Order]) -> String {
             order.payment_expires_at.into(),
             order.created_at.into(),
             order.created_by.as_str().into(),
+            Arg::OptId(order.created_by_id),
             order.updated_at.into(),
             order.updated_by.as_str().into(),
+            Arg::OptId(order.updated_by_id),
         ]
     }));
     let items = s.values(orders.iter().flat_map(|order| {
@@ -197,8 +202,8 @@ fn order_ctes(s: &mut Stmt, orders: &[&Order]) -> String {
         })
     }));
     format!(
-        "new_order (id, status, payment_expires_at, created_at, created_by, updated_at, \
-         updated_by) AS (VALUES {head}), \
+        "new_order (id, status, payment_expires_at, created_at, created_by, created_by_id, \
+         updated_at, updated_by, updated_by_id) AS (VALUES {head}), \
          new_items (id, order_id, line_no, variant_id, product_id, sku, product_name, quantity, \
          unit_price_minor, currency) AS (VALUES {items}), \
          new_holds (id, order_id, order_item_id, variant_id, quantity, reserved_until, status, \
@@ -220,7 +225,8 @@ fn order_inserts(only: impl Fn(&str) -> String) -> [String; 3] {
             "orders",
             "new_order",
             "id",
-            "id, status, payment_expires_at, created_at, created_by, updated_at, updated_by",
+            "id, status, payment_expires_at, created_at, created_by, created_by_id, updated_at, \
+             updated_by, updated_by_id",
         ) + " RETURNING id",
         copy(
             "order_items",

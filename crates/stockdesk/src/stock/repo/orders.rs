@@ -42,7 +42,7 @@ pub async fn set_status(
     id: Uuid,
     from: OrderStatus,
     to: OrderStatus,
-    actor: &str,
+    actor: (&str, Option<Uuid>),
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let (paid_at, closed_at) = match to {
@@ -52,8 +52,8 @@ pub async fn set_status(
     };
     let n = Stmt::new(
         "UPDATE orders SET status = $3, paid_at = COALESCE($4, paid_at), \
-         closed_at = COALESCE($5, closed_at), updated_at = $6, updated_by = $7 \
-         WHERE id = $1 AND status = $2",
+         closed_at = COALESCE($5, closed_at), updated_at = $6, updated_by = $7, \
+         updated_by_id = $8 WHERE id = $1 AND status = $2",
     )
     .arg(id)
     .arg(from.as_str())
@@ -61,7 +61,8 @@ pub async fn set_status(
     .arg(paid_at)
     .arg(closed_at)
     .arg(now)
-    .arg(actor)
+    .arg(actor.0)
+    .arg(actor.1)
     .run(tx)
     .await?;
     Ok(n == 1)
@@ -71,16 +72,18 @@ pub async fn set_deadline(
     tx: &mut Tx,
     id: Uuid,
     until: DateTime<Utc>,
-    actor: &str,
+    actor: (&str, Option<Uuid>),
     now: DateTime<Utc>,
 ) -> Result<()> {
     Stmt::new(
-        "UPDATE orders SET payment_expires_at = $2, updated_at = $3, updated_by = $4 WHERE id = $1",
+        "UPDATE orders SET payment_expires_at = $2, updated_at = $3, updated_by = $4, \
+         updated_by_id = $5 WHERE id = $1",
     )
     .arg(id)
     .arg(until)
     .arg(now)
-    .arg(actor)
+    .arg(actor.0)
+    .arg(actor.1)
     .run(tx)
     .await?;
     Ok(())
@@ -165,8 +168,8 @@ pub async fn expire_orders(
     let mut s = Stmt::new("").arg(now).arg(actor);
     let list = s.list(ids.iter().copied().map(Arg::Id));
     let s = s.text(format!(
-        "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, updated_by = $2 \
-         WHERE status = 'pending' AND id IN ({list}) RETURNING id"
+        "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, updated_by = $2, \
+         updated_by_id = NULL WHERE status = 'pending' AND id IN ({list}) RETURNING id"
     ));
     // The SQL varies with the batch's length: not worth a place in the statement cache.
     s.uncached().scalars(tx).await
@@ -180,8 +183,8 @@ pub async fn overdue_count(tx: &mut Tx, now: DateTime<Utc>) -> Result<i64> {
         .await
 }
 
-const ORDER_COLUMNS: &str = "id, status, payment_expires_at, created_at, created_by, updated_at, \
-     updated_by, paid_at, closed_at";
+const ORDER_COLUMNS: &str = "id, status, payment_expires_at, created_at, created_by, \
+     created_by_id, updated_at, updated_by, updated_by_id, paid_at, closed_at";
 
 #[derive(sqlx::FromRow)]
 struct OrderHead {
@@ -190,8 +193,10 @@ struct OrderHead {
     payment_expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     created_by: String,
+    created_by_id: Option<Uuid>,
     updated_at: DateTime<Utc>,
     updated_by: String,
+    updated_by_id: Option<Uuid>,
     paid_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
 }
@@ -292,8 +297,10 @@ async fn complete(tx: &mut Tx, head: OrderHead, now: DateTime<Utc>) -> Result<Or
         payment_expires_at: head.payment_expires_at,
         created_at: head.created_at,
         created_by: head.created_by,
+        created_by_id: head.created_by_id,
         updated_at: head.updated_at,
         updated_by: head.updated_by,
+        updated_by_id: head.updated_by_id,
         paid_at: head.paid_at,
         closed_at: head.closed_at,
         // Every stored order's total was counted when it was taken.
