@@ -2,7 +2,7 @@
 -- A shop with no live profile works as before (whoever runs it acts as the owner); from the first
 -- profile on every command names one (`actor_id`) and the core checks its role on fresh data.
 CREATE TABLE staff (
-    id              BLOB PRIMARY KEY,
+    id              BLOB NOT NULL PRIMARY KEY,
     name            TEXT NOT NULL,
     role            TEXT NOT NULL CHECK (role IN ('owner', 'manager', 'staff')),
     pin_hash        TEXT NOT NULL,
@@ -18,7 +18,7 @@ CREATE UNIQUE INDEX staff_live_name ON staff (lower(name)) WHERE removed_at IS N
 
 -- Sign-ins, wrong PINs and lockouts, for the owner to read.
 CREATE TABLE staff_events (
-    id       BLOB PRIMARY KEY,
+    id       BLOB NOT NULL PRIMARY KEY,
     staff_id BLOB NOT NULL REFERENCES staff(id),
     name     TEXT NOT NULL,
     kind     TEXT NOT NULL CHECK (kind IN ('signed_in', 'wrong_pin', 'locked_out', 'refused_locked')),
