@@ -3,7 +3,7 @@
 //! recorded as a profile, and a role read fresh from another terminal's change.
 
 use serde_json::{json, Value};
-use stockdesk::{Command, Role, Stockdesk};
+use stockdesk::{Command, Permission, Role, Stockdesk};
 use stockdesk_testkit::images::png;
 use stockdesk_testkit::{both_backends, dump, order_of, stocked, TestDb};
 use uuid::Uuid;
@@ -201,6 +201,7 @@ both_backends!(
         assert!(e.to_string().contains("sign in"), "{e}");
         let session = db.sd.session().await.unwrap();
         assert!(session.shop_has_profiles && session.permissions.is_empty());
+        assert_eq!(session.withheld.len(), Permission::ALL.len());
         // A helper cannot pass on a command made by the owner.
         let owner = db.sd.sign_in("Olu", "3333").await.unwrap();
         let owners = owner.command(
@@ -213,6 +214,31 @@ both_backends!(
         let e = db.sd.apply(&owners).await.unwrap_err();
         assert_eq!(e.code(), "forbidden");
         owner.apply(&owners).await.unwrap();
+        // What a staff person lacks comes with the role that has it (the app says why).
+        let sam = owner
+            .add_staff(None, "Sam", Role::Staff, "1111")
+            .await
+            .unwrap();
+        let staff = db
+            .sd
+            .sign_in("Sam", "1111")
+            .await
+            .unwrap()
+            .session()
+            .await
+            .unwrap();
+        assert_eq!(staff.profile.map(|p| p.id), Some(sam.id));
+        assert!(staff.permissions.contains(&Permission::EditDescriptions));
+        let prices = staff
+            .withheld
+            .iter()
+            .find(|w| w.permission == Permission::EditPrices)
+            .expect("staff may not change prices");
+        assert_eq!(prices.needs, Role::Manager);
+        assert_eq!(
+            staff.permissions.len() + staff.withheld.len(),
+            Permission::ALL.len()
+        );
         // The last owner cannot be removed.
         let me = owner.session().await.unwrap().profile.unwrap();
         let e = owner.remove_staff(None, me.id).await.unwrap_err();

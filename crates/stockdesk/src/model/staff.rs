@@ -179,6 +179,16 @@ pub struct Session {
     /// Whether the shop has any profile yet (if not, the app offers to make the owner's).
     pub shop_has_profiles: bool,
     pub permissions: Vec<Permission>,
+    /// What this person may not do, each with the least role that may: the app disables those
+    /// controls and says why ("prices need a manager") without rules of its own.
+    pub withheld: Vec<Withheld>,
+}
+
+/// A permission the signed-in person lacks, and who has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Withheld {
+    pub permission: Permission,
+    pub needs: Role,
 }
 
 /// A sign-in, a wrong PIN or a lockout, as the owner reads them.

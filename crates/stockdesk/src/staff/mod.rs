@@ -19,7 +19,7 @@ use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::model::{
     CommandKind, NewStaff, Permission, Refusal, Role, Session as StaffSession, StaffEvent,
-    StaffEventKind, StaffProfile,
+    StaffEventKind, StaffProfile, Withheld,
 };
 use crate::store::{with_retry, Session, Tx};
 
@@ -251,7 +251,16 @@ pub async fn session(ctx: &Ctx, who: Who<'_>) -> Result<StaffSession> {
         (None, false) => Role::Owner.permissions(),
         (None, true) => Vec::new(),
     };
+    let withheld = Permission::ALL
+        .into_iter()
+        .filter(|p| !permissions.contains(p))
+        .map(|permission| Withheld {
+            permission,
+            needs: permission.least_role(),
+        })
+        .collect();
     Ok(StaffSession {
+        withheld,
         actor: profile
             .as_ref()
             .map_or_else(|| who.actor.to_string(), |p| p.name.clone()),
