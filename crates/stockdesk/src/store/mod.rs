@@ -178,6 +178,10 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Store::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            // A terminal's Postgres role may own nothing (docs/security.md): it cannot run even
+            // the migrator's `CREATE TABLE IF NOT EXISTS`, so a schema that is up to date is left
+            // alone, and only the owner's role migrates (`stockdesk migrate`).
+            Store::Postgres(p) if postgres_up_to_date(p).await? => {}
             Store::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
@@ -322,6 +326,31 @@ fn connect_error(url_text: &str, e: sqlx::Error) -> Error {
         },
         other => other.into(),
     }
+}
+
+/// Whether the database has exactly this build's migrations applied, each successfully and with
+/// the same checksum (anything else goes to the migrator, which applies or refuses as before).
+async fn postgres_up_to_date(pool: &PgPool) -> Result<bool> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, bool, Vec<u8>)> =
+        sqlx::query_as("SELECT version, success, checksum FROM _sqlx_migrations")
+            .fetch_all(pool)
+            .await?;
+    let wanted: Vec<_> = POSTGRES_MIGRATIONS
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .collect();
+    Ok(applied.len() == wanted.len()
+        && wanted.iter().all(|m| {
+            applied
+                .iter()
+                .any(|(v, ok, sum)| *v == m.version && *ok && sum[..] == m.checksum[..])
+        }))
 }
 
 /// sqlx locks a Postgres database while it migrates, but not an SQLite file: two processes
