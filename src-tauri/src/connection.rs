@@ -79,10 +79,14 @@ impl Launch {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Settings {
+pub(crate) struct Settings {
     /// A Postgres (or SQLite) URL; absent means the SQLite file in the data directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     database_url: Option<String>,
+    /// Minutes without input before the app locks (0: never); absent means the default
+    /// (`signin::DEFAULT_IDLE_MINUTES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) idle_lock_minutes: Option<u32>,
 }
 
 /// The open core handle (or why there is none), shared by all commands.
@@ -141,6 +145,11 @@ impl Connection {
         }
     }
 
+    /// Where this terminal keeps its database file and settings.
+    pub fn data_dir(&self) -> &Path {
+        &self.launch.data_dir
+    }
+
     /// The core handle, or the error that kept the database from opening.
     pub fn core(&self) -> Result<Stockdesk, ApiError> {
         self.state.read().expect("connection lock").core.clone()
@@ -174,12 +183,10 @@ impl Connection {
             ),
         };
         let core = open_core(&target, &self.launch).await?;
-        save_settings(
-            &self.launch.data_dir,
-            &Settings {
-                database_url: url.clone(),
-            },
-        )?;
+        // The other settings (the idle lock) stay as they are.
+        let mut settings = load_settings(&self.launch.data_dir);
+        settings.database_url = url.clone();
+        save_settings(&self.launch.data_dir, &settings)?;
         *self.state.write().expect("connection lock") = Opened {
             core: Ok(core),
             url: target,
@@ -279,7 +286,7 @@ fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn load_settings(data_dir: &Path) -> Settings {
+pub(crate) fn load_settings(data_dir: &Path) -> Settings {
     let path = data_dir.join(SETTINGS_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
@@ -290,7 +297,7 @@ fn load_settings(data_dir: &Path) -> Settings {
     }
 }
 
-fn save_settings(data_dir: &Path, settings: &Settings) -> Result<(), ApiError> {
+pub(crate) fn save_settings(data_dir: &Path, settings: &Settings) -> Result<(), ApiError> {
     let io = |e: std::io::Error| ApiError::from(stockdesk::Error::Io(e));
     std::fs::create_dir_all(data_dir).map_err(io)?;
     let path = data_dir.join(SETTINGS_FILE);
@@ -378,6 +385,7 @@ mod tests {
             dir.path(),
             &Settings {
                 database_url: Some(other.clone()),
+                ..Settings::default()
             },
         )
         .unwrap();
@@ -445,6 +453,7 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let settings = Settings {
             database_url: Some("postgres://shop:hunter2@db/shop".into()),
+            ..Settings::default()
         };
         save_settings(dir.path(), &settings).unwrap();
         assert_eq!(mode(&path), 0o600);
@@ -477,12 +486,12 @@ mod tests {
             dir.path(),
             &Settings {
                 database_url: Some("postgres://x@y/z".into()),
+                idle_lock_minutes: Some(2),
             },
         )
         .unwrap();
-        assert_eq!(
-            load_settings(dir.path()).database_url.as_deref(),
-            Some("postgres://x@y/z")
-        );
+        let loaded = load_settings(dir.path());
+        assert_eq!(loaded.database_url.as_deref(), Some("postgres://x@y/z"));
+        assert_eq!(loaded.idle_lock_minutes, Some(2));
     }
 }

@@ -8,6 +8,7 @@
 
 mod app_commands;
 mod connection;
+mod signin;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use serde::Serialize;
 use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
-use stockdesk::model::{Editing, Outcome};
+use stockdesk::model::{Editing, Outcome, Role, StaffEvent, StaffProfile};
 use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use app_commands::APP_COMMANDS;
 pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
+pub use signin::{LockSettings, SignIn, SignInState};
 
 /// Sent to the UI whenever data may have changed, so cached queries are refetched.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
@@ -38,11 +40,17 @@ type Res<T> = Result<T, ApiError>;
 // ---- writes --------------------------------------------------------------------------------
 
 /// Every write: the UI says what (`kind`) under an op id of its choosing (a retried call with the
-/// same op id returns the first outcome); the shell adds who is acting and when.
+/// same op id returns the first outcome); the shell adds who is acting (the person signed in)
+/// and when.
 #[tauri::command]
 #[specta::specta]
-async fn apply(conn: State<'_, Connection>, op_id: Uuid, kind: CommandKind) -> Res<Applied> {
-    let core = conn.core()?;
+async fn apply(
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    op_id: Uuid,
+    kind: CommandKind,
+) -> Res<Applied> {
+    let core = desk.acting(&conn)?;
     Ok(core.apply(&core.command(Some(op_id), kind)).await?)
 }
 
@@ -50,8 +58,12 @@ async fn apply(conn: State<'_, Connection>, op_id: Uuid, kind: CommandKind) -> R
 /// the editor's "Review now".
 #[tauri::command]
 #[specta::specta]
-async fn preview(conn: State<'_, Connection>, kind: CommandKind) -> Res<Outcome> {
-    let core = conn.core()?;
+async fn preview(
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    kind: CommandKind,
+) -> Res<Outcome> {
+    let core = desk.acting(&conn)?;
     Ok(core.preview(&core.command(None, kind)).await?)
 }
 
@@ -121,8 +133,16 @@ async fn image_file(conn: State<'_, Connection>, key: String) -> Res<ImageFile> 
 /// no longer (`false`). Informs the other terminals; locks nothing.
 #[tauri::command]
 #[specta::specta]
-async fn set_editing(conn: State<'_, Connection>, product_id: Uuid, editing: bool) -> Res<()> {
-    Ok(conn.core()?.set_editing(product_id, editing).await?)
+async fn set_editing(
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    product_id: Uuid,
+    editing: bool,
+) -> Res<()> {
+    Ok(desk
+        .current(&conn)?
+        .set_editing(product_id, editing)
+        .await?)
 }
 
 /// What the shop's other terminals are editing now (heartbeat within 150 s).
@@ -158,6 +178,88 @@ async fn sweeper_health(conn: State<'_, Connection>) -> Res<SweeperHealth> {
     Ok(conn.core()?.sweeper_health().await?)
 }
 
+// ---- staff: who is working -----------------------------------------------------------------
+
+/// Who is signed in at this terminal, what they may do (and what not, with who may), and
+/// whether the terminal is locked.
+#[tauri::command]
+#[specta::specta]
+async fn session(conn: State<'_, Connection>, desk: State<'_, SignIn>) -> Res<SignInState> {
+    desk.state(&conn).await
+}
+
+/// The shop's live profiles, to pick from ("Who is working?") and to manage.
+#[tauri::command]
+#[specta::specta]
+async fn staff_profiles(conn: State<'_, Connection>) -> Res<Vec<StaffProfile>> {
+    Ok(conn.core()?.staff(false).await?)
+}
+
+/// The latest sign-ins, wrong PINs and lockouts, newest first.
+#[tauri::command]
+#[specta::specta]
+async fn staff_events(conn: State<'_, Connection>, limit: i64) -> Res<Vec<StaffEvent>> {
+    Ok(conn.core()?.staff_events(limit).await?)
+}
+
+/// Signs `name` in with `pin` (checked and counted by the core) and unlocks the terminal.
+#[tauri::command]
+#[specta::specta]
+async fn sign_in(
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    name: String,
+    pin: String,
+) -> Res<SignInState> {
+    desk.sign_in(&conn, &name, &pin).await
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn sign_out(conn: State<'_, Connection>, desk: State<'_, SignIn>) -> Res<SignInState> {
+    desk.sign_out();
+    desk.state(&conn).await
+}
+
+/// Locks the terminal (idle, or asked): the person stays signed in, nothing is written until
+/// someone signs in again.
+#[tauri::command]
+#[specta::specta]
+async fn lock(conn: State<'_, Connection>, desk: State<'_, SignIn>) -> Res<SignInState> {
+    desk.lock();
+    desk.state(&conn).await
+}
+
+/// Adds a profile with its PIN, as the person signed in (the core hashes the PIN: the command it
+/// applies carries only the hash). Removing one is an ordinary `remove_staff` command.
+#[tauri::command]
+#[specta::specta]
+async fn add_staff(
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    op_id: Uuid,
+    name: String,
+    role: Role,
+    pin: String,
+) -> Res<StaffProfile> {
+    Ok(desk
+        .acting(&conn)?
+        .add_staff(Some(op_id), &name, role, &pin)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+fn lock_settings(conn: State<'_, Connection>) -> LockSettings {
+    signin::lock_settings(&conn)
+}
+
+#[tauri::command]
+#[specta::specta]
+fn set_lock_settings(conn: State<'_, Connection>, settings: LockSettings) -> Res<LockSettings> {
+    signin::set_lock_settings(&conn, settings)
+}
+
 // ---- connection and settings ---------------------------------------------------------------
 
 #[tauri::command]
@@ -174,14 +276,18 @@ async fn test_connection(url: String) -> Res<String> {
 }
 
 /// Switches to `url` (`null`: the SQLite file in the data directory) and remembers the choice.
+/// Whoever was signed in is signed out: their profile belongs to the other shop.
 #[tauri::command]
 #[specta::specta]
 async fn use_database(
     app: tauri::AppHandle,
     conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
     url: Option<String>,
 ) -> Res<ConnectionInfo> {
-    conn.switch(&app, url).await
+    let info = conn.switch(&app, url).await?;
+    desk.sign_out();
+    Ok(info)
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -206,6 +312,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             stock_level,
             stock_movements,
             sweeper_health,
+            session,
+            staff_profiles,
+            staff_events,
+            sign_in,
+            sign_out,
+            lock,
+            add_staff,
+            lock_settings,
+            set_lock_settings,
             connection_info,
             test_connection,
             use_database,
@@ -274,6 +389,7 @@ pub fn run() {
             conn.forward_events(app.handle());
             conn.start_sweeper();
             app.manage(conn);
+            app.manage(SignIn::default());
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -314,6 +430,15 @@ mod tests {
             "stock_level",
             "stock_movements",
             "sweeper_health",
+            "session",
+            "staff_profiles",
+            "staff_events",
+            "sign_in",
+            "sign_out",
+            "lock",
+            "add_staff",
+            "lock_settings",
+            "set_lock_settings",
             "connection_info",
             "test_connection",
             "use_database",

@@ -10,7 +10,8 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**
 	 *  Every write: the UI says what (`kind`) under an op id of its choosing (a retried call with the
-	 *  same op id returns the first outcome); the shell adds who is acting and when.
+	 *  same op id returns the first outcome); the shell adds who is acting (the person signed in)
+	 *  and when.
 	 */
 	apply: (opId: string, kind: CommandKind) => typedError<Applied, ApiError>(__TAURI_INVOKE("apply", { opId, kind })),
 	/**
@@ -43,10 +44,37 @@ export const commands = {
 	stockLevel: (variantId: string) => typedError<StockLevel, ApiError>(__TAURI_INVOKE("stock_level", { variantId })),
 	stockMovements: (variantId: string) => typedError<Movement[], ApiError>(__TAURI_INVOKE("stock_movements", { variantId })),
 	sweeperHealth: () => typedError<SweeperHealth, ApiError>(__TAURI_INVOKE("sweeper_health")),
+	/**
+	 *  Who is signed in at this terminal, what they may do (and what not, with who may), and
+	 *  whether the terminal is locked.
+	 */
+	session: () => typedError<SignInState, ApiError>(__TAURI_INVOKE("session")),
+	/**  The shop's live profiles, to pick from ("Who is working?") and to manage. */
+	staffProfiles: () => typedError<StaffProfile[], ApiError>(__TAURI_INVOKE("staff_profiles")),
+	/**  The latest sign-ins, wrong PINs and lockouts, newest first. */
+	staffEvents: (limit: number) => typedError<StaffEvent[], ApiError>(__TAURI_INVOKE("staff_events", { limit })),
+	/**  Signs `name` in with `pin` (checked and counted by the core) and unlocks the terminal. */
+	signIn: (name: string, pin: string) => typedError<SignInState, ApiError>(__TAURI_INVOKE("sign_in", { name, pin })),
+	signOut: () => typedError<SignInState, ApiError>(__TAURI_INVOKE("sign_out")),
+	/**
+	 *  Locks the terminal (idle, or asked): the person stays signed in, nothing is written until
+	 *  someone signs in again.
+	 */
+	lock: () => typedError<SignInState, ApiError>(__TAURI_INVOKE("lock")),
+	/**
+	 *  Adds a profile with its PIN, as the person signed in (the core hashes the PIN: the command it
+	 *  applies carries only the hash). Removing one is an ordinary `remove_staff` command.
+	 */
+	addStaff: (opId: string, name: string, role: Role, pin: string) => typedError<StaffProfile, ApiError>(__TAURI_INVOKE("add_staff", { opId, name, role, pin })),
+	lockSettings: () => __TAURI_INVOKE<LockSettings>("lock_settings"),
+	setLockSettings: (settings: LockSettings) => typedError<LockSettings, ApiError>(__TAURI_INVOKE("set_lock_settings", { settings })),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
 	testConnection: (url: string) => typedError<string, ApiError>(__TAURI_INVOKE("test_connection", { url })),
-	/**  Switches to `url` (`null`: the SQLite file in the data directory) and remembers the choice. */
+	/**
+	 *  Switches to `url` (`null`: the SQLite file in the data directory) and remembers the choice.
+	 *  Whoever was signed in is signed out: their profile belongs to the other shop.
+	 */
 	useDatabase: (url: string | null) => typedError<ConnectionInfo, ApiError>(__TAURI_INVOKE("use_database", { url })),
 };
 
@@ -312,6 +340,12 @@ export type JobOutcome = {
 	counts: { [key in string]: number },
 	error: ApiError | null,
 	millis: number,
+};
+
+/**  This terminal's lock settings (kept in settings.json beside the database URL). */
+export type LockSettings = {
+	/**  Minutes without input before the app locks; 0 never locks. */
+	idle_minutes: number,
 };
 
 export type MergeReport = {
@@ -647,6 +681,49 @@ export type SeedSummary = {
 	images: number,
 };
 
+/**  Who is signed in at this handle, and what they may do. */
+export type Session = {
+	/**
+	 *  None in a shop without profiles (whoever runs it acts as its owner) or when nobody is
+	 *  signed in.
+	 */
+	profile: StaffProfile | null,
+	/**  The name recorded on what this handle writes. */
+	actor: string,
+	/**  Whether the shop has any profile yet (if not, the app offers to make the owner's). */
+	shop_has_profiles: boolean,
+	permissions: Permission[],
+	/**
+	 *  What this person may not do, each with the least role that may: the app disables those
+	 *  controls and says why ("prices need a manager") without rules of its own.
+	 */
+	withheld: Withheld[],
+};
+
+/**  Who is signed in at this terminal, as the UI shows it. */
+export type SignInState = {
+	/**  The core's view: the person, what they may do and what not (and who may). */
+	session: Session,
+	/**  The terminal is locked: the person stays, but nothing is written until someone signs in. */
+	locked: boolean,
+};
+
+/**  A sign-in, a wrong PIN or a lockout, as the owner reads them. */
+export type StaffEvent = {
+	staff_id: string,
+	name: string,
+	kind: StaffEventKind,
+	/**  The terminal it happened at. */
+	terminal: string | null,
+	at: string,
+};
+
+export type StaffEventKind = "signed_in" | "wrong_pin" | 
+/**  The fifth wrong PIN in a row: the profile is locked for a while. */
+"locked_out" | 
+/**  A sign-in tried while locked (not checked, not counted). */
+"refused_locked";
+
 /**  A person who works in the shop. The PIN's hash never leaves the core. */
 export type StaffProfile = {
 	id: string,
@@ -801,6 +878,12 @@ export type VerifyReport = {
 	unreferenced_recent: number,
 	pending_deletions: number,
 	failing_deletions: number,
+};
+
+/**  A permission the signed-in person lacks, and who has it. */
+export type Withheld = {
+	permission: Permission,
+	needs: Role,
 };
 
 /* Tauri Specta runtime */
