@@ -1,28 +1,85 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { StaffProfile } from "./bindings";
 import { Confirm } from "./components/Confirm";
+import { useToast } from "./components/Toasts";
 import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
 import { OrdersView } from "./features/orders/OrdersView";
 import { stopEditing } from "./features/presence/presence";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
-import { SettingsDialog } from "./features/settings/SettingsDialog";
+import { SettingsDialog, type SettingsTab } from "./features/settings/SettingsDialog";
+import { useIdleLock } from "./features/staff/idle";
+import { PersonButton } from "./features/staff/PersonButton";
+import { PermissionsContext, permissionsOf } from "./features/staff/permissions";
+import { useSignInActions } from "./features/staff/session";
+import { WhoIsWorking, type WhoMode } from "./features/staff/WhoIsWorking";
 import { StatusBar } from "./features/status/StatusBar";
-import { useChangeEvents } from "./lib/queries";
+import { explain } from "./lib/api";
+import { useChangeEvents, useLockSettings, useSignIn } from "./lib/queries";
 
-/** The window: product list on the left, the open product on the right, status bar below. */
+/**
+ * The window: product list on the left, the open product on the right, status bar below; over
+ * it, "Who is working?" while nobody is signed in (in a shop with profiles) or the terminal is
+ * locked.
+ */
 export function App() {
   useChangeEvents();
+  const toast = useToast();
   const [section, setSection] = useState<"products" | "orders">("products");
   const [selected, setSelected] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
-  const [settings, setSettings] = useState(false);
+  const [settings, setSettings] = useState<SettingsTab | null>(null);
   const [theme, setTheme] = useState<Theme>(loadTheme);
   const dirty = useRef(false);
   const onDirtyChange = useCallback((d: boolean) => {
     dirty.current = d;
   }, []);
+
+  // Who is working, and what they may do (the core says; the UI only follows).
+  const signIn = useSignIn();
+  const state = signIn.data ?? null;
+  const session = state?.session ?? null;
+  const permissions = useMemo(() => permissionsOf(session), [session]);
+  const actions = useSignInActions();
+  const [switching, setSwitching] = useState(false);
+  const [signingOut, setSigningOut] = useState(false);
+  // The work in the window (the open editor, forms) belongs to the person it was begun by: when
+  // someone else signs in, it is remounted (after asking, when something is unsaved).
+  const [work, setWork] = useState<{ key: number; of: StaffProfile | null }>({ key: 0, of: null });
+  const profile = session?.profile ?? null;
+  useEffect(() => {
+    if (!profile) return;
+    setWork((w) => (w.of === null || w.of.id === profile.id ? { ...w, of: profile } : { key: w.key + 1, of: profile }));
+    // The profile's identity decides; a refetched copy of the same person changes nothing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [profile?.id]);
+  const mode: WhoMode | null = !session
+    ? null
+    : session.shop_has_profiles && profile === null
+      ? "start"
+      : state?.locked
+        ? "locked"
+        : switching
+          ? "switch"
+          : null;
+
+  const lock = useCallback(() => {
+    setSwitching(false);
+    actions.lock().catch((e: unknown) => toast("error", "Could not lock", explain(e)));
+  }, [actions, toast]);
+  const lockMinutes = useLockSettings().data?.idle_minutes ?? 0;
+  // Also while "Switch person" is open: its "Back to work" needs no PIN.
+  useIdleLock(lockMinutes, profile !== null && (mode === null || mode === "switch"), lock);
+
+  const signOut = () => {
+    setSigningOut(false);
+    setSwitching(false);
+    dirty.current = false;
+    setWork((w) => ({ key: w.key + 1, of: null }));
+    actions.signOut().catch((e: unknown) => toast("error", "Could not sign out", explain(e)));
+  };
 
   useEffect(() => {
     applyTheme(theme);
@@ -64,7 +121,9 @@ export function App() {
   };
 
   return (
-    <div className="app">
+    <PermissionsContext.Provider value={permissions}>
+    {/* Nothing shows until it is known whether someone must sign in first. */}
+    <div className="app" style={signIn.isPending ? { visibility: "hidden" } : undefined}>
       <header className="titlebar">
         <div className="brand">
           <span className="logo" aria-hidden />
@@ -84,6 +143,7 @@ export function App() {
           ))}
         </nav>
         <span className="spacer" />
+        <PersonButton session={session} locked={state?.locked ?? false} onSwitch={() => setSwitching(true)} onSetUp={() => setSettings("staff")} />
         <button className="btn btn-ghost" onClick={() => setTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark")}
           title="Switch light/dark"
           aria-label="Switch light/dark"
@@ -91,21 +151,45 @@ export function App() {
         >
           {theme === "dark" || (theme === "system" && document.documentElement.dataset.theme === "dark") ? "☀" : "☾"}
         </button>
-        <button className="btn btn-ghost" onClick={() => setSettings(true)} data-testid="open-settings">
+        <button className="btn btn-ghost" onClick={() => setSettings("general")} data-testid="open-settings">
           Settings
         </button>
       </header>
       {/* Both sections stay mounted, so switching to Orders never drops an edit in progress. */}
-      <main className="workspace" hidden={section !== "products"}>
+      <main className="workspace" hidden={section !== "products"} key={`products-${work.key}`}>
         <ProductList selectedId={selected} onOpen={open} onNew={() => setCreating(true)} />
         <Editor productId={selected} onDirtyChange={onDirtyChange} />
       </main>
       {section === "orders" && (
-        <main className="workspace workspace-single">
+        <main className="workspace workspace-single" key={`orders-${work.key}`}>
           <OrdersView />
         </main>
       )}
-      <StatusBar onSettings={() => setSettings(true)} />
+      <StatusBar onSettings={() => setSettings("general")} />
+
+      {mode && state && (
+        <WhoIsWorking
+          key={`${mode}-${profile?.id ?? ""}`}
+          mode={mode}
+          state={state}
+          workOf={work.of}
+          hasUnsaved={() => dirty.current}
+          onSignedIn={() => setSwitching(false)}
+          onSignOut={() => (dirty.current ? setSigningOut(true) : signOut())}
+          onLock={lock}
+          onCancel={() => setSwitching(false)}
+        />
+      )}
+      <Confirm
+        open={signingOut}
+        title="Sign out with unsaved changes?"
+        body="Your changes to this product are not saved. Signing out discards them."
+        confirm="Discard and sign out"
+        cancel="Keep editing"
+        danger
+        onConfirm={signOut}
+        onCancel={() => setSigningOut(false)}
+      />
 
       <Confirm
         open={pending !== null}
@@ -145,7 +229,8 @@ export function App() {
           open(id);
         }}
       />
-      <SettingsDialog open={settings} onClose={() => setSettings(false)} theme={theme} onTheme={setTheme} />
+      <SettingsDialog tab={settings} onTab={setSettings} onClose={() => setSettings(null)} theme={theme} onTheme={setTheme} />
     </div>
+    </PermissionsContext.Provider>
   );
 }

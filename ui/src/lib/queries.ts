@@ -1,5 +1,6 @@
 // TanStack Query hooks over the commands. Keys: ["products", filters, page], ["product", id],
-// ["history", id], ["categories"], ["connection"]. The core's change events invalidate them.
+// ["history", id], ["categories"], ["connection"], ["session"], ["staff", …]. The core's change
+// events invalidate them.
 import { useEffect } from "react";
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { commands, events, type OrderStatus, type ProductQuery } from "../bindings";
@@ -21,6 +22,11 @@ export const keys = {
   movements: (variantId: string) => ["stock", "movements", variantId] as const,
   sweeper: ["sweeper"] as const,
   editors: ["editors"] as const,
+  session: ["session"] as const,
+  staff: ["staff"] as const,
+  staffProfiles: ["staff", "profiles"] as const,
+  staffEvents: ["staff", "events"] as const,
+  lockSettings: ["lock-settings"] as const,
 };
 
 export function useOrders(status: OrderStatus | null) {
@@ -76,6 +82,24 @@ export function useCategories() {
   return useQuery({ queryKey: keys.categories, queryFn: () => call(commands.listCategories()), staleTime: 60_000 });
 }
 
+/** Who is signed in at this terminal, what they may do, and whether it is locked. */
+export function useSignIn() {
+  return useQuery({ queryKey: keys.session, queryFn: () => call(commands.session()), retry: false });
+}
+
+/** The shop's live profiles (also whose are locked, and until when). */
+export function useStaffProfiles(enabled = true) {
+  return useQuery({ queryKey: keys.staffProfiles, queryFn: () => call(commands.staffProfiles()), enabled, staleTime: 0 });
+}
+
+export function useStaffEvents(limit: number) {
+  return useQuery({ queryKey: [...keys.staffEvents, limit], queryFn: () => call(commands.staffEvents(limit)) });
+}
+
+export function useLockSettings() {
+  return useQuery({ queryKey: keys.lockSettings, queryFn: () => commands.lockSettings(), staleTime: Infinity });
+}
+
 export function useConnection() {
   return useQuery({ queryKey: keys.connection, queryFn: () => commands.connectionInfo(), staleTime: Infinity });
 }
@@ -108,6 +132,10 @@ export function useChangeEvents() {
         } else if (change?.kind === "order") {
           void qc.invalidateQueries({ queryKey: keys.orders });
           void qc.invalidateQueries({ queryKey: keys.stock });
+        } else if (change?.kind === "staff") {
+          // A profile added or removed (here or at another terminal): who may do what may differ.
+          void qc.invalidateQueries({ queryKey: keys.session });
+          void qc.invalidateQueries({ queryKey: keys.staff });
         } else if (change?.kind === "sweep") {
           // A sweep expires overdue orders (freeing stock) and tidies files: products are untouched.
           void qc.invalidateQueries({ queryKey: keys.orders });

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import * as Tabs from "@radix-ui/react-tabs";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type ConflictReport, type PatchOutcome, type Product, type ProductStatus } from "../../bindings";
+import { commands, type ConflictReport, type PatchOutcome, type Permission, type Product, type ProductStatus } from "../../bindings";
 import { apiError, byField, call, describeError, errorCode, errorOf, explain } from "../../lib/api";
 import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
@@ -14,6 +14,9 @@ import { ReviewDialog, type Preview } from "../conflicts/ReviewDialog";
 import { rebase, type Choices } from "../conflicts/resolve";
 import { HistoryPanel } from "../history/HistoryPanel";
 import { editingOf, editingText, useEditingHeartbeat, useEditors } from "../presence/presence";
+import { OwnerOffer } from "../staff/OwnerOffer";
+import { PermHint } from "../staff/Gated";
+import { usePermissions } from "../staff/permissions";
 import { StockPanel } from "../stock/StockPanel";
 import { buildPatch, changesSince, draftFrom, type Draft } from "./draft";
 import { fileEdits } from "./fileEdits";
@@ -23,6 +26,17 @@ import { VariantsTable } from "./VariantsTable";
 
 type Props = { productId: string | null; onDirtyChange: (dirty: boolean) => void };
 
+const STATUSES: [ProductStatus, string][] = [
+  ["draft", "Draft"],
+  ["published", "Published"],
+  ["archived", "Archived"],
+];
+
+/** What setting a product's status to `s` asks of the person (as the core's rules name it). */
+function statusNeeds(s: ProductStatus): Permission {
+  return s === "archived" ? "delete" : "edit_catalog";
+}
+
 /** Loads the product and hands it to the form; the form keeps its own base version. */
 export function Editor({ productId, onDirtyChange }: Props) {
   const product = useProduct(productId);
@@ -30,6 +44,7 @@ export function Editor({ productId, onDirtyChange }: Props) {
     return (
       <section className="pane editor-pane">
         <EmptyState title="No product open">Pick one from the list (↑ ↓ and Enter work too).</EmptyState>
+        <OwnerOffer />
       </section>
     );
   if (product.isPending)
@@ -64,6 +79,7 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
   const [conflict, setConflict] = useState<ConflictReport | null>(null);
   const [saving, setSaving] = useState(false);
   const [tab, setTab] = useState("details");
+  const perms = usePermissions();
 
   const built = useMemo(() => buildPatch(base, draft), [base, draft]);
   const dirty = built.changed.length > 0 || Object.keys(built.errors).length > 0;
@@ -153,6 +169,14 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         break;
       case "not_found":
         setBanner("This product was removed by someone else. Your changes are still here; copy what you need.");
+        break;
+      case "forbidden":
+        // The core refused what the form let through (a role changed meanwhile, say).
+        setBanner(
+          api.details.reason === "not_signed_in"
+            ? "Not saved: nobody is signed in. Sign in; your changes are kept."
+            : `Not saved: ${api.message}. Nothing was changed; your changes are kept (revert what you may not change, or ask someone who may).`,
+        );
         break;
       case "busy":
         setBanner("The database is busy. Your changes are kept; try saving again.");
@@ -326,33 +350,60 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
         </Tabs.List>
         <Tabs.Content className="tab-content" value="details">
           <div className="form">
+            {!perms.can("edit_catalog") && (
+              <div className="field-wide perm-notes">
+                <PermHint permission="edit_catalog" />
+              </div>
+            )}
             <label className="field field-wide">
               <span className="label">Name</span>
               <input
                 className={`input ${errors.name ? "invalid" : ""}`}
                 data-testid="field-name"
                 value={draft.name}
+                readOnly={!perms.can("edit_catalog")}
+                title={perms.why("edit_catalog") ?? undefined}
                 onChange={(e) => set("name", e.target.value)}
               />
               {fieldError("name")}
             </label>
             <label className="field">
               <span className="label">Slug</span>
-              <input className={`input mono ${errors.slug ? "invalid" : ""}`} value={draft.slug} onChange={(e) => set("slug", e.target.value)} />
+              <input
+                className={`input mono ${errors.slug ? "invalid" : ""}`}
+                value={draft.slug}
+                readOnly={!perms.can("edit_catalog")}
+                title={perms.why("edit_catalog") ?? undefined}
+                onChange={(e) => set("slug", e.target.value)}
+              />
               {fieldError("slug")}
             </label>
             <label className="field">
               <span className="label">Status</span>
-              <select className="input" value={draft.status} onChange={(e) => set("status", e.target.value as ProductStatus)}>
-                <option value="draft">Draft</option>
-                <option value="published">Published</option>
-                <option value="archived">Archived</option>
+              <select
+                className="input"
+                value={draft.status}
+                disabled={!perms.can("edit_catalog") && !perms.can("delete")}
+                title={[perms.why("edit_catalog"), perms.why("delete")].filter(Boolean).join("; ") || undefined}
+                onChange={(e) => set("status", e.target.value as ProductStatus)}
+              >
+                {STATUSES.map(([value, label]) => (
+                  <option key={value} value={value} disabled={value !== base.status && !perms.can(statusNeeds(value))}>
+                    {label}
+                  </option>
+                ))}
               </select>
               {fieldError("status")}
             </label>
             <label className="field">
               <span className="label">Category</span>
-              <select className="input" value={draft.category_id ?? ""} onChange={(e) => set("category_id", e.target.value || null)}>
+              <select
+                className="input"
+                value={draft.category_id ?? ""}
+                disabled={!perms.can("edit_catalog")}
+                title={perms.why("edit_catalog") ?? undefined}
+                onChange={(e) => set("category_id", e.target.value || null)}
+              >
                 <option value="">No category</option>
                 {categories.data?.map((c) => (
                   <option key={c.id} value={c.id}>
@@ -369,6 +420,8 @@ function ProductForm({ latest, onDirtyChange }: { latest: Product; onDirtyChange
                 rows={4}
                 data-testid="field-description"
                 value={draft.description}
+                readOnly={!perms.can("edit_descriptions")}
+                title={perms.why("edit_descriptions") ?? undefined}
                 onChange={(e) => set("description", e.target.value)}
               />
               {fieldError("description")}

@@ -5,6 +5,8 @@ import type { Image } from "../../bindings";
 import { moveImage, setThumbnail, type Draft, type ImageDraft } from "./draft";
 import { fileName, IMAGE_EXTENSIONS, splitDropped } from "./files";
 import { useImageUrl } from "./imageFile";
+import { GatedButton, PermHint } from "../staff/Gated";
+import { usePermissions } from "../staff/permissions";
 
 /** What the editor lets the images panel do with files (each is its own version-checked edit). */
 export type FileActions = {
@@ -33,7 +35,13 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
   const remove = (id: string) =>
     onChange({ ...draft, images: draft.images.filter((i) => i.id !== id), deletedImages: [...draft.deletedImages, id] });
   const thumbs = new Map(saved.map((i) => [i.id, i.thumb_key]));
-  const drop = useDropTarget(files);
+  const perms = usePermissions();
+  // Files (add, replace, remove) and the words about them (alt text, order, thumbnail) are two
+  // permissions: a helper may describe pictures without changing them.
+  const noFiles = perms.why("edit_images");
+  const noWords = perms.why("edit_descriptions");
+  const blocked = noFiles ?? files.blocked;
+  const drop = useDropTarget({ ...files, blocked });
 
   const pickAdd = async () => {
     const picked = await open({ multiple: true, directory: false, filters: FILTERS, title: "Add images" });
@@ -46,7 +54,7 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
 
   return (
     <div
-      className={`section images-panel ${drop.over ? (files.blocked ? "drop-blocked" : "drop-over") : ""}`}
+      className={`section images-panel ${drop.over ? (blocked ? "drop-blocked" : "drop-over") : ""}`}
       ref={drop.ref}
       data-testid="images-panel"
     >
@@ -54,8 +62,9 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
         <h3>Images</h3>
         <span className="muted">{draft.images.length}</span>
         <span className="spacer" />
-        <span className="muted small">{drop.over ? (files.blocked ?? "Drop to add") : "or drop image files here"}</span>
-        <button
+        <span className="muted small">{drop.over ? (blocked ?? "Drop to add") : "or drop image files here"}</span>
+        <GatedButton
+          permission="edit_images"
           className="btn btn-small"
           data-testid="add-images"
           disabled={files.blocked !== null}
@@ -63,7 +72,11 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
           onClick={() => void pickAdd()}
         >
           Add images…
-        </button>
+        </GatedButton>
+      </div>
+      <div className="perm-notes">
+        <PermHint permission="edit_images" />
+        <PermHint permission="edit_descriptions" />
       </div>
       {errors.file && (
         <div className="field-error" role="alert" data-testid="file-error">
@@ -85,38 +98,55 @@ export function ImagesTable({ draft, saved, errors, onChange, files }: Props) {
                   data-image-id={img.id}
                   placeholder="Describe the picture for screen readers"
                   value={img.alt}
+                  readOnly={noWords !== null}
+                  title={noWords ?? undefined}
                   onChange={(e) => set(draft.images.map((x) => (x.id === img.id ? { ...x, alt: e.target.value } : x)))}
                 />
                 {errors[`images.${img.id}.alt`] && <div className="field-error">{errors[`images.${img.id}.alt`]}</div>}
                 <div className="muted small mono">{img.blob_key}</div>
               </div>
               <label className="check">
-                <input type="radio" name="thumbnail" checked={img.is_thumbnail} onChange={() => set(setThumbnail(draft.images, img.id))} />
+                <input
+                  type="radio"
+                  name="thumbnail"
+                  checked={img.is_thumbnail}
+                  disabled={noWords !== null}
+                  title={noWords ?? undefined}
+                  onChange={() => set(setThumbnail(draft.images, img.id))}
+                />
                 Thumbnail
               </label>
               <div className="btn-group">
-                <button
+                <GatedButton
+                  permission="edit_images"
                   className="btn btn-small"
                   disabled={files.blocked !== null || !thumbs.has(img.id)}
                   title={files.blocked ?? "Choose another file for this image (saved as a new version)"}
                   onClick={() => void pickReplace(img.id)}
                 >
                   Replace file…
-                </button>
-                <button className="btn btn-icon" aria-label="Move up" disabled={k === 0} onClick={() => set(moveImage(draft.images, img.id, -1))}>
+                </GatedButton>
+                <GatedButton
+                  permission="edit_descriptions"
+                  className="btn btn-icon"
+                  aria-label="Move up"
+                  disabled={k === 0}
+                  onClick={() => set(moveImage(draft.images, img.id, -1))}
+                >
                   ↑
-                </button>
-                <button
+                </GatedButton>
+                <GatedButton
+                  permission="edit_descriptions"
                   className="btn btn-icon"
                   aria-label="Move down"
                   disabled={k === draft.images.length - 1}
                   onClick={() => set(moveImage(draft.images, img.id, 1))}
                 >
                   ↓
-                </button>
-                <button className="btn btn-icon" aria-label="Remove image" onClick={() => remove(img.id)}>
+                </GatedButton>
+                <GatedButton permission="edit_images" className="btn btn-icon" aria-label="Remove image" onClick={() => remove(img.id)}>
                   ✕
-                </button>
+                </GatedButton>
               </div>
             </li>
           ))}

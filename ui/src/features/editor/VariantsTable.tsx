@@ -1,5 +1,7 @@
 import type { ReactNode } from "react";
-import type { Category } from "../../bindings";
+import type { Category, Permission } from "../../bindings";
+import { GatedButton, PermHint } from "../staff/Gated";
+import { usePermissions } from "../staff/permissions";
 import { newVariant, type Draft, type VariantDraft } from "./draft";
 
 type Props = {
@@ -11,6 +13,9 @@ type Props = {
 
 /** Variants: SKU, price, currency, stock on hand and the category's attributes. */
 export function VariantsTable({ draft, category, errors, onChange }: Props) {
+  const perms = usePermissions();
+  // A new row is set up whole by whoever may add variants; a saved one field by field.
+  const lockedFor = (v: VariantDraft, p: Permission) => perms.why(v.isNew ? "edit_catalog" : p);
   const attrNames = [
     ...new Set([...(category?.attributes.map((a) => a.name) ?? []), ...draft.variants.flatMap((v) => Object.keys(v.attributes))]),
   ];
@@ -36,9 +41,14 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
         <h3>Variants</h3>
         <span className="muted">{draft.variants.length}</span>
         <span className="spacer" />
-        <button className="btn btn-small" onClick={add} data-testid="add-variant">
+        <GatedButton permission="edit_catalog" className="btn btn-small" onClick={add} data-testid="add-variant">
           Add variant
-        </button>
+        </GatedButton>
+      </div>
+      <div className="perm-notes">
+        <PermHint permission="edit_prices" />
+        <PermHint permission="adjust_stock" />
+        <PermHint permission="delete" />
       </div>
       {draft.variants.length === 0 ? (
         <div className="muted empty-inline">No variants. A product needs at least one to be sold.</div>
@@ -64,6 +74,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                   label="SKU"
                   kind=""
                   value={v.sku}
+                  locked={lockedFor(v, "edit_catalog")}
                   error={err(v, "sku")}
                   onChange={(sku) => update(v.id, { sku })}
                 >
@@ -74,6 +85,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                   kind="num"
                   inputMode="decimal"
                   value={v.price}
+                  locked={lockedFor(v, "edit_prices")}
                   error={err(v, "price_minor")}
                   onChange={(price) => update(v.id, { price })}
                 />
@@ -82,6 +94,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                   kind="cur"
                   maxLength={3}
                   value={v.currency}
+                  locked={lockedFor(v, "edit_prices")}
                   error={err(v, "currency")}
                   onChange={(currency) => update(v.id, { currency: currency.toUpperCase() })}
                 />
@@ -90,12 +103,14 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                   kind="num"
                   inputMode="numeric"
                   value={v.stock}
+                  locked={lockedFor(v, "adjust_stock")}
                   error={err(v, "stock_on_hand")}
                   onChange={(stock) => update(v.id, { stock })}
                 />
                 {attrNames.map((a) => {
                   const allowed = category?.attributes.find((x) => x.name === a)?.values;
                   const value = v.attributes[a] ?? "";
+                  const locked = lockedFor(v, "edit_catalog");
                   return (
                     <td key={a}>
                       {allowed ? (
@@ -103,6 +118,8 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                           className="input cell"
                           aria-label={a}
                           value={value}
+                          disabled={locked !== null}
+                          title={locked ?? undefined}
                           onChange={(e) => update(v.id, { attributes: { ...v.attributes, [a]: e.target.value } })}
                         >
                           <option value="">—</option>
@@ -116,6 +133,8 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                           className="input cell"
                           aria-label={a}
                           value={value}
+                          readOnly={locked !== null}
+                          title={locked ?? undefined}
                           onChange={(e) => update(v.id, { attributes: { ...v.attributes, [a]: e.target.value } })}
                         />
                       )}
@@ -123,9 +142,15 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                   );
                 })}
                 <td className="actions">
-                  <button className="btn btn-icon" aria-label={`Remove variant ${v.sku}`} title="Remove variant" onClick={() => remove(v)}>
+                  <GatedButton
+                    permission={v.isNew ? "edit_catalog" : "delete"}
+                    className="btn btn-icon"
+                    aria-label={`Remove variant ${v.sku}`}
+                    title="Remove variant"
+                    onClick={() => remove(v)}
+                  >
                     ✕
-                  </button>
+                  </GatedButton>
                 </td>
               </tr>
             ))}
@@ -147,6 +172,8 @@ type CellProps = {
   /** Extra class for the column's width/alignment ("num", "cur" or none). */
   kind: string;
   value: string;
+  /** Why this person may not change it (then it is read-only), or null. */
+  locked: string | null;
   error: string | undefined;
   onChange: (value: string) => void;
   inputMode?: "decimal" | "numeric";
@@ -155,12 +182,14 @@ type CellProps = {
 };
 
 /** One editable cell of a variant row, with the core's message for that field under it. */
-function Cell({ label, kind, value, error, onChange, inputMode, maxLength, children }: CellProps) {
+function Cell({ label, kind, value, locked, error, onChange, inputMode, maxLength, children }: CellProps) {
   return (
     <td>
       <input
         className={`input cell ${kind} ${error ? "invalid" : ""}`}
         aria-label={label}
+        readOnly={locked !== null}
+        title={locked ?? undefined}
         inputMode={inputMode}
         maxLength={maxLength}
         value={value}

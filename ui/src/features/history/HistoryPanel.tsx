@@ -9,6 +9,7 @@ import { Confirm } from "../../components/Confirm";
 import { ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
 import { pathLabel } from "../conflicts/labels";
+import { GatedButton, PermHint } from "../staff/Gated";
 
 type Props = { product: Product; dirty: boolean; onRestored: (o: PatchOutcome) => void };
 
@@ -43,6 +44,9 @@ export function HistoryPanel({ product, dirty, onRestored }: Props) {
   return (
     <>
       {dirty && <div className="banner banner-info">Save or revert your changes before restoring an older version.</div>}
+      <div className="perm-notes">
+        <PermHint permission="restore" />
+      </div>
       <ol className="history" data-testid="history">
         {history.data.map((h) => (
           <li key={h.version} className="history-item">
@@ -56,9 +60,9 @@ export function HistoryPanel({ product, dirty, onRestored }: Props) {
               {h.version === product.version ? (
                 <span className="muted small">current</span>
               ) : (
-                <button className="btn btn-small" disabled={dirty || busy} onClick={() => setAsking(h.version)}>
+                <GatedButton permission="restore" className="btn btn-small" disabled={dirty || busy} onClick={() => setAsking(h.version)}>
                   Restore…
-                </button>
+                </GatedButton>
               )}
             </div>
             <div className="history-changes muted">

@@ -7,6 +7,7 @@ import { dateTime, formatMoney, timeAgo } from "../../lib/format";
 import { keys, useOrders } from "../../lib/queries";
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
+import { GatedButton, PermHint } from "../staff/Gated";
 import { countdown } from "./countdown";
 import { refusal } from "./refusal";
 
@@ -66,6 +67,7 @@ export function OrdersView() {
             ),
           )}
         </div>
+        <PermHint permission="sell" />
         <span className="muted count">{orders.data ? `${orders.data.length} order${orders.data.length === 1 ? "" : "s"}` : ""}</span>
       </div>
       {orders.isPending ? (
@@ -107,15 +109,15 @@ export function OrdersView() {
                 </ul>
                 {pending && (
                   <div className="order-actions">
-                    <button className="btn btn-primary btn-small" disabled={busy === o.id} onClick={() => void act(o, "pay")}>
+                    <GatedButton permission="sell" className="btn btn-primary btn-small" disabled={busy === o.id} onClick={() => void act(o, "pay")}>
                       Confirm payment
-                    </button>
-                    <button className="btn btn-small" disabled={busy === o.id} onClick={() => void act(o, "extend")}>
+                    </GatedButton>
+                    <GatedButton permission="sell" className="btn btn-small" disabled={busy === o.id} onClick={() => void act(o, "extend")}>
                       +{EXTEND_MINUTES} min
-                    </button>
-                    <button className="btn btn-small" disabled={busy === o.id} onClick={() => void act(o, "cancel")}>
+                    </GatedButton>
+                    <GatedButton permission="sell" className="btn btn-small" disabled={busy === o.id} onClick={() => void act(o, "cancel")}>
                       Cancel order
-                    </button>
+                    </GatedButton>
                   </div>
                 )}
               </article>

@@ -7,6 +7,7 @@ import { formatMoney, timeAgo } from "../../lib/format";
 import { PAGE_SIZE, pageQuery, useCategories } from "../../lib/queries";
 import { Badge, EmptyState, ErrorState, Spinner } from "../../components/States";
 import { editingOf, editingText, useEditors } from "../presence/presence";
+import { GatedButton } from "../staff/Gated";
 
 export const LOW_STOCK = 5;
 const ROW_HEIGHT = 36;
@@ -116,9 +117,9 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
             }
           }}
         />
-        <button className="btn btn-primary" onClick={onNew} data-testid="new-product">
+        <GatedButton permission="edit_catalog" className="btn btn-primary" onClick={onNew} data-testid="new-product">
           New product
-        </button>
+        </GatedButton>
       </div>
       <div className="toolbar toolbar-filters">
         <select

@@ -1,17 +1,29 @@
 import { useState } from "react";
 import * as Dialog from "@radix-ui/react-dialog";
+import * as Tabs from "@radix-ui/react-tabs";
 import { useQueryClient } from "@tanstack/react-query";
 import { commands } from "../../bindings";
 import { call, describeError } from "../../lib/api";
-import { keys, useConnection } from "../../lib/queries";
+import { keys, useConnection, useSignIn } from "../../lib/queries";
 import { useToast } from "../../components/Toasts";
 import type { Theme } from "../../components/theme";
+import { StaffSettings } from "../staff/StaffSettings";
 
-type Props = { open: boolean; onClose: () => void; theme: Theme; onTheme: (t: Theme) => void };
+export type SettingsTab = "general" | "staff";
 
-/** Where the data lives (SQLite file or a Postgres server) and how the app looks. */
-export function SettingsDialog({ open, onClose, theme, onTheme }: Props) {
+type Props = {
+  /** The tab shown; null: closed. */
+  tab: SettingsTab | null;
+  onTab: (t: SettingsTab) => void;
+  onClose: () => void;
+  theme: Theme;
+  onTheme: (t: Theme) => void;
+};
+
+/** Where the data lives (SQLite file or a Postgres server), how the app looks, and who works here. */
+export function SettingsDialog({ tab, onTab, onClose, theme, onTheme }: Props) {
   const conn = useConnection();
+  const who = useSignIn().data?.session.actor;
   const qc = useQueryClient();
   const toast = useToast();
   const [url, setUrl] = useState("");
@@ -28,6 +40,7 @@ export function SettingsDialog({ open, onClose, theme, onTheme }: Props) {
       } else {
         const info = await call(commands.useDatabase(what === "sqlite" ? null : url));
         qc.setQueryData(keys.connection, info);
+        // Switching databases signs out: the other shop has its own staff.
         void qc.invalidateQueries();
         toast("success", "Database switched", info.database);
         onClose();
@@ -41,11 +54,21 @@ export function SettingsDialog({ open, onClose, theme, onTheme }: Props) {
 
   const info = conn.data;
   return (
-    <Dialog.Root open={open} onOpenChange={(o) => !o && onClose()}>
+    <Dialog.Root open={tab !== null} onOpenChange={(o) => !o && onClose()}>
       <Dialog.Portal>
         <Dialog.Overlay className="overlay" />
-        <Dialog.Content className="dialog" aria-describedby={undefined}>
+        <Dialog.Content className="dialog" aria-describedby={undefined} data-testid="settings">
           <Dialog.Title className="dialog-title">Settings</Dialog.Title>
+          <Tabs.Root value={tab ?? "general"} onValueChange={(t) => onTab(t as SettingsTab)}>
+          <Tabs.List className="tab-list" aria-label="Settings">
+            <Tabs.Trigger className="tab" value="general">
+              Database and appearance
+            </Tabs.Trigger>
+            <Tabs.Trigger className="tab" value="staff" data-testid="settings-staff-tab">
+              Staff and sign-in
+            </Tabs.Trigger>
+          </Tabs.List>
+          <Tabs.Content value="general">
           <h3 className="dialog-sub">Database</h3>
           {info && (
             <dl className="facts">
@@ -55,8 +78,8 @@ export function SettingsDialog({ open, onClose, theme, onTheme }: Props) {
               <dd>{{ environment: "STOCKDESK_DB (environment)", settings: "these settings", default: "default (local SQLite file)" }[info.source]}</dd>
               <dt>Data folder</dt>
               <dd className="mono">{info.data_dir}</dd>
-              <dt>You are</dt>
-              <dd>{info.actor}</dd>
+              <dt>Working as</dt>
+              <dd>{who ?? info.actor}</dd>
             </dl>
           )}
           {info?.error && <div className="banner banner-error">Could not open it: {info.error.message}</div>}
@@ -93,8 +116,15 @@ export function SettingsDialog({ open, onClose, theme, onTheme }: Props) {
               </button>
             ))}
           </div>
+          </Tabs.Content>
+          <Tabs.Content value="staff">
+            <StaffSettings />
+          </Tabs.Content>
+          </Tabs.Root>
           <div className="dialog-actions">
-            <Dialog.Close className="btn">Close</Dialog.Close>
+            <Dialog.Close className="btn" data-testid="settings-close">
+              Close
+            </Dialog.Close>
           </div>
         </Dialog.Content>
       </Dialog.Portal>

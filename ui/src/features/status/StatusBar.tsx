@@ -1,11 +1,23 @@
 import { timeAgo } from "../../lib/format";
-import { useConnection, useSweeperHealth } from "../../lib/queries";
+import { useConnection, useSignIn, useSweeperHealth } from "../../lib/queries";
+import { ROLE_LABEL } from "../staff/permissions";
 
 /** Which database, who is acting, and the background sweeper's health. */
 export function StatusBar({ onSettings }: { onSettings: () => void }) {
   const conn = useConnection();
   const info = conn.data;
   const health = useSweeperHealth();
+  const signIn = useSignIn().data;
+  const who = signIn?.session;
+  const person = !who
+    ? info
+      ? `Signed in as ${info.actor}`
+      : null
+    : who.profile
+      ? `${signIn.locked ? "Locked" : "Signed in"} as ${who.profile.name} (${ROLE_LABEL[who.profile.role].toLowerCase()})`
+      : who.shop_has_profiles
+        ? "Nobody signed in"
+        : `Signed in as ${who.actor} (owner, no staff profiles)`;
   const h = health.data;
   const sweeper = !h
     ? null
@@ -35,7 +47,11 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
           {sweeper.text}
         </span>
       )}
-      {info && <span className="status-item muted">Signed in as {info.actor}</span>}
+      {person && (
+        <span className="status-item muted" data-testid="status-person">
+          {person}
+        </span>
+      )}
     </footer>
   );
 }

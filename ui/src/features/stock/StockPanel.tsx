@@ -1,12 +1,14 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { CommandKind, Product, Variant } from "../../bindings";
+import type { CommandKind, Permission, Product, Variant } from "../../bindings";
 import { apiError, byField, describeError, explain } from "../../lib/api";
 import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { keys, useMovements, useStockLevel } from "../../lib/queries";
 import { ErrorState, Spinner } from "../../components/States";
 import { useToast } from "../../components/Toasts";
+import { GatedButton, PermHint } from "../staff/Gated";
+import { usePermissions } from "../staff/permissions";
 import { AMOUNT_FIELD, parseStockAction, type StockActionArgs, type StockActionKind } from "./actions";
 
 /** Per variant: on hand, held by pending orders, available; and the movement ledger. */
@@ -93,10 +95,10 @@ function Ledger({ variantId, sku }: { variantId: string; sku: string }) {
   );
 }
 
-const ACTIONS: { kind: StockActionKind; label: string; amount: string; hint: string }[] = [
-  { kind: "receive", label: "Receive", amount: "Quantity received", hint: "e.g. 12" },
-  { kind: "adjust", label: "Adjust", amount: "Change (+/−)", hint: "e.g. -2" },
-  { kind: "count", label: "Count", amount: "Counted on hand", hint: "e.g. 40" },
+const ACTIONS: { kind: StockActionKind; label: string; amount: string; hint: string; permission: Permission }[] = [
+  { kind: "receive", label: "Receive", amount: "Quantity received", hint: "e.g. 12", permission: "receive_stock" },
+  { kind: "adjust", label: "Adjust", amount: "Change (+/−)", hint: "e.g. -2", permission: "adjust_stock" },
+  { kind: "count", label: "Count", amount: "Counted on hand", hint: "e.g. 40", permission: "count_stock" },
 ];
 
 type StockCommand = Extract<CommandKind, { type: "receive_stock" | "adjust_stock" | "count_stock" }>;
@@ -116,7 +118,8 @@ function stockCommand(variantId: string, a: StockActionArgs): StockCommand {
 function StockActions({ productId, variantId, sku }: { productId: string; variantId: string; sku: string }) {
   const qc = useQueryClient();
   const toast = useToast();
-  const [kind, setKind] = useState<StockActionKind>("receive");
+  const perms = usePermissions();
+  const [kind, setKind] = useState<StockActionKind>(() => ACTIONS.find((a) => perms.can(a.permission))?.kind ?? "receive");
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -177,8 +180,9 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
       <h3 className="ledger-title field-wide">Change the stock of {sku}</h3>
       <div className="btn-group" role="radiogroup" aria-label="Action">
         {ACTIONS.map((a) => (
-          <button
+          <GatedButton
             key={a.kind}
+            permission={a.permission}
             type="button"
             role="radio"
             aria-checked={kind === a.kind}
@@ -191,7 +195,7 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
             }}
           >
             {a.label}
-          </button>
+          </GatedButton>
         ))}
       </div>
       <label className="field">
@@ -219,9 +223,12 @@ function StockActions({ productId, variantId, sku }: { productId: string; varian
           {errors.reason && <div className="field-error" role="alert">{errors.reason}</div>}
         </label>
       )}
-      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="stock-submit">
+      <GatedButton permission={action.permission} type="submit" className="btn btn-primary" disabled={busy} data-testid="stock-submit">
         {busy ? "Saving…" : action.label}
-      </button>
+      </GatedButton>
+      <div className="perm-notes field-wide">
+        <PermHint permission="adjust_stock" />
+      </div>
       {failure && (
         <div className="banner banner-error" role="alert">
           {failure}
