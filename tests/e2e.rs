@@ -1423,3 +1423,315 @@ fn target_dir() -> PathBuf {
         .unwrap()
         .to_path_buf()
 }
+
+// ---- staff sign-in and roles (issue 14) -----------------------------------------------------
+
+/// (9) The shop gets staff profiles while the app runs: it asks "Who is working?". A wrong PIN
+/// (typed on the keyboard) says how many tries are left; staff signed in (on the on-screen keys)
+/// sees prices read-only with the reason, and saves a description; switching to a manager takes
+/// two taps and the PIN, and the manager saves a new price. The CLI reads who saved what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_prices_read_only_and_a_manager_two_taps_away_changes_them() {
+    let Some(app) = App::start("staff").await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let id = id_of(&product);
+    let version = version_of(&product);
+    app.cli_input(&["staff", "add", "Olu", "--role", "owner"], "2468\n");
+    app.cli_input(
+        &["--as", "Olu", "staff", "add", "Mia", "--role", "manager"],
+        "2468\n5791\n",
+    );
+    app.cli_input(
+        &["--as", "Olu", "staff", "add", "Sam", "--role", "staff"],
+        "2468\n1357\n",
+    );
+    app.click("[data-testid=who-is-working][data-mode=start] [data-testid=person][data-name=Sam]")
+        .await;
+    app.wait_css("[data-testid=pin-pad][data-person=Sam]").await;
+    app.pin_keyboard("9999").await;
+    app.wait_text("[data-testid=pin-message]", "Wrong PIN. 4 tries left.")
+        .await;
+    app.screenshot(
+        "pin-wrong",
+        r#"
+        const problems = [];
+        const pad = $('[data-testid=pin-pad]');
+        if (!shown(pad) || pad.dataset.person !== 'Sam') problems.push('no PIN pad for Sam');
+        if ($('[data-testid=pin-message]')?.textContent !== 'Wrong PIN. 4 tries left.') problems.push('the tries left are not shown');
+        if ($('[data-testid=pin-dots]')?.dataset.length !== '0') problems.push('the wrong PIN was not cleared');
+        if ($$('[data-testid^=pin-key-]').filter(shown).length !== 10) problems.push('not all ten digit keys on screen');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    for digit in ["1", "3", "5", "7"] {
+        app.click(&format!("[data-testid=pin-key-{digit}]")).await;
+    }
+    app.click("[data-testid=pin-enter]").await;
+    app.wait_gone("[data-testid=who-is-working]").await;
+    app.wait_css("[data-testid=signed-in][data-name=Sam][data-role=staff]")
+        .await;
+
+    // Staff: prices are read-only, and the form says why; the description is theirs to edit.
+    app.wait_css("[data-testid=new-product][aria-disabled=true]")
+        .await;
+    app.open_product(&product).await;
+    app.wait_text(
+        "[data-testid=perm-hint][data-permission=edit_prices]",
+        "Prices need a manager",
+    )
+    .await;
+    let price = "[data-testid=variants] tbody tr:first-child input[aria-label=Price]";
+    let field = app.wait_css(&format!("{price}[readonly]")).await;
+    let shown_price = field.prop("value").await.unwrap();
+    field.click().await.unwrap();
+    field.send_keys("9").await.unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap(),
+        shown_price,
+        "typed into a read-only price"
+    );
+    let sku = app
+        .wait_css("[data-testid=variants] tbody tr:first-child input[aria-label=SKU]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let text = "Hand-stitched; described by Sam.";
+    app.type_into("[data-testid=field-description]", text).await;
+    app.wait_css("[data-testid=save]:not([disabled])").await;
+    app.screenshot(
+        "staff-prices",
+        r#"
+        const [text] = arguments;
+        const problems = [];
+        const me = $('[data-testid=signed-in]');
+        if (!shown(me) || me.dataset.name !== 'Sam') problems.push('the title bar does not show Sam');
+        const prices = $$('[data-testid=variants] input[aria-label=Price]');
+        if (prices.length === 0 || prices.some((p) => !p.readOnly)) problems.push('a price is editable for staff');
+        const hint = $('[data-testid=perm-hint][data-permission=edit_prices]');
+        if (!shown(hint) || hint.textContent !== 'Prices need a manager') problems.push('the reason is not shown');
+        if ($('[data-testid=field-description]')?.value !== text) problems.push('the description does not hold the typed text');
+        if ($('[data-testid=field-description]')?.readOnly) problems.push('the description is read-only');
+        if ($('[data-testid=save]')?.disabled !== false) problems.push('Save is not enabled');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(text)],
+    )
+    .await;
+    app.click("[data-testid=save]").await;
+    app.wait_version(version + 1).await;
+    let saved = app.cli(&["product", "get", &id], None);
+    assert_eq!(saved["description"], text);
+    assert_eq!(saved["updated_by"], "Sam");
+
+    // Two taps: the name in the title bar, then the manager; then the PIN.
+    app.click("[data-testid=signed-in]").await;
+    app.wait_css(
+        "[data-testid=who-is-working][data-mode=switch] [data-testid=person][data-name=Mia]",
+    )
+    .await;
+    app.screenshot(
+        "who-is-working",
+        r#"
+        const problems = [];
+        const names = $$('[data-testid=person]').filter(shown).map((p) => p.dataset.name);
+        if (names.join() !== 'Mia,Olu,Sam') problems.push(`the people shown are ${names}`);
+        if (!$('[data-testid=person][data-name=Sam]')?.textContent.includes('signed in')) problems.push('Sam is not marked as signed in');
+        if ($('[data-testid=who-title]')?.textContent !== 'Who is working?') problems.push('no "Who is working?"');
+        for (const b of ['sign-out', 'lock-now', 'switch-cancel']) if (!shown($(`[data-testid=${b}]`))) problems.push(`no ${b}`);
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    app.click("[data-testid=person][data-name=Mia]").await;
+    app.wait_css("[data-testid=pin-pad][data-person=Mia]").await;
+    app.pin_keyboard("5791").await;
+    app.wait_gone("[data-testid=who-is-working]").await;
+    app.wait_css("[data-testid=signed-in][data-name=Mia][data-role=manager]")
+        .await;
+
+    // The same product, now with prices Mia may change.
+    app.wait_version(version + 1).await;
+    app.wait_gone("[data-testid=perm-hint][data-permission=edit_prices]")
+        .await;
+    app.type_into(&format!("{price}:not([readonly])"), "19.99")
+        .await;
+    app.click("[data-testid=save]").await;
+    app.wait_version(version + 2).await;
+    let saved = app.cli(&["product", "get", &id], None);
+    let variant = saved["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == sku.as_str())
+        .unwrap();
+    assert_eq!(variant["price_minor"], 1999);
+    assert_eq!(saved["updated_by"], "Mia");
+    let history = app.cli(&["product", "history", &id], None);
+    let who: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["actor"].as_str().unwrap())
+        .collect();
+    assert!(
+        who.starts_with(&["Mia", "Sam"]) || who.ends_with(&["Sam", "Mia"]),
+        "{who:?}"
+    );
+    app.stop().await;
+}
+
+/// (10) A new shop: the owner's profile is made from the offer in the empty editor, and the app
+/// goes on as the owner. With the lock set to one minute, a description typed and not saved
+/// survives the idle lock; the owner's PIN unlocks to the same text, which then saves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_lock_keeps_what_is_typed() {
+    let Some(app) = App::start("idle-lock").await else {
+        return;
+    };
+    app.wait_css("[data-testid=owner-offer]").await;
+    app.click("[data-testid=owner-offer-create]").await;
+    let form = "[data-testid=owner-form]";
+    app.type_into(&format!("{form} [data-testid=staff-name]"), "Olu")
+        .await;
+    app.type_into(&format!("{form} [data-testid=staff-pin]"), "2468")
+        .await;
+    app.type_into(&format!("{form} [data-testid=staff-pin-again]"), "2468")
+        .await;
+    app.screenshot(
+        "owner-offer",
+        r#"
+        const problems = [];
+        const offer = $('[data-testid=owner-offer]');
+        if (!shown(offer)) problems.push('the offer is not on screen');
+        if ($('[data-testid=owner-form] [data-testid=staff-name]')?.value !== 'Olu') problems.push('the name is not typed');
+        for (const f of ['staff-pin', 'staff-pin-again']) {
+            const input = $(`[data-testid=owner-form] [data-testid=${f}]`);
+            if (input?.type !== 'password' || input.value !== '2468') problems.push(`${f} is not a typed, hidden PIN`);
+        }
+        if ($('[data-testid=owner-form] [data-testid=staff-add]')?.disabled !== false) problems.push('cannot create yet');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    app.click(&format!("{form} [data-testid=staff-add]")).await;
+    app.wait_css("[data-testid=signed-in][data-name=Olu][data-role=owner]")
+        .await;
+    let staff = app.cli(&["staff", "list"], None);
+    assert_eq!(staff[0]["name"], "Olu");
+    assert_eq!(staff[0]["role"], "owner");
+
+    // Settings → Staff and sign-in: lock after one minute.
+    app.click("[data-testid=open-settings]").await;
+    app.click("[data-testid=settings-staff-tab]").await;
+    app.click("[data-testid=idle-lock] [data-minutes='1']")
+        .await;
+    app.wait_css("[data-testid=idle-lock] [data-minutes='1'][aria-checked=true]")
+        .await;
+    app.wait_css("[data-testid=staff-events] li").await;
+    app.screenshot(
+        "staff-settings",
+        r#"
+        const problems = [];
+        if ($('[data-testid=settings-staff-tab]')?.dataset.state !== 'active') problems.push('the staff tab is not open');
+        if ($('[data-testid=idle-lock] [aria-checked=true]')?.dataset.minutes !== '1') problems.push('the lock is not at 1 min');
+        const row = $('[data-testid=staff-list] tr[data-name=Olu]');
+        if (!shown(row) || !row.textContent.includes('(you)') || !row.textContent.includes('Owner')) problems.push('Olu (you), owner, is not listed');
+        if (!shown($('[data-testid=staff-form] [data-testid=staff-add]'))) problems.push('no form to add a person');
+        if ($('[data-testid=perm-hint][data-permission=manage_staff]')) problems.push('the owner is told they may not manage staff');
+        if (!$('[data-testid=staff-events]')?.textContent.includes('Olu signed in')) problems.push('the sign-in is not listed');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    app.click("[data-testid=settings-close]").await;
+    app.wait_gone("[data-testid=settings]").await;
+
+    let product = app.cli_first_product();
+    app.open_product(&product).await;
+    let text = "Typed, not saved, before the lock.";
+    app.type_into("[data-testid=field-description]", text).await;
+    let typed = Instant::now();
+    // Nothing touches the window now: after a minute it locks.
+    let locked = "[data-testid=who-is-working][data-mode=locked]";
+    let deadline = typed + Duration::from_secs(150);
+    while app.driver.find(By::Css(locked)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the app did not lock (screen: {})",
+            app.failure_shot()
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(
+        typed.elapsed() >= Duration::from_secs(55),
+        "locked {:?} after the last key, not after the minute set",
+        typed.elapsed()
+    );
+    app.screenshot(
+        "locked",
+        r#"
+        const problems = [];
+        if ($('[data-testid=who-title]')?.textContent !== 'Locked') problems.push('the screen does not say Locked');
+        if (!$('[data-testid=locked-note]')?.textContent.includes("Olu's work is kept")) problems.push('it does not say the work is kept');
+        if ($('[data-testid=pin-pad]')?.dataset.person !== 'Olu') problems.push('no PIN pad for Olu');
+        if ($('[data-testid=field-description]')?.value !== arguments[0]) problems.push('the editor underneath lost the typed text');
+        const cover = $('[data-testid=who-is-working]').getBoundingClientRect();
+        if (cover.width < innerWidth || cover.height < innerHeight) problems.push('the lock does not cover the window');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(text)],
+    )
+    .await;
+    app.pin_keyboard("2468").await;
+    app.wait_gone("[data-testid=who-is-working]").await;
+    let field = app.wait_css("[data-testid=field-description]").await;
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some(text));
+    app.click("[data-testid=save]").await;
+    app.wait_version(version_of(&product) + 1).await;
+    let saved = app.cli(&["product", "get", &id_of(&product)], None);
+    assert_eq!(saved["description"], text);
+    assert_eq!(saved["updated_by"], "Olu");
+    app.stop().await;
+}
+
+impl App {
+    /// Runs the CLI like [`App::cli`], with `stdin` as it is (PINs, a line each).
+    fn cli_input(&self, args: &[&str], stdin: &str) -> Value {
+        use std::io::Write;
+        let mut child = Command::new(&self.cli_bin)
+            .args(["--db", &self.db])
+            .env("STOCKDESK_DATA_DIR", self._data.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run the stockdesk CLI");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "stockdesk {args:?} failed: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("CLI printed {text:?}: {e}"))
+    }
+
+    /// Types `pin` and Enter on the keyboard, at the PIN pad on screen.
+    async fn pin_keyboard(&self, pin: &str) {
+        let pad = self.wait_css("[data-testid=pin-key-5]").await;
+        pad.send_keys(pin).await.unwrap();
+        pad.send_keys(Key::Enter).await.unwrap();
+    }
+}

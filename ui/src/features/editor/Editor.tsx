@@ -42,7 +42,7 @@ export function Editor({ productId, onDirtyChange }: Props) {
   const product = useProduct(productId);
   if (productId === null)
     return (
-      <section className="pane editor-pane">
+      <section className="pane editor-pane editor-empty">
         <EmptyState title="No product open">Pick one from the list (↑ ↓ and Enter work too).</EmptyState>
         <OwnerOffer />
       </section>
