@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { commands, type StaffEventKind, type StaffProfile } from "../../bindings";
-import { call, describeError, explain } from "../../lib/api";
+import { call, describeError, errorCode, explain } from "../../lib/api";
 import { writes } from "../../lib/commands";
 import { dateTime, timeAgo } from "../../lib/format";
 import { keys, useLockSettings, useSignIn, useStaffEvents, useStaffProfiles } from "../../lib/queries";
@@ -108,7 +108,8 @@ function Profiles({ me }: { me: StaffProfile | null }) {
       await writes.apply({ type: "remove_staff", staff_id: p.id });
       toast("success", `${p.name} removed`, "They can no longer sign in; the history keeps their name.");
     } catch (e) {
-      toast("error", `${p.name} not removed`, explain(e));
+      // The last owner's refusal says why in the core's words ("add another owner first").
+      toast("error", `${p.name} not removed`, errorCode(e) === "invalid_state" ? describeError(e) : explain(e));
     } finally {
       void qc.invalidateQueries({ queryKey: keys.staff });
       void qc.invalidateQueries({ queryKey: keys.session });
