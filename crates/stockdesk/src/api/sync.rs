@@ -60,9 +60,14 @@ impl Stockdesk {
         Ok((self.reopened().await?, report))
     }
 
-    /// Pushes what is queued and pulls what changed, once.
+    /// Pushes what is queued and pulls what changed, once. The sync runs to its end as a task of
+    /// its own even if the caller stops waiting: a transaction cut off half-way in this process
+    /// could keep the replica's write lock until its connection is next used.
     pub async fn sync_once(&self) -> Result<SyncReport> {
-        sync::sync_once(&*self.link().await?).await
+        let link = self.link().await?;
+        tokio::spawn(async move { sync::sync_once(&link).await })
+            .await
+            .map_err(|e| Error::Internal(format!("the sync task failed: {e}")))?
     }
 
     /// Syncs every `every` until the task is dropped (the app's background sync). A failure is

@@ -110,6 +110,9 @@ async fn decide(
     seq: i64,
 ) -> Result<(Pushed, Vec<Uuid>)> {
     let now = ctx.now();
+    // The change feed's lock before anything gives this transaction an id (the terminal's row
+    // lock would): the feed relies on every writer to it holding the lock from then on (`feed`).
+    idempotency::begin_system_write(tx).await?;
     let t = decisions::lock(tx, terminal)
         .await?
         .filter(|t| t.left_at.is_none())

@@ -79,10 +79,9 @@ impl Link {
     /// Forgets the connection after `e` if `e` says the link is in trouble.
     pub async fn after_error(&self, e: &Error) {
         if offline(e) {
-            if let Some(up) = self.upstream.lock().await.take() {
-                // Closing waits for connections in use; a stalled one must not hold us here.
-                tokio::spawn(async move { up.ctx.store.close().await });
-            }
+            // Not closed: a sync or an order still using it finishes (or fails) on its own, and
+            // the pool goes with the last of them.
+            self.upstream.lock().await.take();
         }
     }
 }

@@ -136,6 +136,21 @@ async fn note_in(
             Pushed::SetAside(error) => {
                 // Its uploads stay held: resolving it may use them.
                 outbox::mark_set_aside(tx, entry.seq, error, now).await?;
+                // What it did here goes: its product is read afresh below, its ledger rows and
+                // a category it made (unless something here uses it) go now.
+                Stmt::new("DELETE FROM stock_movements WHERE op_id = $1")
+                    .arg(entry.op_id)
+                    .run(tx)
+                    .await?;
+                if let Some(c) = entry.queued.touches.category {
+                    Stmt::new(
+                        "DELETE FROM categories WHERE id = $1 \
+                         AND NOT EXISTS (SELECT 1 FROM products WHERE category_id = $1)",
+                    )
+                    .arg(c)
+                    .run(tx)
+                    .await?;
+                }
                 report.set_aside += 1;
                 report.refresh.extend(entry.queued.touches.product);
             }

@@ -33,7 +33,8 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "blobs",
         key: &["key"],
-        local: &[],
+        // When this database first held the bytes (an upload made here came before the shop's).
+        local: &["created_at"],
         // Image bytes that images use; an upload waiting on the server is the server's own.
         copied_only: Some(BLOBS_IN_USE),
     },
