@@ -18,6 +18,8 @@ CREATE TABLE sync_terminals (
     last_seq     INTEGER NOT NULL DEFAULT 0 CHECK (last_seq >= 0),
     left_at      TEXT
 );
+-- Managers tell live terminals apart by name.
+CREATE UNIQUE INDEX sync_terminals_live_name ON sync_terminals (lower(name)) WHERE left_at IS NULL;
 
 -- On the server: commands set aside (a clash, a broken rule), with the error, so that the same
 -- command sent again is answered the same way.

@@ -137,6 +137,7 @@ pub async fn product(sd: &Stockdesk, op_id: Option<Uuid>, cmd: ProductCmd) -> Re
                 product_id: id,
                 expected_version,
                 patch,
+                base: None,
             };
             write(sd, op_id, kind).await
         }

@@ -12,6 +12,7 @@ mod order;
 mod staff;
 mod stock;
 mod sweep;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,6 +93,9 @@ enum Command {
     /// Staff profiles: add (PIN on stdin), list, remove, events.
     #[command(subcommand)]
     Staff(staff::StaffCmd),
+    /// This terminal as an offline-first replica of a shop's Postgres: join, sync (--once,
+    /// --every 5s), status, attention, resolve, terminals, leave.
+    Sync(sync::SyncArgs),
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -164,6 +168,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Blobs(cmd) => images::blobs(sd, cmd).await,
         Command::Apply => apply::apply(&sd).await,
         Command::Staff(cmd) => staff::staff(&sd, cli.op_id, cmd).await,
+        Command::Sync(args) => sync::sync(&sd, args).await,
         Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
         Command::Bench(_) => unreachable!("handled above"),
     };

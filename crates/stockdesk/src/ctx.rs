@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::model::{BlobBackend, ChangeEvent, OrderTurn};
+use crate::model::{BlobBackend, ChangeEvent, OrderTurn, ReplicaInfo};
 use crate::store::{Store, Turns};
 
 /// How many of its own op ids a process remembers: far more than it commits between two looks
@@ -35,6 +35,9 @@ pub struct Ctx {
     pub blob_dir: Option<PathBuf>,
     /// This handle's id among the shop's terminals (what it is editing is recorded under it).
     pub terminal: Uuid,
+    /// Set when this database is a terminal's replica of a shop (`sync`): writes are queued for
+    /// the shop's server, and what only the server decides is not decided here.
+    pub replica: Option<ReplicaInfo>,
     /// Turns at a variant's row shared by the orders of this process (see `stock::orders`).
     pub(crate) order_turns: Arc<Turns<OrderTurn>>,
     events: broadcast::Sender<ChangeEvent>,
@@ -56,6 +59,7 @@ impl Ctx {
             blob_backend: BlobBackend::default(),
             blob_dir: None,
             terminal: Uuid::now_v7(),
+            replica: None,
             order_turns: Arc::default(),
             events,
             announced: Arc::default(),

@@ -12,7 +12,9 @@
 //!
 //! ```text
 //! api            the `Stockdesk` handle's methods: reads, and writes built as commands
+//! sync           a terminal's replica of a shop: join, push, pull, resolve
 //! commands       the one entry point for writes: apply a Command once, record its outcome
+//! replica        a replica's outbox and how a write is queued; the server's decisions
 //! sweeper check  background tidying; the invariant check (reads only)
 //! catalog stock  the capabilities (never each other)
 //! images         blob stores, staging, the deletion outbox
@@ -37,10 +39,12 @@ pub mod images;
 pub mod model;
 pub mod presence;
 pub mod product_rows;
+pub mod replica;
 pub mod staff;
 pub mod stock;
 pub mod store;
 pub mod sweeper;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,6 +66,9 @@ pub struct Stockdesk {
     ctx: Ctx,
     actor: String,
     actor_id: Option<uuid::Uuid>,
+    /// On a terminal's replica: the way to the shop's server, made when first needed (after the
+    /// handle's data directory and image storage are settled) and shared by clones.
+    link: Arc<tokio::sync::OnceCell<Arc<sync::Link>>>,
 }
 
 impl std::fmt::Debug for Stockdesk {
@@ -95,7 +102,13 @@ impl Stockdesk {
                 clock
             }
         };
-        Ok(Stockdesk::new(store, clock, actor, data_dir))
+        let replica = replica::info(&mut store.conn().await?).await?;
+        let mut sd = Stockdesk::new(store, clock, actor, data_dir);
+        if let Some(info) = replica {
+            sd.ctx.terminal = info.terminal_id;
+            sd.ctx.replica = Some(info);
+        }
+        Ok(sd)
     }
 
     pub fn new(store: Store, clock: Arc<dyn Clock>, actor: &str, data_dir: PathBuf) -> Stockdesk {
@@ -103,6 +116,7 @@ impl Stockdesk {
             ctx: Ctx::new(store, clock, data_dir),
             actor: actor.to_string(),
             actor_id: None,
+            link: Arc::default(),
         }
     }
 
@@ -119,12 +133,14 @@ impl Stockdesk {
 
     pub fn with_data_dir(mut self, data_dir: PathBuf) -> Stockdesk {
         self.ctx.data_dir = data_dir;
+        self.link = Arc::default();
         self
     }
 
     /// Chooses where image bytes are kept (default: the directory backend).
     pub fn with_blob_backend(mut self, backend: BlobBackend) -> Stockdesk {
         self.ctx.blob_backend = backend;
+        self.link = Arc::default();
         self
     }
 

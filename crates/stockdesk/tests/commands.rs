@@ -302,6 +302,7 @@ fn rename(sd: &Stockdesk, product_id: Uuid, from: i64, patch: serde_json::Value)
         product_id,
         expected_version: from,
         patch: serde_json::from_value(patch).unwrap(),
+        base: None,
     };
     sd.command(None, kind)
 }

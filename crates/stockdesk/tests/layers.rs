@@ -33,22 +33,42 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "replica",
+        &[
+            "catalog",
+            "images",
+            "product_rows",
+            "ctx",
+            "store",
+            "model",
+            "error",
+        ],
+    ),
+    (
         "commands",
         &[
-            "catalog", "stock", "images", "staff", "ctx", "store", "model", "error",
+            "catalog", "stock", "images", "staff", "replica", "ctx", "store", "model", "error",
+        ],
+    ),
+    (
+        "sync",
+        &[
+            "commands", "replica", "feed", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (
         "api",
         &[
-            "root", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
-            "stock", "images", "ctx", "store", "model", "error", "clock",
+            "root", "sync", "commands", "replica", "check", "feed", "presence", "staff", "sweeper",
+            "catalog", "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (
         "root",
         &[
+            "sync",
             "commands",
+            "replica",
             "check",
             "feed",
             "presence",

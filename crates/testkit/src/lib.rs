@@ -3,9 +3,11 @@
 //! postgres://postgres@127.0.0.1:5432/postgres). Postgres being unreachable fails the test: a
 //! skipped backend would hide exactly the bugs these tests exist for.
 
+pub mod cluster;
 pub mod fixtures;
 pub mod images;
 pub mod proxy;
+pub mod replicas;
 
 pub use fixtures::{order_of, stocked};
 
@@ -187,6 +189,15 @@ pub async fn execute(sd: &Stockdesk, sql: &str) -> u64 {
 /// `SELECT COUNT(*) FROM table`.
 pub async fn count(sd: &Stockdesk, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
+    match sd.store() {
+        Store::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// `SELECT COUNT(*) FROM table WHERE condition`.
+pub async fn count_where(sd: &Stockdesk, table: &str, condition: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {condition}");
     match sd.store() {
         Store::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
         Store::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),

@@ -3,6 +3,7 @@
 //! closes and new ones are refused — the server or the link is gone).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,11 +15,22 @@ pub enum Link {
     Forward,
     Stall,
     Drop,
+    /// Forward until a client sends `COMMIT`, then drop instead of passing it on: the server
+    /// rolls the transaction back when the connection goes.
+    CutBeforeCommit,
+    /// Forward until a client sends `COMMIT`; pass it on, let the server commit, and drop before
+    /// its reply reaches the client: committed, and the client never hears so.
+    CutAfterCommit,
 }
+
+/// How sqlx ends a transaction on the wire: a simple-query message `COMMIT`.
+const COMMIT: &[u8] = b"Q\0\0\0\x0bCOMMIT\0";
 
 pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<Mutex<Link>>,
+    /// Commits a cut lets through before it cuts one.
+    passing: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -28,7 +40,9 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let link = Arc::new(Mutex::new(Link::Forward));
+        let passing = Arc::new(AtomicUsize::new(0));
         let state = link.clone();
+        let pass = passing.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
@@ -43,15 +57,31 @@ impl Proxy {
                 };
                 let (cr, cw) = client.into_split();
                 let (sr, sw) = server.into_split();
-                tokio::spawn(pipe(cr, sw, state.clone()));
-                tokio::spawn(pipe(sr, cw, state.clone()));
+                tokio::spawn(pipe(cr, sw, state.clone(), Some(pass.clone())));
+                tokio::spawn(pipe(sr, cw, state.clone(), None));
             }
         });
-        Proxy { addr, link, task }
+        Proxy {
+            addr,
+            link,
+            passing,
+            task,
+        }
     }
 
     pub fn set(&self, link: Link) {
         *self.link.lock().unwrap() = link;
+    }
+
+    /// A cut (`CutBeforeCommit`, `CutAfterCommit`) of the commit after the next `pass` ones.
+    pub fn cut(&self, cut: Link, pass: usize) {
+        self.passing.store(pass, Ordering::SeqCst);
+        self.set(cut);
+    }
+
+    /// What the link does now (a cut turns into `Drop` once it happened).
+    pub fn state(&self) -> Link {
+        *self.link.lock().unwrap()
     }
 
     /// `url` (a Postgres URL) with its host and port replaced by the proxy's.
@@ -72,11 +102,14 @@ impl Drop for Proxy {
     }
 }
 
-/// Copies one direction; holds the bytes while the link stalls, ends when it drops.
+/// Copies one direction; holds the bytes while the link stalls, ends when it drops, and cuts a
+/// commit in two when told to (`passing` is given for the client's direction: commits a cut
+/// lets through first).
 async fn pipe(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     link: Arc<Mutex<Link>>,
+    passing: Option<Arc<AtomicUsize>>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -87,10 +120,38 @@ async fn pipe(
             },
             _ = until_dropped(&link) => return,
         };
+        let mut commits = passing.is_some() && buf[..n].windows(COMMIT.len()).any(|w| w == COMMIT);
+        let cutting = matches!(
+            *link.lock().unwrap(),
+            Link::CutBeforeCommit | Link::CutAfterCommit
+        );
+        if commits && cutting {
+            let passing = passing.as_ref().expect("client side");
+            if passing
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                commits = false;
+            }
+        }
         loop {
             let state = *link.lock().unwrap();
             match state {
                 Link::Forward => break,
+                Link::CutBeforeCommit | Link::CutAfterCommit if !commits => break,
+                Link::CutBeforeCommit => {
+                    *link.lock().unwrap() = Link::Drop;
+                    return;
+                }
+                Link::CutAfterCommit => {
+                    // The reply must not get through: hold the server's side, send the commit,
+                    // give the server time to make it durable, then cut.
+                    *link.lock().unwrap() = Link::Stall;
+                    let _ = to.write_all(&buf[..n]).await;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    *link.lock().unwrap() = Link::Drop;
+                    return;
+                }
                 Link::Drop => return,
                 Link::Stall => tokio::time::sleep(Duration::from_millis(10)).await,
             }

@@ -50,6 +50,7 @@ impl Stockdesk {
             product_id: req.product_id,
             expected_version: req.expected_version,
             patch: req.patch,
+            base: None,
         };
         self.write(req.op_id, kind).await
     }

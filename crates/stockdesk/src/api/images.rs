@@ -25,6 +25,7 @@ impl Stockdesk {
             self.ctx.blob_dir = dir;
         }
         images::storage::settle(&mut self.ctx, wanted).await?;
+        self.link = Default::default();
         Ok(self)
     }
 

@@ -9,6 +9,7 @@ mod presence;
 mod staff;
 mod stock;
 mod sweeper;
+mod sync;
 
 use uuid::Uuid;
 
@@ -50,8 +51,13 @@ impl Stockdesk {
 
     /// Applies `cmd` once (see `commands::apply`). A handle applies only its own person's
     /// commands: one signed in as a helper cannot pass on a command naming the owner.
+    /// On a terminal's replica, a command only the shop's server decides (an order, a payment,
+    /// a staff change) goes to the shop; every other write is queued here (`sync`).
     pub async fn apply(&self, cmd: &Command) -> Result<Applied> {
         self.check_own(cmd)?;
+        if self.ctx.replica.is_some() && crate::replica::online_only(&cmd.kind) {
+            return crate::sync::forward(&*self.link().await?, cmd).await;
+        }
         commands::apply(&self.ctx, cmd).await
     }
 

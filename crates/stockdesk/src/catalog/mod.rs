@@ -118,24 +118,47 @@ pub async fn patch_product(
     expected_version: i64,
     patch: &ProductPatch,
 ) -> Result<Edited> {
+    patch_product_on(tx, op, product_id, expected_version, patch, None).await
+}
+
+/// `patch_product` whose base may be a snapshot the caller carries (an edit made offline on a
+/// terminal's replica, see `CommandKind::PatchProduct`); `expected_version` is then the
+/// version that snapshot derives from, and only says who changed what since.
+pub async fn patch_product_on(
+    tx: &mut Tx,
+    op: &Op<'_>,
+    product_id: Uuid,
+    expected_version: i64,
+    patch: &ProductPatch,
+    carried: Option<&Product>,
+) -> Result<Edited> {
     let current = product::load_for_edit(tx, product_id)
         .await?
         .ok_or_else(|| Error::not_found("product", product_id))?;
-    if expected_version < 1 || expected_version > current.version {
+    let lowest = if carried.is_some() { 0 } else { 1 };
+    if expected_version < lowest || expected_version > current.version {
         return Err(Error::BadInput(format!(
             "expected version {expected_version} does not exist (the product is at version {})",
             current.version
         )));
     }
+    if carried.is_some_and(|b| b.id != product_id) {
+        return Err(Error::BadInput(
+            "the edit's base snapshot is of another product".into(),
+        ));
+    }
     let stale = expected_version != current.version;
-    let (base, history) = if stale {
-        let base = product::load_snapshot(tx, current.id, expected_version)
-            .await?
-            .ok_or_else(|| Error::not_found("product version", expected_version))?;
-        let history = product::history_since(tx, current.id, expected_version).await?;
-        (base, history)
+    let history = if stale {
+        product::history_since(tx, current.id, expected_version).await?
     } else {
-        (current.clone(), Vec::new())
+        Vec::new()
+    };
+    let base = match carried {
+        Some(base) => base.clone(),
+        None if stale => product::load_snapshot(tx, current.id, expected_version)
+            .await?
+            .ok_or_else(|| Error::not_found("product version", expected_version))?,
+        None => current.clone(),
     };
 
     let blobs = images::blob_store(op.ctx);
@@ -178,10 +201,20 @@ pub async fn restore_product(
     expected_version: i64,
     to_version: i64,
 ) -> Result<Edited> {
+    let patch = restore_patch(tx, product_id, expected_version, to_version).await?;
+    patch_product(tx, op, product_id, expected_version, &patch).await
+}
+
+/// The edit a restore makes: from the version the caller sees to the old one's fields.
+pub async fn restore_patch(
+    tx: &mut Tx,
+    product_id: Uuid,
+    expected_version: i64,
+    to_version: i64,
+) -> Result<ProductPatch> {
     let old = snapshot(tx, product_id, to_version).await?;
     let seen = snapshot(tx, product_id, expected_version).await?;
-    let patch = persist::patch_towards(&seen, &old);
-    patch_product(tx, op, product_id, expected_version, &patch).await
+    Ok(persist::patch_towards(&seen, &old))
 }
 
 /// Adds staged uploads to a product as images, as one version-checked edit. The first becomes
@@ -193,6 +226,17 @@ pub async fn add_images(
     expected_version: i64,
     staged: &[Uuid],
 ) -> Result<Edited> {
+    let patch = add_images_patch(tx, product_id, staged).await?;
+    patch_product(tx, op, product_id, expected_version, &patch).await
+}
+
+/// The edit that adds staged uploads as images (the first becomes the thumbnail if the product
+/// has none).
+pub async fn add_images_patch(
+    tx: &mut Tx,
+    product_id: Uuid,
+    staged: &[Uuid],
+) -> Result<ProductPatch> {
     if staged.is_empty() {
         return Err(Error::validation("staged", "no image files given"));
     }
@@ -212,11 +256,13 @@ pub async fn add_images(
             is_thumbnail: n == 0 && !has_thumbnail,
         })
         .collect();
-    let images = ImageOps {
-        create,
+    Ok(ProductPatch {
+        images: ImageOps {
+            create,
+            ..Default::default()
+        },
         ..Default::default()
-    };
-    patch_images(tx, op, product_id, expected_version, images).await
+    })
 }
 
 /// Replaces the file of one image with a staged upload (a version-checked edit of its
@@ -230,30 +276,23 @@ pub async fn replace_image_file(
     image_id: Uuid,
     staged: Uuid,
 ) -> Result<Edited> {
-    let images = ImageOps {
-        update: vec![ImageUpdate {
-            id: image_id,
-            staged: Some(staged),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    patch_images(tx, op, product_id, expected_version, images).await
+    let patch = replace_image_patch(image_id, staged);
+    patch_product(tx, op, product_id, expected_version, &patch).await
 }
 
-/// An edit of a product's images only.
-async fn patch_images(
-    tx: &mut Tx,
-    op: &Op<'_>,
-    product_id: Uuid,
-    expected_version: i64,
-    images: ImageOps,
-) -> Result<Edited> {
-    let patch = ProductPatch {
-        images,
+/// The edit that replaces one image's file with a staged upload.
+pub fn replace_image_patch(image_id: Uuid, staged: Uuid) -> ProductPatch {
+    ProductPatch {
+        images: ImageOps {
+            update: vec![ImageUpdate {
+                id: image_id,
+                staged: Some(staged),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
         ..Default::default()
-    };
-    patch_product(tx, op, product_id, expected_version, &patch).await
+    }
 }
 
 /// Versions of a product, newest first.

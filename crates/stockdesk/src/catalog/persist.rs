@@ -287,6 +287,7 @@ fn insert_variant(
     if v.stock_on_hand != 0 {
         let m = NewMovement {
             id: op.new_id(),
+            op_id: op.id,
             variant_id: v.id,
             kind: MovementKind::Initial,
             quantity: v.stock_on_hand,
@@ -310,6 +311,7 @@ fn adjustment<'a>(
 ) -> NewMovement<'a> {
     NewMovement {
         id: op.new_id(),
+        op_id: op.id,
         variant_id,
         kind: MovementKind::Adjustment,
         quantity,

@@ -8,6 +8,9 @@
 //! changed) happens here too, never inside a capability.
 
 mod effects;
+mod queued;
+
+pub use queued::{apply_pushed, rerun, sets_aside, Pushed};
 
 use tracing::Instrument;
 
@@ -16,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::PatchOutcome;
 use crate::store::idempotency::{self, Claim, OpKey};
 use crate::store::{with_retry, Tx};
-use crate::{catalog, images, staff, stock};
+use crate::{catalog, images, replica, staff, stock};
 
 pub use crate::model::command::*;
 
@@ -29,6 +32,18 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
         actor = %cmd.actor,
     );
     check_actor(&cmd.actor)?;
+    if let Some(r) = ctx
+        .replica
+        .as_ref()
+        .filter(|_| replica::online_only(&cmd.kind))
+    {
+        // The handle sends these to the shop's server (`sync`); a replica never decides them.
+        return Err(replica::needs_the_shop(
+            &cmd.kind,
+            &r.shop,
+            "it was not sent there",
+        ));
+    }
     let fingerprint = fingerprint(&cmd.kind)?;
     let key = OpKey {
         id: cmd.op_id,
@@ -114,7 +129,7 @@ pub async fn preview(ctx: &Ctx, cmd: &Command) -> Result<Outcome> {
 
 /// What a command does inside its transaction gives its outcome, and the outbox entries of
 /// blobs it stopped using.
-type Done = (Outcome, Vec<uuid::Uuid>);
+pub(crate) type Done = (Outcome, Vec<uuid::Uuid>);
 
 /// What runs inside a command's transaction.
 enum Body<'a> {
@@ -136,7 +151,7 @@ async fn run_body(tx: &mut Tx, op: &Op<'_>, body: &Body<'_>) -> Result<Done> {
     }
 }
 
-async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
+pub(crate) async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
     let edited = |e: catalog::Edited| (Outcome::Patch(e.outcome), e.outbox);
     Ok(match kind {
         CommandKind::CreateCategory { category } => (
@@ -151,7 +166,18 @@ async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<Done> {
             product_id,
             expected_version,
             patch,
-        } => edited(catalog::patch_product(tx, op, *product_id, *expected_version, patch).await?),
+            base,
+        } => edited(
+            catalog::patch_product_on(
+                tx,
+                op,
+                *product_id,
+                *expected_version,
+                patch,
+                base.as_deref(),
+            )
+            .await?,
+        ),
         CommandKind::RestoreProduct {
             product_id,
             expected_version,
@@ -244,7 +270,12 @@ async fn in_transaction(
             // On fresh data, in this transaction: a role changed or a profile removed on another
             // terminal a moment ago counts.
             staff::authorize(&mut tx, who(cmd), &cmd.kind).await?;
-            let (outcome, outbox) = run_body(&mut tx, &op, &body).await?;
+            let (outcome, outbox) = match &body {
+                Body::Kind(kind) if ctx.replica.is_some() => {
+                    queued::queue_locally(&mut tx, &op, cmd, kind).await?
+                }
+                body => run_body(&mut tx, &op, body).await?,
+            };
             idempotency::finish(&mut tx, cmd.op_id, &outcome).await?;
             ctx.failpoint("commit.in_tx")?;
             Ok((outcome, false, outbox))
@@ -255,7 +286,7 @@ async fn in_transaction(
     .await
 }
 
-fn who(cmd: &Command) -> staff::Who<'_> {
+pub(crate) fn who(cmd: &Command) -> staff::Who<'_> {
     staff::Who {
         actor: &cmd.actor,
         actor_id: cmd.actor_id,
@@ -263,7 +294,7 @@ fn who(cmd: &Command) -> staff::Who<'_> {
 }
 
 /// A first outcome handed out again: an edit's says so itself (`PatchOutcome::replayed`).
-fn replayed(first: Outcome) -> Outcome {
+pub(crate) fn replayed(first: Outcome) -> Outcome {
     match first {
         Outcome::Patch(p) => Outcome::Patch(PatchOutcome {
             replayed: true,
@@ -275,7 +306,7 @@ fn replayed(first: Outcome) -> Outcome {
 
 /// What exactly a command asks for, as a short text: the SHA-256 of its kind's JSON (fields in
 /// declaration order, so the same command always reads the same).
-fn fingerprint(kind: &CommandKind) -> Result<String> {
+pub(crate) fn fingerprint(kind: &CommandKind) -> Result<String> {
     use sha2::{Digest, Sha256};
     let json = serde_json::to_vec(kind)
         .map_err(|e| Error::Internal(format!("command not serialisable: {e}")))?;
@@ -286,7 +317,7 @@ fn fingerprint(kind: &CommandKind) -> Result<String> {
 const MAX_ACTOR: usize = 200;
 
 /// Who acts is recorded on every row a command writes: a name a person can read.
-fn check_actor(actor: &str) -> Result<()> {
+pub(crate) fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.chars().count() > MAX_ACTOR {
         return Err(Error::validation(
             "actor",

@@ -10,7 +10,7 @@ use crate::model::Change;
 use crate::store::{Backend, Conn, Stmt};
 
 /// Kinds of writes that are no command: their outcome is the list of what they changed.
-pub const SYSTEM_KINDS: &[&str] = &["expire_orders"];
+pub const SYSTEM_KINDS: &[&str] = &["expire_orders", "sync_pull"];
 
 #[derive(sqlx::FromRow)]
 pub struct Row {
@@ -48,6 +48,9 @@ async fn fence(conn: &mut Conn) -> Result<i64> {
         return Ok(i64::MAX);
     }
     // `pg_locks` names transactions by 32-bit id; the epoch of the next id makes them 64-bit.
+    // Live transactions are within 2^31 of each other, and pg_locks is read after the snapshot,
+    // so a transaction that began since has an id above `next`: the nearest epoch is the right
+    // one (taking every id above `next` for the previous epoch made the fence negative).
     Stmt::new(
         "WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid), \
          writing AS ( \
@@ -58,8 +61,11 @@ async fn fence(conn: &mut Conn) -> Result<i64> {
              AND feed.relation = 'applied_ops'::regclass \
              AND feed.database = (SELECT oid FROM pg_database WHERE datname = current_database())), \
          full_ids AS ( \
-           SELECT CASE WHEN (next.xid >> 32 << 32 | w.xid) > next.xid \
-             THEN (next.xid >> 32 << 32 | w.xid) - 4294967296 \
+           SELECT CASE \
+             WHEN (next.xid >> 32 << 32 | w.xid) > next.xid + 2147483648 \
+               THEN (next.xid >> 32 << 32 | w.xid) - 4294967296 \
+             WHEN (next.xid >> 32 << 32 | w.xid) < next.xid - 2147483648 \
+               THEN (next.xid >> 32 << 32 | w.xid) + 4294967296 \
              ELSE next.xid >> 32 << 32 | w.xid END AS xid \
            FROM next, writing w) \
          SELECT LEAST((SELECT xid FROM next), COALESCE((SELECT MIN(xid) FROM full_ids), \

@@ -26,7 +26,8 @@ pub use check::{MAX_BYTES, MAX_PIXELS, MAX_SIDE, THUMB_SIDE};
 pub use outbox::{failing_blob_deletions, sweep_outbox, work_blob_outbox, work_outbox_now};
 pub use repo::{blob_key_of_image, failing_deletions};
 pub use staging::{
-    claim_staged, expire_staged_blobs, finish_claim, release_staged, stage_bytes, stage_file,
+    claim_staged, expire_staged_blobs, finish_claim, hold_staged, release_held, release_staged,
+    stage_bytes, stage_bytes_as, stage_file, staged_uploads,
 };
 pub use verify::{
     blobs_gc, blobs_verify, queue_orphan_blobs, remove_stale_temp_files, sweep_uploads,
@@ -34,6 +35,9 @@ pub use verify::{
 
 /// How long an upload waits for the edit that uses it (a conflict dialog may take a while).
 pub const STAGE_TTL: TimeDelta = TimeDelta::hours(24);
+/// How long a replica keeps the uploads of a command it queued: until the shop's server decides
+/// it, which releases them (`release_held`); this is only the row's formal limit.
+pub const HELD_FOR: TimeDelta = TimeDelta::days(36_500);
 /// Rows per transaction when expiring uploads or working the outbox.
 pub const SWEEP_BATCH: i64 = 200;
 

@@ -40,10 +40,16 @@ pub async fn insert_staged(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    Stmt::new(
+    staged_insert(s, actor, now, "").run(tx).await?;
+    Ok(())
+}
+
+fn staged_insert(s: &StagedBlob, actor: &str, now: DateTime<Utc>, on_conflict: &str) -> Stmt {
+    Stmt::new(format!(
         "INSERT INTO staged_blobs (id, blob_key, thumb_key, content_type, width, height, size, \
-         actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
+         actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         {on_conflict}"
+    ))
     .arg(s.id)
     .arg(s.blob_key.as_str())
     .arg(s.thumb_key.as_str())
@@ -54,6 +60,34 @@ pub async fn insert_staged(
     .arg(actor)
     .arg(now)
     .arg(s.expires_at)
+}
+
+/// `insert_staged`, keeping a row already there under the same id.
+pub async fn insert_staged_once(
+    tx: &mut Tx,
+    s: &StagedBlob,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    staged_insert(s, actor, now, "ON CONFLICT (id) DO NOTHING")
+        .run(tx)
+        .await?;
+    Ok(())
+}
+
+/// `insert_staged`, or a new limit for a row already there under the same id.
+pub async fn upsert_staged(
+    tx: &mut Tx,
+    s: &StagedBlob,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    staged_insert(
+        s,
+        actor,
+        now,
+        "ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at",
+    )
     .run(tx)
     .await?;
     Ok(())

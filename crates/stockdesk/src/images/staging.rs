@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     blob_store, blocking, check, is_key, key_of, repo, work_outbox_now, BlobStore, StagedFiles,
-    STAGE_TTL,
+    HELD_FOR, STAGE_TTL,
 };
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -24,7 +24,7 @@ pub async fn stage_file(ctx: &Ctx, actor: &str, path: &Path) -> Result<StagedBlo
     async {
         let path = path.to_path_buf();
         let checked = blocking(move || check::check_file(&path)).await?;
-        stage_checked(ctx, actor, checked).await
+        stage_checked(ctx, actor, checked, None).await
     }
     .instrument(span)
     .await
@@ -35,10 +35,70 @@ pub async fn stage_bytes(ctx: &Ctx, actor: &str, bytes: Vec<u8>) -> Result<Stage
     let span = tracing::info_span!("stage_bytes", size = bytes.len());
     async {
         let checked = blocking(move || check::check_bytes(bytes)).await?;
-        stage_checked(ctx, actor, checked).await
+        stage_checked(ctx, actor, checked, None).await
     }
     .instrument(span)
     .await
+}
+
+/// Stages `bytes` under the id a terminal gave them (an upload for a command it queued while
+/// offline, sent before the command and again after a lost reply): checked like any upload;
+/// an upload already staged under `id` stays as it is.
+pub async fn stage_bytes_as(
+    ctx: &Ctx,
+    actor: &str,
+    id: Uuid,
+    bytes: Vec<u8>,
+) -> Result<StagedBlob> {
+    let span = tracing::info_span!("stage_bytes_as", %id, size = bytes.len());
+    async {
+        let checked = blocking(move || check::check_bytes(bytes)).await?;
+        stage_checked(ctx, actor, checked, Some(id)).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Keeps the uploads a queued command uses until the shop's server has decided it: a terminal's
+/// replica applies the command again on top of what it pulls, and sends the files with it, so
+/// their staged rows stay (and with them the bytes) whatever the command's own claim removed.
+pub async fn hold_staged(
+    tx: &mut Tx,
+    files: &[StagedBlob],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for f in files {
+        let held = StagedBlob {
+            expires_at: now + HELD_FOR,
+            ..f.clone()
+        };
+        repo::upsert_staged(tx, &held, actor, now).await?;
+    }
+    Ok(())
+}
+
+/// Lets go of uploads `hold_staged` kept (the server decided their command): their bytes go
+/// unless an image uses them. Returns the outbox entries to work after the commit.
+pub async fn release_held(tx: &mut Tx, ids: &[Uuid], now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+    let mut outbox = Vec::new();
+    for id in ids {
+        if let Some(s) = repo::lock_staged(tx, *id).await? {
+            repo::delete_staged(tx, s.id).await?;
+            outbox.push(repo::enqueue(tx, &s.blob_key, now, now).await?);
+            outbox.push(repo::enqueue(tx, &s.thumb_key, now, now).await?);
+        }
+    }
+    Ok(outbox)
+}
+
+/// The staged uploads `ids` as they are now (those that exist).
+pub async fn staged_uploads(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<StagedBlob>> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend(repo::lock_staged(tx, *id).await?);
+    }
+    Ok(out)
 }
 
 /// Gives up staged uploads without using them in an edit (their blobs are deleted unless
@@ -162,10 +222,15 @@ pub async fn finish_claim(
     Ok(ids)
 }
 
-async fn stage_checked(ctx: &Ctx, actor: &str, c: check::CheckedImage) -> Result<StagedBlob> {
+async fn stage_checked(
+    ctx: &Ctx,
+    actor: &str,
+    c: check::CheckedImage,
+    id: Option<Uuid>,
+) -> Result<StagedBlob> {
     let store = blob_store(ctx);
     let staged = StagedBlob {
-        id: Uuid::now_v7(),
+        id: id.unwrap_or_else(Uuid::now_v7),
         blob_key: key_of(&c.bytes),
         thumb_key: key_of(&c.thumb),
         content_type: c.content_type.to_string(),
@@ -195,7 +260,12 @@ async fn stage_checked(ctx: &Ctx, actor: &str, c: check::CheckedImage) -> Result
         for (key, bytes) in files {
             store.register(&mut tx, key, bytes, now).await?;
         }
-        repo::insert_staged(&mut tx, &staged, actor, now).await?;
+        if id.is_some() {
+            // A terminal's upload sent again keeps the row it made the first time.
+            repo::insert_staged_once(&mut tx, &staged, actor, now).await?;
+        } else {
+            repo::insert_staged(&mut tx, &staged, actor, now).await?;
+        }
         ctx.failpoint("stage.in_tx")?;
         tx.commit().await
     })

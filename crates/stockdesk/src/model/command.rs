@@ -45,6 +45,12 @@ pub enum CommandKind {
         product_id: Uuid,
         expected_version: i64,
         patch: ProductPatch,
+        /// The product as the editor saw it, when that is not a version the database has: an
+        /// edit made offline on a terminal (on top of its own earlier edits) carries it, and
+        /// `expected_version` is then the shop's version it derives from (0: none yet). The
+        /// merge's base is this snapshot instead of the history row.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<Box<Product>>,
     },
     /// Brings back an old version's fields, variants and image details as a new edit.
     RestoreProduct {

@@ -10,6 +10,7 @@ pub mod patch;
 pub mod presence;
 pub mod staff;
 pub mod stock;
+pub mod sync;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -22,6 +23,7 @@ pub use patch::*;
 pub use presence::*;
 pub use staff::*;
 pub use stock::*;
+pub use sync::*;
 
 /// Why a piece of text is refused, if it is: text holds no control characters (NUL, escape,
 /// …), which no shop means to type and which Postgres cannot even store (NUL). Multi-line text

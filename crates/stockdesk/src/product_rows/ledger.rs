@@ -11,6 +11,8 @@ use crate::store::{Batch, Stmt, Tx};
 /// One movement to write; `quantity` is signed.
 pub struct NewMovement<'a> {
     pub id: Uuid,
+    /// The command that makes it (a replica fetches a change's movements by it).
+    pub op_id: Uuid,
     pub variant_id: Uuid,
     pub kind: MovementKind,
     pub quantity: i64,
@@ -51,7 +53,7 @@ pub fn push(batch: &mut Batch, m: NewMovement<'_>) {
 fn insert(m: &NewMovement<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO stock_movements (id, variant_id, kind, quantity, on_hand_after, actor, reason, \
-         order_id, at, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         order_id, at, actor_id, op_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .arg(m.id)
     .arg(m.variant_id)
@@ -63,6 +65,7 @@ fn insert(m: &NewMovement<'_>) -> Stmt {
     .arg(m.order_id)
     .arg(m.at)
     .arg(m.actor_id)
+    .arg(m.op_id)
 }
 
 /// A variant's movements, oldest first.

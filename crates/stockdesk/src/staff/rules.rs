@@ -87,6 +87,7 @@ mod tests {
             product_id: Uuid::nil(),
             expected_version: 1,
             patch,
+            base: None,
         };
         needs(&kind).into_iter().all(|p| role.allows(p))
     }

@@ -163,6 +163,7 @@ async fn change_on_hand(
         tx,
         NewMovement {
             id: op.new_id(),
+            op_id: op.id,
             variant_id,
             kind,
             quantity: delta,

@@ -257,6 +257,7 @@ async fn sell(
             tx,
             ledger::NewMovement {
                 id: op.new_id(),
+                op_id: op.id,
                 variant_id,
                 kind: MovementKind::Sale,
                 quantity: -quantity,

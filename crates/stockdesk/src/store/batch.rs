@@ -106,9 +106,52 @@ pub enum Arg {
     OptTime(Option<DateTime<Utc>>),
     OptBytes(Option<Vec<u8>>),
     Json(Box<RawValue>),
+    OptInt(Option<i64>),
+    OptBool(Option<bool>),
+    OptJson(Option<Box<RawValue>>),
+}
+
+/// What a column holds, for statements that copy rows whatever their table (`Stmt::fetch_values`):
+/// a replica copying the shop's rows. Every value is read as nullable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Id,
+    Text,
+    Int,
+    Bool,
+    Time,
+    Json,
+    Bytes,
 }
 
 impl Arg {
+    /// The value as JSON, for comparing rows read from two databases (a replica and its shop):
+    /// ids and times in one spelling, bytes as a hash, JSON as the value it holds.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{json, Value};
+        let json_of = |raw: &RawValue| serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        match self {
+            Arg::Id(v) => json!(v),
+            Arg::OptId(v) => json!(v),
+            Arg::Text(v) => json!(v),
+            Arg::OptText(v) => json!(v),
+            Arg::Int(v) => json!(v),
+            Arg::OptInt(v) => json!(v),
+            Arg::Bool(v) => json!(v),
+            Arg::OptBool(v) => json!(v),
+            Arg::Time(v) => json!(v.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            Arg::OptTime(v) => {
+                json!(v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+            }
+            Arg::OptBytes(v) => json!(v.as_ref().map(|b| {
+                use sha2::{Digest, Sha256};
+                format!("{} bytes, sha256 {:x}", b.len(), Sha256::digest(b))
+            })),
+            Arg::Json(v) => json_of(v),
+            Arg::OptJson(v) => v.as_deref().map_or(Value::Null, json_of),
+        }
+    }
+
     /// A value stored as JSON (serialised now, exactly as `Json(value)` would be).
     pub fn json(value: &impl Serialize) -> Result<Arg> {
         serde_json::value::to_raw_value(value)
@@ -152,6 +195,9 @@ macro_rules! bound {
                 Arg::OptTime(v) => q.bind(*v),
                 Arg::OptBytes(v) => q.bind(v.as_deref()),
                 Arg::Json(v) => q.bind(Json(&**v)),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::OptBool(v) => q.bind(*v),
+                Arg::OptJson(v) => q.bind(v.as_deref().map(Json)),
             };
         }
         q
@@ -284,6 +330,41 @@ impl Stmt {
         (T,): Record,
     {
         Ok(self.fetch_optional::<(T,)>(on).await?.map(|(v,)| v))
+    }
+
+    /// Runs it now; returns each row's values as `Arg`s, read by `types` (one per column, in
+    /// order), so they can be bound to another statement on either backend as they are.
+    pub async fn fetch_values(
+        self,
+        on: &mut impl Session,
+        types: &[ColumnType],
+    ) -> Result<Vec<Vec<Arg>>> {
+        on_session!(on, c => {
+            let rows = bound!(sqlx::query, &self).fetch_all(c).await?;
+            rows.iter()
+                .map(|row| {
+                    types
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            use sqlx::Row;
+                            Ok(match t {
+                                ColumnType::Id => Arg::OptId(row.try_get(i)?),
+                                ColumnType::Text => Arg::OptText(row.try_get(i)?),
+                                ColumnType::Int => Arg::OptInt(row.try_get(i)?),
+                                ColumnType::Bool => Arg::OptBool(row.try_get(i)?),
+                                ColumnType::Time => Arg::OptTime(row.try_get(i)?),
+                                ColumnType::Json => Arg::OptJson(
+                                    row.try_get::<Option<Json<Box<RawValue>>>, _>(i)?
+                                        .map(|j| j.0),
+                                ),
+                                ColumnType::Bytes => Arg::OptBytes(row.try_get(i)?),
+                            })
+                        })
+                        .collect::<Result<Vec<Arg>>>()
+                })
+                .collect()
+        })
     }
 
     /// `fetch_scalar` of a `SELECT COUNT(*) …`: whether it counted any rows.

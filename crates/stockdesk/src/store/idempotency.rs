@@ -89,31 +89,32 @@ pub async fn begin_system_write(tx: &mut Tx) -> Result<()> {
 }
 
 /// Records what a system write changed in the change feed (nothing when it changed nothing),
-/// under a fresh op id that nothing replays.
+/// under a fresh op id that nothing replays; returns that op id.
 pub async fn finish_system_write<T: Serialize>(
     tx: &mut Tx,
     kind: &str,
     actor: &str,
     changed: &[T],
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Option<Uuid>> {
     if changed.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
+    let op_id = Uuid::now_v7();
     let changed = serde_json::to_value(changed)
         .map_err(|e| Error::Internal(format!("change not serialisable: {e}")))?;
     Stmt::new(
         "INSERT INTO applied_ops (op_id, kind, outcome, actor, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
-    .arg(Uuid::now_v7())
+    .arg(op_id)
     .arg(kind)
     .arg(Arg::json(&changed)?)
     .arg(actor)
     .arg(now)
     .run(tx)
     .await?;
-    Ok(())
+    Ok(Some(op_id))
 }
 
 /// What `applied_ops` holds of an op id: the kind of operation it was used for, and what that

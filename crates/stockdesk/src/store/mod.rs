@@ -24,7 +24,7 @@ use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
-pub use batch::{Arg, Batch, Record, Session, Stmt};
+pub use batch::{Arg, Batch, ColumnType, Record, Session, Stmt};
 pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
 pub use session::PgSession;
@@ -168,6 +168,17 @@ impl Store {
             .await?;
         let taken = before + before.elapsed() / 2;
         Ok(Some((now, taken)))
+    }
+
+    /// The file of an SQLite store (None on Postgres or in memory).
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Store::Sqlite(p) => {
+                let f = p.connect_options().get_filename().to_path_buf();
+                (!f.as_os_str().is_empty() && f != Path::new(":memory:")).then_some(f)
+            }
+            Store::Postgres(_) => None,
+        }
     }
 
     /// The SQLite URL of a file path.

@@ -34,6 +34,11 @@ impl Job for ExpireOrders {
     fn run<'a>(&'a self, s: &'a Sweeper<'a>) -> BoxFuture<'a, Result<BTreeMap<String, i64>>> {
         Box::pin(async move {
             let (mut orders, mut reservations) = (0, 0);
+            if s.ctx.replica.is_some() {
+                // A terminal's replica does not decide orders: the shop's sweeper expires them,
+                // and the replica pulls that (a lapsed hold counts for nothing meanwhile).
+                return Ok(BTreeMap::new());
+            }
             for _ in 0..EXPIRE_MAX_BATCHES {
                 let (batch, expired) =
                     stock::expire_overdue_orders(s.ctx, s.actor, EXPIRE_BATCH).await?;
