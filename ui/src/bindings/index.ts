@@ -138,7 +138,14 @@ export type ChangedBy = {
 /**  What a command does: one variant per write the app or the CLI can make. */
 export type CommandKind = { type: "create_category"; category: NewCategory } | { type: "create_product"; product: NewProduct } | 
 /**  A version-checked edit: merged three-way when `expected_version` is stale. */
-{ type: "patch_product"; product_id: string; expected_version: number; patch: ProductPatch } | 
+{ type: "patch_product"; product_id: string; expected_version: number; patch: ProductPatch; 
+/**
+ *  The product as the editor saw it, when that is not a version the database has: an
+ *  edit made offline on a terminal (on top of its own earlier edits) carries it, and
+ *  `expected_version` is then the shop's version it derives from (0: none yet). The
+ *  merge's base is this snapshot instead of the history row.
+ */
+base?: Product | null } | 
 /**  Brings back an old version's fields, variants and image details as a new edit. */
 { type: "restore_product"; product_id: string; expected_version: number; to_version: number } | 
 /**  Adds staged uploads as images (the first becomes the thumbnail if there is none). */
