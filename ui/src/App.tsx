@@ -3,6 +3,7 @@ import { Confirm } from "./components/Confirm";
 import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
 import { OrdersView } from "./features/orders/OrdersView";
+import { ReportsView } from "./features/reports/ReportsView";
 import { stopEditing } from "./features/presence/presence";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
@@ -13,7 +14,7 @@ import { useChangeEvents } from "./lib/queries";
 /** The window: product list on the left, the open product on the right, status bar below. */
 export function App() {
   useChangeEvents();
-  const [section, setSection] = useState<"products" | "orders">("products");
+  const [section, setSection] = useState<"products" | "orders" | "reports">("products");
   const [selected, setSelected] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
@@ -71,7 +72,7 @@ export function App() {
           Stockdesk
         </div>
         <nav className="nav" aria-label="Sections">
-          {(["products", "orders"] as const).map((s) => (
+          {(["products", "orders", "reports"] as const).map((s) => (
             <button
               key={s}
               className={`nav-item ${section === s ? "nav-on" : ""}`}
@@ -79,7 +80,7 @@ export function App() {
               data-testid={`nav-${s}`}
               onClick={() => setSection(s)}
             >
-              {s === "products" ? "Products" : "Orders"}
+              {s === "products" ? "Products" : s === "orders" ? "Orders" : "Reports"}
             </button>
           ))}
         </nav>
@@ -103,6 +104,11 @@ export function App() {
       {section === "orders" && (
         <main className="workspace workspace-single">
           <OrdersView />
+        </main>
+      )}
+      {section === "reports" && (
+        <main className="workspace workspace-single">
+          <ReportsView />
         </main>
       )}
       <StatusBar onSettings={() => setSettings(true)} />

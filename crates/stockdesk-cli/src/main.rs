@@ -9,6 +9,7 @@ mod changes;
 mod images;
 mod io;
 mod order;
+mod report;
 mod staff;
 mod stock;
 mod sweep;
@@ -92,6 +93,8 @@ enum Command {
     /// Staff profiles: add (PIN on stdin), list, remove, events.
     #[command(subcommand)]
     Staff(staff::StaffCmd),
+    /// Reports over a range of days: sales, stock, holds, edits, sweeper (a table, or --json).
+    Report(report::ReportArgs),
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -165,6 +168,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Apply => apply::apply(&sd).await,
         Command::Staff(cmd) => staff::staff(&sd, cli.op_id, cmd).await,
         Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
+        Command::Report(args) => return report::report(&sd, args).await,
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

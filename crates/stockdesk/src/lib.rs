@@ -13,6 +13,7 @@
 //! ```text
 //! api            the `Stockdesk` handle's methods: reads, and writes built as commands
 //! commands       the one entry point for writes: apply a Command once, record its outcome
+//! reports        the shop's figures over a range of days (reads, and the conflicts they count)
 //! sweeper check  background tidying; the invariant check (reads only)
 //! catalog stock  the capabilities (never each other)
 //! images         blob stores, staging, the deletion outbox
@@ -37,6 +38,7 @@ pub mod images;
 pub mod model;
 pub mod presence;
 pub mod product_rows;
+pub mod reports;
 pub mod staff;
 pub mod stock;
 pub mod store;

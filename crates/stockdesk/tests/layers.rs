@@ -33,15 +33,19 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "reports",
+        &["sweeper", "product_rows", "ctx", "store", "model", "error"],
+    ),
+    (
         "commands",
         &[
-            "catalog", "stock", "images", "staff", "ctx", "store", "model", "error",
+            "catalog", "stock", "images", "staff", "reports", "ctx", "store", "model", "error",
         ],
     ),
     (
         "api",
         &[
-            "root", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
+            "root", "commands", "check", "feed", "presence", "staff", "reports", "sweeper", "catalog",
             "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
@@ -53,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "feed",
             "presence",
             "staff",
+            "reports",
             "sweeper",
             "catalog",
             "stock",

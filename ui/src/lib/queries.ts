@@ -21,6 +21,7 @@ export const keys = {
   movements: (variantId: string) => ["stock", "movements", variantId] as const,
   sweeper: ["sweeper"] as const,
   editors: ["editors"] as const,
+  reports: ["reports"] as const,
 };
 
 export function useOrders(status: OrderStatus | null) {
@@ -97,6 +98,8 @@ export function useChangeEvents() {
         const change = e.payload.change;
         // A save ends someone's editing: ask again at once rather than at the next poll.
         void qc.invalidateQueries({ queryKey: keys.editors });
+        // Every kind of change moves some figure of the reports (only an open Reports view refetches).
+        void qc.invalidateQueries({ queryKey: keys.reports });
         if (change?.kind === "product") {
           invalidateProduct(qc, change.id);
           void qc.invalidateQueries({ queryKey: keys.stock });
