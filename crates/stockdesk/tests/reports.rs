@@ -8,7 +8,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use stockdesk::catalog::{NewProduct, NewVariant, PatchRequest, ProductPatch, ProductStatus};
 use stockdesk::reports::{HoldCounts, ReportRange};
 use stockdesk::sweeper::RunStatus;
-use stockdesk::{Clock, CommandKind, Error, Stockdesk};
+use stockdesk::{CommandKind, Error, Stockdesk};
 use stockdesk_testkit::{both_backends, count, execute, order_of, stocked, TestDb};
 use uuid::Uuid;
 
@@ -38,7 +38,7 @@ async fn single(
         category_id: None,
         variants: vec![NewVariant {
             id: None,
-            sku: format!("{name}-0"),
+            sku: format!("{}-0", name.replace(' ', "-")),
             price_minor: price,
             currency: currency.into(),
             stock_on_hand: stock,
@@ -88,7 +88,7 @@ async fn shop(db: &TestDb) -> Uuid {
         name: Some(name.into()),
         ..Default::default()
     };
-    let clean = sd.patch_product(edit(v, rename("Mug"))).await.unwrap();
+    let clean = sd.patch_product(edit(v, rename("mug, blue"))).await.unwrap();
     assert!(clean.merge.is_none());
     let merged = sd
         .patch_product(edit(
@@ -186,7 +186,7 @@ both_backends!(sales_per_day_week_and_top_products, |db: TestDb| async move {
     assert_eq!(
         top,
         [
-            ("Mug".into(), 6, eur_usd(6001, 0)),
+            ("mug, blue".into(), 6, eur_usd(6001, 0)),
             ("globe".into(), 2, eur_usd(0, 5000)),
         ]
     );
@@ -235,7 +235,8 @@ both_backends!(stock_value_per_currency_and_low_stock, |db: TestDb| async move {
         .iter()
         .map(|l| (l.sku.clone(), l.on_hand, l.reserved, l.available))
         .collect();
-    // mug-1's lapsed hold holds nothing; the archived vase is not listed.
+    // Fewest available first, then by product name and SKU; mug-1's lapsed hold holds nothing;
+    // the archived vase is not listed.
     assert_eq!(
         low,
         [
@@ -300,7 +301,7 @@ both_backends!(edits_merged_versus_conflicts, |db: TestDb| async move {
     let c = &r.recent_conflicts[0];
     assert_eq!(
         (c.product_id, c.product_name.as_str(), c.actor.as_str()),
-        (mug, "Mug", "tester")
+        (mug, "mug, blue", "tester")
     );
     assert_eq!(c.paths, ["name"]);
     assert_eq!(c.at, stockdesk_testkit::start_time());

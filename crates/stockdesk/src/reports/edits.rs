@@ -116,6 +116,7 @@ pub async fn edits(on: &mut impl Session, days: &Days) -> Result<EditsReport> {
     let first = stmt.param(days.starts());
     let end = stmt.param(days.ends);
     let recent = stmt.param(RECENT_CONFLICTS);
+    // Postgres types a `UNION` pair by pair, so the first part's NULLs carry their type.
     // `->` and `->>` read JSON alike in both dialects: an outcome's `value.merge` is JSON null
     // (SQL NULL through `->>`) unless the edit merged.
     let sql = format!(
@@ -123,7 +124,9 @@ pub async fn edits(on: &mut impl Session, days: &Days) -> Result<EditsReport> {
          SELECT 'edits' AS part, d.bucket, CAST(COUNT(*) AS BIGINT) AS n, \
                 CAST(SUM(CASE WHEN (a.outcome -> 'value' ->> 'merge') IS NULL THEN 0 ELSE 1 END) \
                      AS BIGINT) AS merged, \
-                NULL AS at, NULL AS product_id, NULL AS product_name, NULL AS actor, NULL AS paths \
+                CAST(NULL AS TIMESTAMPTZ) AS at, CAST(NULL AS UUID) AS product_id, \
+                CAST(NULL AS TEXT) AS product_name, CAST(NULL AS TEXT) AS actor, \
+                CAST(NULL AS JSONB) AS paths \
          FROM days d JOIN applied_ops a ON a.kind IN ({kinds}) \
               AND a.created_at >= d.starts AND a.created_at < d.ends \
          GROUP BY d.bucket \
@@ -133,7 +136,7 @@ pub async fn edits(on: &mut impl Session, days: &Days) -> Result<EditsReport> {
          GROUP BY d.bucket \
          UNION ALL \
          SELECT * FROM ( \
-           SELECT 'recent', NULL, 0, 0, c.at, c.product_id, p.name, c.actor, c.paths \
+           SELECT 'recent', CAST(NULL AS BIGINT), 0, 0, c.at, c.product_id, p.name, c.actor, c.paths \
            FROM edit_conflicts c LEFT JOIN products p ON p.id = c.product_id \
            WHERE c.at >= {first} AND c.at < {end} \
            ORDER BY c.at DESC, c.op_id DESC LIMIT {recent}) recent"

@@ -162,9 +162,9 @@ mod tests {
 
     #[test]
     fn a_day_without_a_midnight_starts_when_the_clock_resumes() {
-        // Santiago de Chile springs forward at midnight: 6 September 2026 starts at 01:00.
+        // Santiago de Chile springs forward at midnight: 6 September 2026 starts at 01:00 (UTC−3).
         let d = Days::of(&range("2026-09-06", "2026-09-06", "America/Santiago")).unwrap();
-        assert_eq!(d.days[0].1.to_rfc3339(), "2026-09-06T05:00:00+00:00");
+        assert_eq!(d.days[0].1.to_rfc3339(), "2026-09-06T04:00:00+00:00");
     }
 
     #[test]

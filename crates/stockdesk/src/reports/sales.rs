@@ -75,6 +75,7 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
     let mut stmt = Stmt::new("");
     let cte = days.cte(&mut stmt);
     let top = stmt.param(TOP_PRODUCTS);
+    // Postgres types a `UNION` pair by pair, so the first part's NULLs carry their type.
     // `per`: units and revenue per day, product and currency, from the paid orders of each day
     // (an index range per day). The days' order counts come straight from the orders, since an
     // order may hold lines of several products and currencies.
@@ -90,7 +91,8 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
          top AS ( \
            SELECT product_id FROM per GROUP BY product_id \
            ORDER BY SUM(units) DESC, SUM(amount) DESC, product_id LIMIT {top}) \
-         SELECT 'day' AS part, bucket, NULL AS product_id, NULL AS name, currency, \
+         SELECT 'day' AS part, bucket, CAST(NULL AS UUID) AS product_id, \
+                CAST(NULL AS TEXT) AS name, currency, \
                 CAST(SUM(units) AS BIGINT) AS units, CAST(SUM(amount) AS BIGINT) AS amount_minor, \
                 CAST(0 AS BIGINT) AS orders \
          FROM per GROUP BY bucket, currency \

@@ -75,6 +75,7 @@ pub async fn sweeper(on: &mut impl Session, days: &Days) -> Result<SweeperReport
     let first = stmt.param(days.starts());
     let end = stmt.param(days.ends);
     let recent = stmt.param(RECENT_RUNS);
+    // A subquery's untyped NULL is text on Postgres: the bucket's is cast.
     let sql = format!(
         "WITH {cte} \
          SELECT 'day' AS part, d.bucket, CAST(COUNT(*) AS BIGINT) AS runs, \
@@ -85,7 +86,7 @@ pub async fn sweeper(on: &mut impl Session, days: &Days) -> Result<SweeperReport
          GROUP BY d.bucket \
          UNION ALL \
          SELECT * FROM ( \
-           SELECT 'run', NULL, 0, 0, r.id, r.actor, r.started_at, r.finished_at, r.status, r.jobs \
+           SELECT 'run', CAST(NULL AS BIGINT), 0, 0, r.id, r.actor, r.started_at, r.finished_at, r.status, r.jobs \
            FROM sweep_runs r WHERE r.started_at >= {first} AND r.started_at < {end} \
            ORDER BY r.started_at DESC, r.id DESC LIMIT {recent}) recent"
     );
