@@ -50,7 +50,7 @@ describe("sales figures", () => {
   });
   it("sums up each chart in words", () => {
     const r = sales();
-    expect(salesSummary(r, { kind: "units" }, false)).toMatch(/^Units sold per day, .*: 8 units in all; the best day was 23 Nov.* with 6 units\.$/);
+    expect(salesSummary(r, { kind: "units" }, false)).toMatch(/^Units sold per day, .*: 8 units in all; the best day was .*23.* with 6 units\.$/);
     expect(salesSummary({ ...r, days: r.days.map((d) => ({ ...d, units: 0 })) }, { kind: "units" }, false)).toMatch(/no sales/);
   });
 });
