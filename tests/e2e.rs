@@ -1502,7 +1502,8 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         const sum = holdsRows.reduce((s, r) => s.map((v, i) => v + r[i]), [0, 0, 0, 0]).join();
         if (sum !== '1,1,1,0') problems.push(`the holds table sums to ${sum}`);
         if (!shown($('[data-testid=report-sales]'))) problems.push('the sales card is not on screen');
-        if (!shown($('[data-testid=report-holds]'))) problems.push('the holds card is not on screen');
+        if (!shown($('[data-testid=report-top]'))) problems.push('the top products are not on screen');
+        if (!shown($('[data-testid=holds-chart]'))) problems.push('the holds chart is not on screen');
         return { problems, probes: [] };
     "#;
     let revenue_digits = (price * 3).to_string();
@@ -1557,6 +1558,7 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         // Typing, another terminal saves the same field: the banner, the review, the conflict.
         let current = app.cli(&["product", "get", &id], None);
         app.open_product(&current).await;
+        app.click(".tab-list [role=tab]:first-child").await;
         app.type_into("[data-testid=field-name]", &format!("Typed in the app, {theme}"))
             .await;
         app.cli(
@@ -1580,6 +1582,9 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         violations.extend(app.axe(&format!("conflict dialog ({theme})")).await);
         app.escape().await;
         // Opening another product with the typing unsaved asks first.
+        let search = app.wait_css("[data-testid=search]").await;
+        search.send_keys(Key::Control + "a").await.unwrap();
+        search.send_keys(Key::Backspace).await.unwrap();
         app.click(&format!("[data-testid=product-row]:not([data-product-id='{id}'])"))
             .await;
         app.wait_css("[role=alertdialog]").await;

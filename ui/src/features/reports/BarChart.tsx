@@ -9,7 +9,7 @@ export type Series = { key: string; label: string; tone: number };
 
 export type BarDatum = { label: string; values: Record<string, number> };
 
-const HEIGHT = 180;
+const HEIGHT = 150;
 const MARGIN = { top: 8, right: 8, bottom: 24, left: 48 };
 
 function useWidth<T extends HTMLElement>(): [React.RefObject<T | null>, number] {

@@ -89,18 +89,18 @@ export function ReportsView() {
       </div>
       <div className="reports-grid">
         <SalesCard range={range} />
-        <StockCard />
         <HoldsCard range={range} />
         <EditsCard range={range} />
+        <StockCard />
         <SweeperCard range={range} />
       </div>
     </section>
   );
 }
 
-function Card({ id, title, wide, children }: { id: string; title: string; wide?: boolean; children: ReactNode }) {
+function Card({ id, title, span, children }: { id: string; title: string; span?: "wide" | "full"; children: ReactNode }) {
   return (
-    <article className={`report-card ${wide ? "report-wide" : ""}`} aria-labelledby={`${id}-title`} data-testid={`report-${id}`}>
+    <article className={`report-card ${span ? `report-${span}` : ""}`} aria-labelledby={`${id}-title`} data-testid={`report-${id}`}>
       <h2 id={`${id}-title`} className="report-title">
         {title}
       </h2>
@@ -140,7 +140,7 @@ function SalesCard({ range }: { range: ReportRange | null }) {
   const [chosen, setChosen] = useState<string>("");
   return (
     <>
-      <Card id="sales" title="Sales" wide>
+      <Card id="sales" title="Sales" span="wide">
         <Loaded q={q} what="sales">
           {(r) => {
             const money = currencies(r);
@@ -283,7 +283,7 @@ function StockCard() {
             {r.low_stock.length === 0 ? (
               <p className="muted">Nothing is running low.</p>
             ) : (
-              <div className="scroll-table">
+              <div className="scroll-table" role="region" aria-label="Variants running low" tabIndex={0}>
                 <table className="report-table" data-testid="low-stock">
                   <caption className="sr-only">Variants running low, fewest available first</caption>
                   <thead>
@@ -416,7 +416,7 @@ function EditsCard({ range }: { range: ReportRange | null }) {
 function SweeperCard({ range }: { range: ReportRange | null }) {
   const q = useReport("sweeper", range, () => call(commands.sweeperReport(range!)));
   return (
-    <Card id="sweeper" title="Sweeper runs" wide>
+    <Card id="sweeper" title="Sweeper runs" span="full">
       <Loaded q={q} what="sweeper runs">
         {(r) => (
           <>
