@@ -166,6 +166,9 @@ const SQLITE_JSON_COLUMNS: &[&str] = &[
     "product_history.changes",
     "product_history.snapshot",
     "sweep_runs.jobs",
+    "sync_outbox.command",
+    "sync_outbox.outcome",
+    "sync_set_aside.error",
 ];
 
 /// SQLite BLOB columns that hold bytes rather than an id (BYTEA on Postgres).
