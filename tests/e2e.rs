@@ -1450,7 +1450,10 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
     let paid = app.cli(&["order", "create"], Some(line(3)));
     app.cli(&["order", "pay", paid["id"].as_str().unwrap()], None);
     let cancelled = app.cli(&["order", "create"], Some(line(1)));
-    app.cli(&["order", "cancel", cancelled["id"].as_str().unwrap()], None);
+    app.cli(
+        &["order", "cancel", cancelled["id"].as_str().unwrap()],
+        None,
+    );
     app.cli(&["order", "create", "--expires-in", "1s"], Some(line(1)));
     std::thread::sleep(Duration::from_millis(1500));
     app.cli(&["sweep", "--once"], None);
@@ -1476,7 +1479,8 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
     assert!(version < now);
 
     app.click("[data-testid=nav-reports]").await;
-    app.wait_text("[data-testid=sales-units] .kpi-value", "3").await;
+    app.wait_text("[data-testid=sales-units] .kpi-value", "3")
+        .await;
     app.wait_text("[data-testid=edits-conflicts] .kpi-value", "1")
         .await;
     let checks = r#"
@@ -1513,17 +1517,14 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
 
     app.click("[data-testid=theme-toggle]").await;
     app.wait_css("html[data-theme=dark]").await;
-    let dark = format!(
-        "{checks_body}",
-        checks_body = checks.replace(
+    let dark = checks.replace(
             "return { problems, probes: [] };",
             "const bg = rgba(getComputedStyle(document.body).backgroundColor).slice(0, 3);\n\
              if (luma(bg) > 60) problems.push(`the body background ${bg} is not dark`);\n\
              const card = rgba(getComputedStyle($('[data-testid=report-sales]')).backgroundColor).slice(0, 3);\n\
              if (luma(card) > 60) problems.push(`the cards ${card} are not dark`);\n\
              return { problems, probes: [] };"
-        )
-    );
+        );
     app.screenshot("reports-dark", &dark, args).await;
     violations.extend(app.axe("reports (dark)").await);
 
@@ -1532,7 +1533,10 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         app.click("[data-testid=nav-products]").await;
         let product = app.cli(&["product", "get", &id], None);
         app.open_product(&product).await;
-        violations.extend(app.axe(&format!("product list and editor details ({theme})")).await);
+        violations.extend(
+            app.axe(&format!("product list and editor details ({theme})"))
+                .await,
+        );
         app.click("[data-testid=stock-tab]").await;
         app.wait_css("[data-testid=stock]").await;
         violations.extend(app.axe(&format!("editor stock tab ({theme})")).await);
@@ -1559,8 +1563,11 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         let current = app.cli(&["product", "get", &id], None);
         app.open_product(&current).await;
         app.click(".tab-list [role=tab]:first-child").await;
-        app.type_into("[data-testid=field-name]", &format!("Typed in the app, {theme}"))
-            .await;
+        app.type_into(
+            "[data-testid=field-name]",
+            &format!("Typed in the app, {theme}"),
+        )
+        .await;
         app.cli(
             &[
                 "product",
@@ -1572,7 +1579,10 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
             Some(json!({ "name": format!("From the terminal, {theme}") })),
         );
         app.wait_css("[data-testid=review-now]").await;
-        violations.extend(app.axe(&format!("editor with the live banner ({theme})")).await);
+        violations.extend(
+            app.axe(&format!("editor with the live banner ({theme})"))
+                .await,
+        );
         app.click("[data-testid=review-now]").await;
         app.wait_css("[data-testid=review-dialog]").await;
         violations.extend(app.axe(&format!("review dialog ({theme})")).await);
@@ -1585,10 +1595,15 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
         let search = app.wait_css("[data-testid=search]").await;
         search.send_keys(Key::Control + "a").await.unwrap();
         search.send_keys(Key::Backspace).await.unwrap();
-        app.click(&format!("[data-testid=product-row]:not([data-product-id='{id}'])"))
-            .await;
+        app.click(&format!(
+            "[data-testid=product-row]:not([data-product-id='{id}'])"
+        ))
+        .await;
         app.wait_css("[role=alertdialog]").await;
-        violations.extend(app.axe(&format!("discard changes question ({theme})")).await);
+        violations.extend(
+            app.axe(&format!("discard changes question ({theme})"))
+                .await,
+        );
         app.click("[role=alertdialog] .btn-danger").await;
         app.wait_gone("[role=alertdialog]").await;
 
@@ -1648,7 +1663,8 @@ impl App {
             .await
             .unwrap();
         if loaded.json() != &json!("object") {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js");
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js");
             let source = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e} (run npm --prefix ui ci)", path.display()));
             self.driver

@@ -143,7 +143,11 @@ mod table {
                 amounts(&w.revenue)
             );
         }
-        let _ = writeln!(s, "\ntop products\n{:>7}  {:<28} product", "units", "revenue");
+        let _ = writeln!(
+            s,
+            "\ntop products\n{:>7}  {:<28} product",
+            "units", "revenue"
+        );
         for p in &r.top_products {
             let _ = writeln!(s, "{:>7}  {:<28} {}", p.units, amounts(&p.revenue), p.name);
         }
@@ -232,10 +236,12 @@ mod table {
             "{:<12} {:>6} {:>7} {:>10}",
             "day", "clean", "merged", "conflicts"
         );
-        for d in r.days.iter().map(|d| (d.date.to_string(), &d.counts)).chain([(
-            "total".to_string(),
-            &r.total,
-        )]) {
+        for d in r
+            .days
+            .iter()
+            .map(|d| (d.date.to_string(), &d.counts))
+            .chain([("total".to_string(), &r.total)])
+        {
             let _ = writeln!(
                 s,
                 "{:<12} {:>6} {:>7} {:>10}",

@@ -112,12 +112,16 @@ fn reports_as_json_and_as_tables() {
         "{table}"
     );
     assert!(
-        table.lines().any(|l| l.trim_end().ends_with("Mug, blue") && l.contains("EUR 18.00")),
+        table
+            .lines()
+            .any(|l| l.trim_end().ends_with("Mug, blue") && l.contains("EUR 18.00")),
         "{table}"
     );
     let (_, table) = raw(&db, &["report", "stock", "--low-stock", "3"], "");
     assert!(
-        table.lines().any(|l| l.contains("MUG-1") && l.trim_start().starts_with('3')),
+        table
+            .lines()
+            .any(|l| l.contains("MUG-1") && l.trim_start().starts_with('3')),
         "{table}"
     );
 

@@ -45,8 +45,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
-            "root", "commands", "check", "feed", "presence", "staff", "reports", "sweeper", "catalog",
-            "stock", "images", "ctx", "store", "model", "error", "clock",
+            "root", "commands", "check", "feed", "presence", "staff", "reports", "sweeper",
+            "catalog", "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (

@@ -12,6 +12,9 @@ use stockdesk::{CommandKind, Error, Stockdesk};
 use stockdesk_testkit::{both_backends, count, execute, order_of, stocked, TestDb};
 use uuid::Uuid;
 
+/// Amounts per currency, as (code, minor units).
+type Amounts = Vec<(String, i64)>;
+
 fn range(from: &str, to: &str, zone: &str) -> ReportRange {
     ReportRange {
         from: from.parse().unwrap(),
@@ -48,14 +51,14 @@ async fn single(
     sd.create_product(product, None).await.unwrap().variants[0].id
 }
 
-fn money(report: &[stockdesk::stock::Money]) -> Vec<(String, i64)> {
+fn money(report: &[stockdesk::stock::Money]) -> Amounts {
     report
         .iter()
         .map(|m| (m.currency.clone(), m.amount_minor))
         .collect()
 }
 
-fn eur_usd(eur: i64, usd: i64) -> Vec<(String, i64)> {
+fn eur_usd(eur: i64, usd: i64) -> Amounts {
     let mut v = Vec::new();
     if eur != 0 {
         v.push(("EUR".to_string(), eur));
@@ -88,7 +91,10 @@ async fn shop(db: &TestDb) -> Uuid {
         name: Some(name.into()),
         ..Default::default()
     };
-    let clean = sd.patch_product(edit(v, rename("mug, blue"))).await.unwrap();
+    let clean = sd
+        .patch_product(edit(v, rename("mug, blue")))
+        .await
+        .unwrap();
     assert!(clean.merge.is_none());
     let merged = sd
         .patch_product(edit(
@@ -124,16 +130,27 @@ async fn shop(db: &TestDb) -> Uuid {
         .await
         .unwrap();
     sd.pay_order(a.id).await.unwrap();
-    let b = sd.create_order(order_of(&[(globe, 2)]), None).await.unwrap();
+    let b = sd
+        .create_order(order_of(&[(globe, 2)]), None)
+        .await
+        .unwrap();
     sd.pay_order(b.id).await.unwrap();
-    let c = sd.create_order(order_of(&[(mug[0], 1)]), None).await.unwrap();
+    let c = sd
+        .create_order(order_of(&[(mug[0], 1)]), None)
+        .await
+        .unwrap();
     sd.cancel_order(c.id).await.unwrap();
 
     // 23:30 UTC is already Tuesday 00:30 in Berlin: a paid order, and one the sweeper expires.
     clock.set(Utc.with_ymd_and_hms(2026, 11, 23, 23, 30, 0).unwrap());
-    let d = sd.create_order(order_of(&[(mug[0], 2)]), None).await.unwrap();
+    let d = sd
+        .create_order(order_of(&[(mug[0], 2)]), None)
+        .await
+        .unwrap();
     sd.pay_order(d.id).await.unwrap();
-    sd.create_order(order_of(&[(mug[0], 1)]), None).await.unwrap();
+    sd.create_order(order_of(&[(mug[0], 1)]), None)
+        .await
+        .unwrap();
     clock.advance(TimeDelta::minutes(16));
     let run = sd.sweep_once().await.unwrap();
     assert_eq!(run.status, RunStatus::Ok);
@@ -141,147 +158,180 @@ async fn shop(db: &TestDb) -> Uuid {
     // Wednesday 11:00 Berlin: one order lapses unswept (it counts as expired and holds nothing),
     // one is still within its window.
     clock.set(Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap());
-    sd.create_order(order_of(&[(mug[1], 1)]), None).await.unwrap();
+    sd.create_order(order_of(&[(mug[1], 1)]), None)
+        .await
+        .unwrap();
     clock.advance(TimeDelta::minutes(20));
-    sd.create_order(order_of(&[(mug[0], 1)]), None).await.unwrap();
+    sd.create_order(order_of(&[(mug[0], 1)]), None)
+        .await
+        .unwrap();
     clock.advance(TimeDelta::minutes(1));
     mug_id
 }
 
-both_backends!(sales_per_day_week_and_top_products, |db: TestDb| async move {
-    shop(&db).await;
-    let sd = &db.sd;
-    // Sunday the 22nd to Sunday the 29th: the 22nd is the last day of the week before.
-    let r = sd
-        .sales_report(&range("2026-11-22", "2026-11-29", "Europe/Berlin"))
-        .await
-        .unwrap();
-    let days: Vec<(String, i64, i64, Vec<(String, i64)>)> = r
-        .days
-        .iter()
-        .map(|d| (d.start.to_string(), d.units, d.orders, money(&d.revenue)))
-        .collect();
-    assert_eq!(days.len(), 8);
-    assert_eq!(days[0], ("2026-11-22".into(), 0, 0, vec![]));
-    assert_eq!(days[1], ("2026-11-23".into(), 6, 2, eur_usd(4001, 5000)));
-    assert_eq!(days[2], ("2026-11-24".into(), 2, 1, eur_usd(2000, 0)));
-    assert!(days[3..].iter().all(|d| d.1 == 0 && d.2 == 0 && d.3.is_empty()));
-    let weeks: Vec<(String, i64, i64, i64, Vec<(String, i64)>)> = r
-        .weeks
-        .iter()
-        .map(|w| (w.start.to_string(), w.days, w.units, w.orders, money(&w.revenue)))
-        .collect();
-    assert_eq!(
-        weeks,
-        [
-            ("2026-11-16".into(), 1, 0, 0, vec![]),
-            ("2026-11-23".into(), 7, 8, 3, eur_usd(6001, 5000)),
-        ]
-    );
-    let top: Vec<(String, i64, Vec<(String, i64)>)> = r
-        .top_products
-        .iter()
-        .map(|p| (p.name.clone(), p.units, money(&p.revenue)))
-        .collect();
-    assert_eq!(
-        top,
-        [
-            ("mug, blue".into(), 6, eur_usd(6001, 0)),
-            ("globe".into(), 2, eur_usd(0, 5000)),
-        ]
-    );
-    assert_eq!(
-        (r.total.units, r.total.orders, money(&r.total.revenue)),
-        (8, 3, eur_usd(6001, 5000))
-    );
+both_backends!(
+    sales_per_day_week_and_top_products,
+    |db: TestDb| async move {
+        shop(&db).await;
+        let sd = &db.sd;
+        // Sunday the 22nd to Sunday the 29th: the 22nd is the last day of the week before.
+        let r = sd
+            .sales_report(&range("2026-11-22", "2026-11-29", "Europe/Berlin"))
+            .await
+            .unwrap();
+        let days: Vec<(String, i64, i64, Amounts)> = r
+            .days
+            .iter()
+            .map(|d| (d.start.to_string(), d.units, d.orders, money(&d.revenue)))
+            .collect();
+        assert_eq!(days.len(), 8);
+        assert_eq!(days[0], ("2026-11-22".into(), 0, 0, vec![]));
+        assert_eq!(days[1], ("2026-11-23".into(), 6, 2, eur_usd(4001, 5000)));
+        assert_eq!(days[2], ("2026-11-24".into(), 2, 1, eur_usd(2000, 0)));
+        assert!(days[3..]
+            .iter()
+            .all(|d| d.1 == 0 && d.2 == 0 && d.3.is_empty()));
+        let weeks: Vec<(String, i64, i64, i64, Amounts)> = r
+            .weeks
+            .iter()
+            .map(|w| {
+                (
+                    w.start.to_string(),
+                    w.days,
+                    w.units,
+                    w.orders,
+                    money(&w.revenue),
+                )
+            })
+            .collect();
+        assert_eq!(
+            weeks,
+            [
+                ("2026-11-16".into(), 1, 0, 0, vec![]),
+                ("2026-11-23".into(), 7, 8, 3, eur_usd(6001, 5000)),
+            ]
+        );
+        let top: Vec<(String, i64, Amounts)> = r
+            .top_products
+            .iter()
+            .map(|p| (p.name.clone(), p.units, money(&p.revenue)))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("mug, blue".into(), 6, eur_usd(6001, 0)),
+                ("globe".into(), 2, eur_usd(0, 5000)),
+            ]
+        );
+        assert_eq!(
+            (r.total.units, r.total.orders, money(&r.total.revenue)),
+            (8, 3, eur_usd(6001, 5000))
+        );
 
-    // In UTC the late sale is Monday's.
-    let utc = sd
-        .sales_report(&range("2026-11-23", "2026-11-24", "UTC"))
-        .await
-        .unwrap();
-    assert_eq!((utc.days[0].units, utc.days[0].orders), (8, 3));
-    assert_eq!(utc.days[1].units, 0);
+        // In UTC the late sale is Monday's.
+        let utc = sd
+            .sales_report(&range("2026-11-23", "2026-11-24", "UTC"))
+            .await
+            .unwrap();
+        assert_eq!((utc.days[0].units, utc.days[0].orders), (8, 3));
+        assert_eq!(utc.days[1].units, 0);
 
-    // A range is checked: the field says what is wrong.
-    for (bad, field) in [
-        (range("2026-11-24", "2026-11-23", "UTC"), "to"),
-        (range("2026-11-23", "2026-11-24", "Moon/Base"), "zone"),
-    ] {
-        match sd.sales_report(&bad).await {
-            Err(Error::Validation(errors)) => assert_eq!(errors[0].field, field),
-            other => panic!("{bad:?}: {other:?}"),
+        // A range is checked: the field says what is wrong.
+        for (bad, field) in [
+            (range("2026-11-24", "2026-11-23", "UTC"), "to"),
+            (range("2026-11-23", "2026-11-24", "Moon/Base"), "zone"),
+        ] {
+            match sd.sales_report(&bad).await {
+                Err(Error::Validation(errors)) => assert_eq!(errors[0].field, field),
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
-});
+);
 
-both_backends!(stock_value_per_currency_and_low_stock, |db: TestDb| async move {
-    shop(&db).await;
-    let sd = &db.sd;
-    let r = sd.stock_report(None).await.unwrap();
-    let value: Vec<(String, i64, i64, i64)> = r
-        .value
-        .iter()
-        .map(|v| (v.currency.clone(), v.variants, v.units_on_hand, v.value_minor))
-        .collect();
-    // EUR: mug-0 5 × 10.00, mug-1 3 × 10.01, the archived vase 1 × 1.00; USD: globe 3 × 25.00.
-    assert_eq!(
-        value,
-        [("EUR".into(), 3, 9, 5000 + 3003 + 100), ("USD".into(), 1, 3, 7500)]
-    );
-    assert_eq!(r.low_stock_at, 5);
-    let low: Vec<(String, i64, i64, i64)> = r
-        .low_stock
-        .iter()
-        .map(|l| (l.sku.clone(), l.on_hand, l.reserved, l.available))
-        .collect();
-    // Fewest available first, then by product name and SKU; mug-1's lapsed hold holds nothing;
-    // the archived vase is not listed.
-    assert_eq!(
-        low,
-        [
-            ("globe-0".into(), 3, 0, 3),
-            ("mug-1".into(), 3, 0, 3),
-            ("mug-0".into(), 5, 1, 4),
-        ]
-    );
-    assert_eq!(r.low_stock_total, 3);
-    let r = sd.stock_report(Some(3)).await.unwrap();
-    assert_eq!((r.low_stock.len(), r.low_stock_total), (2, 2));
-    assert!(matches!(
-        sd.stock_report(Some(-1)).await,
-        Err(Error::Validation(_))
-    ));
-});
+both_backends!(
+    stock_value_per_currency_and_low_stock,
+    |db: TestDb| async move {
+        shop(&db).await;
+        let sd = &db.sd;
+        let r = sd.stock_report(None).await.unwrap();
+        let value: Vec<(String, i64, i64, i64)> = r
+            .value
+            .iter()
+            .map(|v| {
+                (
+                    v.currency.clone(),
+                    v.variants,
+                    v.units_on_hand,
+                    v.value_minor,
+                )
+            })
+            .collect();
+        // EUR: mug-0 5 × 10.00, mug-1 3 × 10.01, the archived vase 1 × 1.00; USD: globe 3 × 25.00.
+        assert_eq!(
+            value,
+            [
+                ("EUR".into(), 3, 9, 5000 + 3003 + 100),
+                ("USD".into(), 1, 3, 7500)
+            ]
+        );
+        assert_eq!(r.low_stock_at, 5);
+        let low: Vec<(String, i64, i64, i64)> = r
+            .low_stock
+            .iter()
+            .map(|l| (l.sku.clone(), l.on_hand, l.reserved, l.available))
+            .collect();
+        // Fewest available first, then by product name and SKU; mug-1's lapsed hold holds nothing;
+        // the archived vase is not listed.
+        assert_eq!(
+            low,
+            [
+                ("globe-0".into(), 3, 0, 3),
+                ("mug-1".into(), 3, 0, 3),
+                ("mug-0".into(), 5, 1, 4),
+            ]
+        );
+        assert_eq!(r.low_stock_total, 3);
+        let r = sd.stock_report(Some(3)).await.unwrap();
+        assert_eq!((r.low_stock.len(), r.low_stock_total), (2, 2));
+        assert!(matches!(
+            sd.stock_report(Some(-1)).await,
+            Err(Error::Validation(_))
+        ));
+    }
+);
 
-both_backends!(holds_paid_expired_cancelled_pending, |db: TestDb| async move {
-    shop(&db).await;
-    let r = db
-        .sd
-        .holds_report(&range("2026-11-23", "2026-11-25", "Europe/Berlin"))
-        .await
-        .unwrap();
-    let counts = |paid, expired, cancelled, pending| HoldCounts {
-        paid,
-        expired,
-        cancelled,
-        pending,
-    };
-    let days: Vec<(String, HoldCounts)> = r
-        .days
-        .iter()
-        .map(|d| (d.date.to_string(), d.counts.clone()))
-        .collect();
-    assert_eq!(
-        days,
-        [
-            ("2026-11-23".into(), counts(2, 0, 1, 0)),
-            ("2026-11-24".into(), counts(1, 1, 0, 0)),
-            ("2026-11-25".into(), counts(0, 1, 0, 1)),
-        ]
-    );
-    assert_eq!(r.total, counts(3, 2, 1, 1));
-});
+both_backends!(
+    holds_paid_expired_cancelled_pending,
+    |db: TestDb| async move {
+        shop(&db).await;
+        let r = db
+            .sd
+            .holds_report(&range("2026-11-23", "2026-11-25", "Europe/Berlin"))
+            .await
+            .unwrap();
+        let counts = |paid, expired, cancelled, pending| HoldCounts {
+            paid,
+            expired,
+            cancelled,
+            pending,
+        };
+        let days: Vec<(String, HoldCounts)> = r
+            .days
+            .iter()
+            .map(|d| (d.date.to_string(), d.counts.clone()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2026-11-23".into(), counts(2, 0, 1, 0)),
+                ("2026-11-24".into(), counts(1, 1, 0, 0)),
+                ("2026-11-25".into(), counts(0, 1, 0, 1)),
+            ]
+        );
+        assert_eq!(r.total, counts(3, 2, 1, 1));
+    }
+);
 
 both_backends!(edits_merged_versus_conflicts, |db: TestDb| async move {
     let mug = shop(&db).await;
@@ -293,10 +343,17 @@ both_backends!(edits_merged_versus_conflicts, |db: TestDb| async move {
     let monday = &r.days[1];
     assert_eq!(monday.date.to_string(), "2026-11-23");
     assert_eq!(
-        (monday.counts.clean, monday.counts.merged, monday.counts.conflicts),
+        (
+            monday.counts.clean,
+            monday.counts.merged,
+            monday.counts.conflicts
+        ),
         (1, 1, 1)
     );
-    assert_eq!((r.total.clean, r.total.merged, r.total.conflicts), (1, 1, 1));
+    assert_eq!(
+        (r.total.clean, r.total.merged, r.total.conflicts),
+        (1, 1, 1)
+    );
     assert_eq!(r.recent_conflicts.len(), 1);
     let c = &r.recent_conflicts[0];
     assert_eq!(
@@ -311,7 +368,10 @@ both_backends!(edits_merged_versus_conflicts, |db: TestDb| async move {
         .edits_report(&range("2026-11-20", "2026-11-22", "Europe/Berlin"))
         .await
         .unwrap();
-    assert_eq!((before.total.clean + before.total.merged + before.total.conflicts), 0);
+    assert_eq!(
+        (before.total.clean + before.total.merged + before.total.conflicts),
+        0
+    );
     assert!(before.recent_conflicts.is_empty());
 });
 

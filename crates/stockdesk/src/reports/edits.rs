@@ -171,7 +171,7 @@ pub async fn edits(on: &mut impl Session, days: &Days) -> Result<EditsReport> {
             _ => {}
         }
     }
-    recent_conflicts.sort_by(|a, b| b.at.cmp(&a.at));
+    recent_conflicts.sort_by_key(|c| std::cmp::Reverse(c.at));
     let mut total = EditCounts::default();
     for day in by_day.values() {
         total.clean += day.clean;

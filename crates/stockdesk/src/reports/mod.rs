@@ -23,8 +23,7 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 
 pub use edits::{
-    record_conflict, EditConflict, EditCounts, EditsDay, EditsReport, EDIT_KINDS,
-    RECENT_CONFLICTS,
+    record_conflict, EditConflict, EditCounts, EditsDay, EditsReport, EDIT_KINDS, RECENT_CONFLICTS,
 };
 pub use holds::{HoldCounts, HoldsDay, HoldsReport};
 pub use range::{local_zone, week_of, ReportRange, MAX_DAYS};

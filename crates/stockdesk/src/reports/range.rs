@@ -94,7 +94,10 @@ impl Days {
             let ends = self.days.get(i + 1).map_or(self.ends, |d| d.1);
             vec![Arg::Int(i as i64), Arg::Time(*starts), Arg::Time(ends)]
         });
-        format!("days (bucket, starts, ends) AS (VALUES {})", stmt.values(rows))
+        format!(
+            "days (bucket, starts, ends) AS (VALUES {})",
+            stmt.values(rows)
+        )
     }
 
     /// The day of a bucket number the `days` rows gave.
@@ -186,6 +189,9 @@ mod tests {
     fn weeks_start_on_monday() {
         let sunday: NaiveDate = "2026-11-29".parse().unwrap();
         assert_eq!(week_of(sunday).to_string(), "2026-11-23");
-        assert_eq!(week_of("2026-11-23".parse().unwrap()).to_string(), "2026-11-23");
+        assert_eq!(
+            week_of("2026-11-23".parse().unwrap()).to_string(),
+            "2026-11-23"
+        );
     }
 }

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::range::{week_of, Days, ReportRange};
 use super::money::Totals;
+use super::range::{week_of, Days, ReportRange};
 use crate::error::Result;
 use crate::model::Money;
 use crate::store::{Session, Stmt};
@@ -121,7 +121,8 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
             ("day", Some(b), _) => {
                 let day = by_day.entry(days.date(b)?).or_default();
                 day.units += r.units;
-                day.revenue.add(r.currency.unwrap_or_default(), r.amount_minor)?;
+                day.revenue
+                    .add(r.currency.unwrap_or_default(), r.amount_minor)?;
             }
             ("orders", Some(b), _) => by_day.entry(days.date(b)?).or_default().orders += r.orders,
             ("product", _, Some(id)) => {

@@ -67,7 +67,10 @@ pub async fn stock(on: &mut impl Session, low_at: i64, now: DateTime<Utc>) -> Re
     if !(0..=crate::model::MAX_STOCK).contains(&low_at) {
         return Err(Error::validation(
             "low_stock_at",
-            format!("must be a whole number from 0 to {}", crate::model::MAX_STOCK),
+            format!(
+                "must be a whole number from 0 to {}",
+                crate::model::MAX_STOCK
+            ),
         ));
     }
     let mut stmt = Stmt::new("");

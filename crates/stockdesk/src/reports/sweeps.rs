@@ -121,9 +121,11 @@ pub async fn sweeper(on: &mut impl Session, days: &Days) -> Result<SweeperReport
                         .iter()
                         .filter_map(|j| j.counts.get("orders_expired"))
                         .sum(),
-                    error: jobs
-                        .iter()
-                        .find_map(|j| j.error.as_ref().map(|e| format!("{}: {}", j.job, e.message()))),
+                    error: jobs.iter().find_map(|j| {
+                        j.error
+                            .as_ref()
+                            .map(|e| format!("{}: {}", j.job, e.message()))
+                    }),
                 });
             }
             _ => {}
