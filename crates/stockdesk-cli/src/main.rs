@@ -120,10 +120,7 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(Output::Json(value)) => io::print(&value),
-        Ok(Output::Text(text)) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(Output::Text(text)) => io::print_text(&text),
         Ok(Output::Lines) => ExitCode::SUCCESS,
         Err(e) => io::fail(&e),
     }
