@@ -75,6 +75,10 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
     let mut stmt = Stmt::new("");
     let cte = days.cte(&mut stmt);
     let top = stmt.param(TOP_PRODUCTS);
+    // The whole range's bounds beside each day's: Postgres cannot estimate the days' own bounds
+    // (they come from `days`) and would otherwise expect most orders and hash every order line.
+    let first = stmt.param(days.starts());
+    let end = stmt.param(days.ends);
     // Postgres types a `UNION` pair by pair, so the first part's NULLs carry their type.
     // `per`: units and revenue per day, product and currency, from the paid orders of each day
     // (an index range per day). The days' order counts come straight from the orders, since an
@@ -86,6 +90,7 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
                   SUM(i.quantity) AS units, SUM(i.quantity * i.unit_price_minor) AS amount \
            FROM days d \
            JOIN orders o ON o.status = 'paid' AND o.paid_at >= d.starts AND o.paid_at < d.ends \
+                AND o.paid_at >= {first} AND o.paid_at < {end} \
            JOIN order_items i ON i.order_id = o.id \
            GROUP BY d.bucket, i.product_id, i.currency), \
          top AS ( \
@@ -100,6 +105,7 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
          SELECT 'orders', d.bucket, NULL, NULL, NULL, 0, 0, CAST(COUNT(*) AS BIGINT) \
          FROM days d \
          JOIN orders o ON o.status = 'paid' AND o.paid_at >= d.starts AND o.paid_at < d.ends \
+                AND o.paid_at >= {first} AND o.paid_at < {end} \
          GROUP BY d.bucket \
          UNION ALL \
          SELECT 'product', NULL, per.product_id, COALESCE(MAX(p.name), MAX(per.sold_as)), \
