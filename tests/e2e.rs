@@ -1700,6 +1700,196 @@ async fn the_idle_lock_keeps_what_is_typed() {
     let saved = app.cli(&["product", "get", &id_of(&product)], None);
     assert_eq!(saved["description"], text);
     assert_eq!(saved["updated_by"], "Olu");
+// ==== Reports and accessibility (issue 17) =================================================
+//
+// The Reports view over a shop with sales, holds that ended every way, a merged edit and a
+// conflict, checked against what the CLI did; then axe-core (ui/node_modules/axe-core, injected
+// over WebDriver) over every view and dialog of the app, in both themes where colour matters:
+// no serious or critical violation may remain.
+
+/// (11) Reports show the shop's figures as charts with their tables, in light and dark; axe-core
+/// finds nothing serious or critical in any view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_show_the_figures_and_axe_passes_every_view() {
+    let Some(app) = App::start("reports").await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let (id, version) = (id_of(&product), version_of(&product));
+    let name = product["name"].as_str().unwrap().to_string();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_string();
+    let price = product["variants"][0]["price_minor"].as_i64().unwrap();
+    app.cli(&["stock", "receive", &variant, "--quantity", "20"], None);
+    let line = |n: i64| json!({ "items": [{ "variant_id": variant, "quantity": n }] });
+
+    // Holds: one paid (3 units), one cancelled, one lapsed and swept.
+    let paid = app.cli(&["order", "create"], Some(line(3)));
+    app.cli(&["order", "pay", paid["id"].as_str().unwrap()], None);
+    let cancelled = app.cli(&["order", "create"], Some(line(1)));
+    app.cli(
+        &["order", "cancel", cancelled["id"].as_str().unwrap()],
+        None,
+    );
+    app.cli(&["order", "create", "--expires-in", "1s"], Some(line(1)));
+    std::thread::sleep(Duration::from_millis(1500));
+    app.cli(&["sweep", "--once"], None);
+
+    // Edits from one version: a new name (clean), a description (merged), another name
+    // (conflict, exit 3: nothing written, but counted).
+    let now = version_of(&app.cli(&["product", "get", &id], None));
+    let from = now.to_string();
+    app.cli(
+        &["product", "patch", &id, "--expected-version", &from],
+        Some(json!({ "name": format!("{name} (renamed)") })),
+    );
+    let merged = app.cli(
+        &["product", "patch", &id, "--expected-version", &from],
+        Some(json!({ "description": "Merged by itself." })),
+    );
+    assert!(merged["merge"].is_object(), "{merged}");
+    let clash = app.cli_exit(
+        &["product", "patch", &id, "--expected-version", &from],
+        Some(json!({ "name": "A clashing name" })),
+    );
+    assert_eq!(clash, 3, "the clashing edit is refused with a conflict");
+    assert!(version < now);
+
+    app.click("[data-testid=nav-reports]").await;
+    app.wait_text("[data-testid=sales-units] .kpi-value", "3")
+        .await;
+    app.wait_text("[data-testid=edits-conflicts] .kpi-value", "1")
+        .await;
+    let checks = r#"
+        const [name, revenue] = arguments;
+        const problems = [];
+        const kpi = (id) => $(`[data-testid=${id}] .kpi-value`)?.textContent;
+        const want = { 'sales-units': '3', 'sales-orders': '1', 'holds-paid': '1', 'holds-expired': '1',
+                       'holds-cancelled': '1', 'edits-clean': '1', 'edits-merged': '1', 'edits-conflicts': '1' };
+        for (const [id, v] of Object.entries(want)) if (kpi(id) !== v) problems.push(`${id} reads ${kpi(id)}, not ${v}`);
+        if (kpi('sales-revenue')?.replace(/\D/g, '') !== revenue) problems.push(`revenue ${kpi('sales-revenue')} lacks ${revenue}`);
+        const top = $$('[data-testid=top-products] tbody tr');
+        if (top.length !== 1 || !top[0].textContent.includes(`${name} (renamed)`) || top[0].cells[1].textContent !== '3')
+            problems.push(`top products: ${top.map((r) => r.textContent).join(' | ')}`);
+        const conflicts = $('[data-testid=recent-conflicts]')?.textContent ?? '';
+        if (!conflicts.includes('terminal') || !conflicts.includes('name')) problems.push(`latest conflicts: ${conflicts}`);
+        const soldBars = $$('[data-testid=sales-chart] rect[data-series]').filter((r) => Number(r.dataset.value) > 0);
+        if (soldBars.length !== 1) problems.push(`${soldBars.length} sales bars, not one`);
+        for (const id of ['sales-chart', 'holds-chart', 'edits-chart', 'sweeper-chart']) {
+            const svg = $(`[data-testid=${id}] svg[role=img]`);
+            if (!svg?.getAttribute('aria-label')) problems.push(`${id} has no text alternative`);
+        }
+        const holdsRows = $$('[data-testid=holds-table] tbody tr').map((r) => [...r.cells].slice(1).map((c) => Number(c.textContent)));
+        const sum = holdsRows.reduce((s, r) => s.map((v, i) => v + r[i]), [0, 0, 0, 0]).join();
+        if (sum !== '1,1,1,0') problems.push(`the holds table sums to ${sum}`);
+        if (!shown($('[data-testid=report-sales]'))) problems.push('the sales card is not on screen');
+        if (!shown($('[data-testid=report-top]'))) problems.push('the top products are not on screen');
+        if (!shown($('[data-testid=holds-chart]'))) problems.push('the holds chart is not on screen');
+        return { problems, probes: [] };
+    "#;
+    let revenue_digits = (price * 3).to_string();
+    let args = vec![json!(name), json!(revenue_digits)];
+    app.screenshot("reports", checks, args.clone()).await;
+    let mut violations = app.axe("reports (light)").await;
+
+    app.click("[data-testid=theme-toggle]").await;
+    app.wait_css("html[data-theme=dark]").await;
+    let dark = checks.replace(
+            "return { problems, probes: [] };",
+            "const bg = rgba(getComputedStyle(document.body).backgroundColor).slice(0, 3);\n\
+             if (luma(bg) > 60) problems.push(`the body background ${bg} is not dark`);\n\
+             const card = rgba(getComputedStyle($('[data-testid=report-sales]')).backgroundColor).slice(0, 3);\n\
+             if (luma(card) > 60) problems.push(`the cards ${card} are not dark`);\n\
+             return { problems, probes: [] };"
+        );
+    app.screenshot("reports-dark", &dark, args).await;
+    violations.extend(app.axe("reports (dark)").await);
+
+    // Every other view and dialog, in the dark theme and then the light one.
+    for theme in ["dark", "light"] {
+        app.click("[data-testid=nav-products]").await;
+        let product = app.cli(&["product", "get", &id], None);
+        app.open_product(&product).await;
+        violations.extend(
+            app.axe(&format!("product list and editor details ({theme})"))
+                .await,
+        );
+        app.click("[data-testid=stock-tab]").await;
+        app.wait_css("[data-testid=stock]").await;
+        violations.extend(app.axe(&format!("editor stock tab ({theme})")).await);
+        app.click("[data-testid=history-tab]").await;
+        app.wait_css("[data-testid=history]").await;
+        violations.extend(app.axe(&format!("editor history tab ({theme})")).await);
+
+        app.click("[data-testid=nav-orders]").await;
+        app.cli(&["order", "create"], Some(line(1)));
+        app.wait_css("[data-testid=order]").await;
+        violations.extend(app.axe(&format!("orders ({theme})")).await);
+
+        app.click("[data-testid=open-settings]").await;
+        app.wait_css("[role=dialog]").await;
+        violations.extend(app.axe(&format!("settings dialog ({theme})")).await);
+        app.escape().await;
+        app.click("[data-testid=nav-products]").await;
+        app.click("[data-testid=new-product]").await;
+        app.wait_css("[role=dialog]").await;
+        violations.extend(app.axe(&format!("new product dialog ({theme})")).await);
+        app.escape().await;
+
+        // Typing, another terminal saves the same field: the banner, the review, the conflict.
+        let current = app.cli(&["product", "get", &id], None);
+        app.open_product(&current).await;
+        app.click(".tab-list [role=tab]:first-child").await;
+        app.type_into(
+            "[data-testid=field-name]",
+            &format!("Typed in the app, {theme}"),
+        )
+        .await;
+        app.cli(
+            &[
+                "product",
+                "patch",
+                &id,
+                "--expected-version",
+                &version_of(&current).to_string(),
+            ],
+            Some(json!({ "name": format!("From the terminal, {theme}") })),
+        );
+        app.wait_css("[data-testid=review-now]").await;
+        violations.extend(
+            app.axe(&format!("editor with the live banner ({theme})"))
+                .await,
+        );
+        app.click("[data-testid=review-now]").await;
+        app.wait_css("[data-testid=review-dialog]").await;
+        violations.extend(app.axe(&format!("review dialog ({theme})")).await);
+        app.escape().await;
+        app.click("[data-testid=save]").await;
+        app.wait_css("[data-testid=conflict-dialog]").await;
+        violations.extend(app.axe(&format!("conflict dialog ({theme})")).await);
+        app.escape().await;
+        // Opening another product with the typing unsaved asks first.
+        let search = app.wait_css("[data-testid=search]").await;
+        search.send_keys(Key::Control + "a").await.unwrap();
+        search.send_keys(Key::Backspace).await.unwrap();
+        app.click(&format!(
+            "[data-testid=product-row]:not([data-product-id='{id}'])"
+        ))
+        .await;
+        app.wait_css("[role=alertdialog]").await;
+        violations.extend(
+            app.axe(&format!("discard changes question ({theme})"))
+                .await,
+        );
+        app.click("[role=alertdialog] .btn-danger").await;
+        app.wait_gone("[role=alertdialog]").await;
+
+        app.click("[data-testid=theme-toggle]").await;
+    }
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
     app.stop().await;
 }
 
@@ -1733,5 +1923,78 @@ impl App {
         let pad = self.wait_css("[data-testid=pin-key-5]").await;
         pad.send_keys(pin).await.unwrap();
         pad.send_keys(Key::Enter).await.unwrap();
+    /// Runs the CLI like `cli`, for a command that is meant to fail: its exit code.
+    fn cli_exit(&self, args: &[&str], stdin: Option<Value>) -> i32 {
+        let mut child = Command::new(&self.cli_bin)
+            .args(["--db", &self.db, "--actor", "terminal"])
+            .env("STOCKDESK_DATA_DIR", self._data.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run the stockdesk CLI");
+        if let Some(v) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(v.to_string().as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait().unwrap().code().unwrap_or(-1)
+    }
+
+    /// Escape, as a person closes a dialog; waits until no dialog is left.
+    async fn escape(&self) {
+        self.driver
+            .action_chain()
+            .send_keys(Key::Escape)
+            .perform()
+            .await
+            .unwrap();
+        self.wait_gone("[role=dialog], [role=alertdialog]").await;
+    }
+
+    /// axe-core's serious and critical violations on the page as it is now, one line each,
+    /// named after `view` (nothing when it is clean). axe is injected from the UI's own
+    /// node_modules the first time (WebDriver scripts are not subject to the page's CSP).
+    async fn axe(&self, view: &str) -> Vec<String> {
+        let loaded = self
+            .driver
+            .execute("return typeof window.axe", vec![])
+            .await
+            .unwrap();
+        if loaded.json() != &json!("object") {
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js");
+            let source = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run npm --prefix ui ci)", path.display()));
+            self.driver
+                .execute(&format!("{source}\nreturn typeof window.axe;"), vec![])
+                .await
+                .unwrap();
+        }
+        let found = self
+            .driver
+            .execute_async(
+                r#"
+                const done = arguments[arguments.length - 1];
+                window.axe.run(document, { resultTypes: ['violations'] })
+                    .then((r) => done(r.violations
+                        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                        .map((v) => `${v.id} (${v.impact}): ${v.help}; at ${v.nodes.slice(0, 4)
+                            .map((n) => n.target.join(' ') + ' ' + (n.failureSummary || '').split('\n').slice(1, 2).join(''))
+                            .join(' | ')}`)))
+                    .catch((e) => done([`axe failed: ${e}`]));
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("axe on {view}: {e}"));
+        let lines: Vec<String> = serde_json::from_value(found.json().clone()).unwrap();
+        lines.into_iter().map(|l| format!("{view}: {l}")).collect()
     }
 }

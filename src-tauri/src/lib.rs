@@ -17,6 +17,9 @@ use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQu
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
 use stockdesk::model::{Editing, Outcome, Role, StaffEvent, StaffProfile};
+use stockdesk::reports::{
+    EditsReport, HoldsReport, ReportRange, SalesReport, StockReport, SweeperReport,
+};
 use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
@@ -260,6 +263,39 @@ fn set_lock_settings(conn: State<'_, Connection>, settings: LockSettings) -> Res
     signin::set_lock_settings(&conn, settings)
 }
 
+// ---- reports ------------------------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+async fn sales_report(conn: State<'_, Connection>, range: ReportRange) -> Res<SalesReport> {
+    Ok(conn.core()?.sales_report(&range).await?)
+}
+
+/// Stock now; `low_stock_at` null: 5.
+#[tauri::command]
+#[specta::specta]
+async fn stock_report(conn: State<'_, Connection>, low_stock_at: Option<i64>) -> Res<StockReport> {
+    Ok(conn.core()?.stock_report(low_stock_at).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn holds_report(conn: State<'_, Connection>, range: ReportRange) -> Res<HoldsReport> {
+    Ok(conn.core()?.holds_report(&range).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn edits_report(conn: State<'_, Connection>, range: ReportRange) -> Res<EditsReport> {
+    Ok(conn.core()?.edits_report(&range).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn sweeper_report(conn: State<'_, Connection>, range: ReportRange) -> Res<SweeperReport> {
+    Ok(conn.core()?.sweeper_report(&range).await?)
+}
+
 // ---- connection and settings ---------------------------------------------------------------
 
 #[tauri::command]
@@ -321,6 +357,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             add_staff,
             lock_settings,
             set_lock_settings,
+            sales_report,
+            stock_report,
+            holds_report,
+            edits_report,
+            sweeper_report,
             connection_info,
             test_connection,
             use_database,
@@ -439,6 +480,11 @@ mod tests {
             "add_staff",
             "lock_settings",
             "set_lock_settings",
+            "sales_report",
+            "stock_report",
+            "holds_report",
+            "edits_report",
+            "sweeper_report",
             "connection_info",
             "test_connection",
             "use_database",

@@ -5,6 +5,7 @@ import { useToast } from "./components/Toasts";
 import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
 import { OrdersView } from "./features/orders/OrdersView";
+import { ReportsView } from "./features/reports/ReportsView";
 import { stopEditing } from "./features/presence/presence";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
@@ -26,7 +27,7 @@ import { useChangeEvents, useLockSettings, useSignIn } from "./lib/queries";
 export function App() {
   useChangeEvents();
   const toast = useToast();
-  const [section, setSection] = useState<"products" | "orders">("products");
+  const [section, setSection] = useState<"products" | "orders" | "reports">("products");
   const [selected, setSelected] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
@@ -130,7 +131,7 @@ export function App() {
           Stockdesk
         </div>
         <nav className="nav" aria-label="Sections">
-          {(["products", "orders"] as const).map((s) => (
+          {(["products", "orders", "reports"] as const).map((s) => (
             <button
               key={s}
               className={`nav-item ${section === s ? "nav-on" : ""}`}
@@ -138,7 +139,7 @@ export function App() {
               data-testid={`nav-${s}`}
               onClick={() => setSection(s)}
             >
-              {s === "products" ? "Products" : "Orders"}
+              {s === "products" ? "Products" : s === "orders" ? "Orders" : "Reports"}
             </button>
           ))}
         </nav>
@@ -163,6 +164,11 @@ export function App() {
       {section === "orders" && (
         <main className="workspace workspace-single" key={`orders-${work.key}`}>
           <OrdersView />
+        </main>
+      )}
+      {section === "reports" && (
+        <main className="workspace workspace-single">
+          <ReportsView />
         </main>
       )}
       <StatusBar onSettings={() => setSettings("general")} />

@@ -1,7 +1,8 @@
 //! `stockdesk bench …`: a human table, and with `--json` one JSON object on the last line.
 
 use crate::bench::{
-    self, BenchReport, ContentionOptions, HotOptions, PatchOptions, SearchOptions, SweepOptions,
+    self, BenchReport, ContentionOptions, HotOptions, PatchOptions, ReportOptions, SearchOptions,
+    SweepOptions,
 };
 use clap::{Args, Subcommand};
 use stockdesk::Result;
@@ -60,6 +61,21 @@ enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         active: usize,
     },
+    /// Each report over a year of history against a plain GROUP BY over the whole ledger.
+    Report {
+        /// Movements in the ledger.
+        #[arg(long, default_value_t = 1_000_000)]
+        ledger: usize,
+        /// Products of the demo catalog.
+        #[arg(long, default_value_t = 1000)]
+        products: usize,
+        /// Days each report covers, ending today.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Timed runs of each report.
+        #[arg(long, default_value_t = 30)]
+        queries: usize,
+    },
 }
 
 /// Benches run in a scratch database beside `url`; the database at `url` is not opened.
@@ -88,6 +104,20 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<String> {
         }
         Bench::Sweep { overdue, active } => {
             bench::sweep(url, SweepOptions { overdue, active }).await?
+        }
+        Bench::Report {
+            ledger,
+            products,
+            days,
+            queries,
+        } => {
+            let opts = ReportOptions {
+                ledger,
+                products,
+                days,
+                queries,
+            };
+            bench::report(url, opts).await?
         }
     };
     Ok(if args.json {

@@ -62,6 +62,14 @@ pub fn print(value: &serde_json::Value) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Prints a table for people (`report`, `bench`). A reader that stopped reading (`| head`) is
+/// not a failure, as for JSON.
+pub fn print_text(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    ExitCode::SUCCESS
+}
+
 pub fn fail(e: &Error) -> ExitCode {
     emit(&e.to_api());
     ExitCode::from(e.exit_code() as u8)

@@ -9,6 +9,7 @@ mod changes;
 mod images;
 mod io;
 mod order;
+mod report;
 mod staff;
 mod stock;
 mod sweep;
@@ -96,6 +97,8 @@ enum Command {
     /// This terminal as an offline-first replica of a shop's Postgres: join, sync (--once,
     /// --every 5s), status, attention, resolve, terminals, leave.
     Sync(sync::SyncArgs),
+    /// Reports over a range of days: sales, stock, holds, edits, sweeper (a table, or --json).
+    Report(report::ReportArgs),
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -121,10 +124,7 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(Output::Json(value)) => io::print(&value),
-        Ok(Output::Text(text)) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(Output::Text(text)) => io::print_text(&text),
         Ok(Output::Lines) => ExitCode::SUCCESS,
         Err(e) => io::fail(&e),
     }
@@ -170,6 +170,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Staff(cmd) => staff::staff(&sd, cli.op_id, cmd).await,
         Command::Sync(args) => sync::sync(&sd, args).await,
         Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
+        Command::Report(args) => return report::report(&sd, args).await,
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

@@ -125,6 +125,38 @@ fn every_bench(db: &str, backend: &str) {
     assert_eq!(search["totals_consistent"], true, "{search}");
     assert!(number(&search, "stockdesk_p50_ms") > 0.0);
 
+    let report = bench(
+        db,
+        &[
+            "report",
+            "--ledger",
+            "4000",
+            "--products",
+            "20",
+            "--days",
+            "7",
+            "--queries",
+            "3",
+        ],
+    );
+    assert_eq!(
+        (&report["bench"], &report["backend"]),
+        (&"report".into(), &backend.into())
+    );
+    assert!(number(&report, "ledger_rows") >= 4000.0, "{report}");
+    let names: Vec<&str> = report["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["sales", "stock", "holds", "edits", "sweeper"]);
+    for r in report["reports"].as_array().unwrap() {
+        assert!(number(r, "p50_ms") <= number(r, "p95_ms"), "{r}");
+        assert!(number(r, "ratio_p95") > 0.0, "{r}");
+    }
+    assert!(number(&report, "baseline_p95_ms") > 0.0);
+
     let patch = bench(db, &["patch", "--ops", "20", "--products", "10"]);
     assert_eq!(
         (&patch["bench"], &patch["backend"]),

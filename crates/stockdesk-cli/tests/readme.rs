@@ -38,6 +38,15 @@ fn readme_cli_examples_run_as_written() {
     assert_eq!(applied[1]["replayed"], true);
     assert_eq!(applied[0]["on_hand"], applied[1]["on_hand"]);
     assert_eq!(applied[0]["on_hand"], 19, "13 + 6 received: {stdout}");
+    // `stockdesk report`: today's one sale, bob's merge and the stock merged as a delta, carol's
+    // conflict (refused, yet counted), the one paid hold.
+    for line in [
+        r#"{"units":3,"orders":1,"revenue":[{"currency":"EUR","amount_minor":7500}]}"#,
+        r#"{"merged":2,"conflicts":1,"by":["carol"]}"#,
+        r#"{"paid":1,"expired":0,"cancelled":0,"pending":0}"#,
+    ] {
+        assert!(lines.contains(&line), "{line} in {stdout}");
+    }
     // `stockdesk changes --since` the last cursor: exactly the receipt made after it.
     let feed: Vec<serde_json::Value> = lines
         .iter()

@@ -15,6 +15,7 @@
 //! sync           a terminal's replica of a shop: join, push, pull, resolve
 //! commands       the one entry point for writes: apply a Command once, record its outcome
 //! replica        a replica's outbox and how a write is queued; the server's decisions
+//! reports        the shop's figures over a range of days (reads, and the conflicts they count)
 //! sweeper check  background tidying; the invariant check (reads only)
 //! catalog stock  the capabilities (never each other)
 //! images         blob stores, staging, the deletion outbox
@@ -40,6 +41,7 @@ pub mod model;
 pub mod presence;
 pub mod product_rows;
 pub mod replica;
+pub mod reports;
 pub mod staff;
 pub mod stock;
 pub mod store;

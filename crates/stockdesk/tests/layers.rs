@@ -45,9 +45,14 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "reports",
+        &["sweeper", "product_rows", "ctx", "store", "model", "error"],
+    ),
+    (
         "commands",
         &[
-            "catalog", "stock", "images", "staff", "replica", "ctx", "store", "model", "error",
+            "catalog", "stock", "images", "staff", "replica", "reports", "ctx", "store", "model",
+            "error",
         ],
     ),
     (
@@ -59,7 +64,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
-            "root", "sync", "commands", "replica", "check", "feed", "presence", "staff", "sweeper",
+            "root", "sync", "commands", "replica", "check", "feed", "presence", "staff",
+            "reports", "sweeper",
             "catalog", "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
@@ -73,6 +79,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "feed",
             "presence",
             "staff",
+            "reports",
             "sweeper",
             "catalog",
             "stock",

@@ -162,6 +162,7 @@ fn is_time_name(column: &str) -> bool {
 /// SQLite TEXT columns that hold JSON (JSONB on Postgres).
 const SQLITE_JSON_COLUMNS: &[&str] = &[
     "applied_ops.outcome",
+    "edit_conflicts.paths",
     "product_history.changes",
     "product_history.snapshot",
     "sweep_runs.jobs",

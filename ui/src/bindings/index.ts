@@ -68,6 +68,12 @@ export const commands = {
 	addStaff: (opId: string, name: string, role: Role, pin: string) => typedError<StaffProfile, ApiError>(__TAURI_INVOKE("add_staff", { opId, name, role, pin })),
 	lockSettings: () => __TAURI_INVOKE<LockSettings>("lock_settings"),
 	setLockSettings: (settings: LockSettings) => typedError<LockSettings, ApiError>(__TAURI_INVOKE("set_lock_settings", { settings })),
+	salesReport: (range: ReportRange) => typedError<SalesReport, ApiError>(__TAURI_INVOKE("sales_report", { range })),
+	/**  Stock now; `low_stock_at` null: 5. */
+	stockReport: (lowStockAt: number | null) => typedError<StockReport, ApiError>(__TAURI_INVOKE("stock_report", { lowStockAt })),
+	holdsReport: (range: ReportRange) => typedError<HoldsReport, ApiError>(__TAURI_INVOKE("holds_report", { range })),
+	editsReport: (range: ReportRange) => typedError<EditsReport, ApiError>(__TAURI_INVOKE("edits_report", { range })),
+	sweeperReport: (range: ReportRange) => typedError<SweeperReport, ApiError>(__TAURI_INVOKE("sweeper_report", { range })),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
 	testConnection: (url: string) => typedError<string, ApiError>(__TAURI_INVOKE("test_connection", { url })),
@@ -223,6 +229,26 @@ export type DatabaseSource =
 /**  The SQLite file in the data directory. */
 "default";
 
+/**  An edit that met a conflict. */
+export type EditConflict = {
+	at: string,
+	product_id: string,
+	/**  The product's name now (empty if it is gone). */
+	product_name: string,
+	actor: string,
+	/**  What clashed: `name`, `variants.<id>.price_minor`, … */
+	paths: string[],
+};
+
+export type EditCounts = {
+	/**  Edits saved on the version they started from. */
+	clean: number,
+	/**  Edits that started from an older version and merged with the changes made meanwhile. */
+	merged: number,
+	/**  Edits refused because they clashed with a change made meanwhile (nothing was written). */
+	conflicts: number,
+};
+
 /**  Someone at another terminal has `product_id` open with unsaved changes. */
 export type Editing = {
 	product_id: string,
@@ -231,6 +257,19 @@ export type Editing = {
 	since: string,
 	/**  Their latest heartbeat. */
 	seen_at: string,
+};
+
+export type EditsDay = {
+	date: string,
+} & EditCounts;
+
+export type EditsReport = {
+	range: ReportRange,
+	/**  Every day of the range. */
+	days: EditsDay[],
+	total: EditCounts,
+	/**  The latest conflicts of the range, newest first (at most `RECENT_CONFLICTS`). */
+	recent_conflicts: EditConflict[],
 };
 
 /**
@@ -281,6 +320,26 @@ export type Hold =
 "original" | 
 /**  The payment window had passed; the stock was still there and was reserved again. */
 "re_reserved";
+
+/**  Orders (each holds its lines' stock until paid) by what became of them. */
+export type HoldCounts = {
+	paid: number,
+	expired: number,
+	cancelled: number,
+	/**  Still within their payment window. */
+	pending: number,
+};
+
+export type HoldsDay = {
+	date: string,
+} & HoldCounts;
+
+export type HoldsReport = {
+	range: ReportRange,
+	/**  Every day of the range. */
+	days: HoldsDay[],
+	total: HoldCounts,
+};
 
 export type Image = {
 	id: string,
@@ -353,6 +412,16 @@ export type JobOutcome = {
 export type LockSettings = {
 	/**  Minutes without input before the app locks; 0 never locks. */
 	idle_minutes: number,
+};
+
+export type LowStock = {
+	product_id: string,
+	product_name: string,
+	variant_id: string,
+	sku: string,
+	on_hand: number,
+	reserved: number,
+	available: number,
 };
 
 export type MergeReport = {
@@ -646,6 +715,16 @@ export type Refusal =
 /**  A handle applies only its own person's commands. */
 { reason: "not_yours" };
 
+/**
+ *  The days a report covers, `from` to `to` (both included), in the time zone `zone` (an IANA
+ *  name such as `Europe/Lisbon`; the app sends the computer's own).
+ */
+export type ReportRange = {
+	from: string,
+	to: string,
+	zone: string,
+};
+
 export type Reservation = {
 	id: string,
 	order_item_id: string,
@@ -679,6 +758,40 @@ export type RunStatus =
 "running" | "ok" | 
 /**  At least one job failed. */
 "failed";
+
+/**
+ *  Sales of one day or one week. Revenue is per currency: amounts in different currencies are
+ *  never added up.
+ */
+export type SalesPeriod = {
+	/**  The day, or the Monday the week starts on. */
+	start: string,
+	/**  Days of the range in it: 1 for a day, up to 7 for a week. */
+	days: number,
+	units: number,
+	orders: number,
+	revenue: Money[],
+};
+
+export type SalesReport = {
+	range: ReportRange,
+	/**  Every day of the range, also those without a sale. */
+	days: SalesPeriod[],
+	/**
+	 *  Monday-to-Sunday weeks, each summing the days of it inside the range (`days` says how
+	 *  many: the first and last week may be partly outside).
+	 */
+	weeks: SalesPeriod[],
+	/**  The best sellers by units (then revenue), at most `TOP_PRODUCTS`. */
+	top_products: TopProduct[],
+	total: SalesTotal,
+};
+
+export type SalesTotal = {
+	units: number,
+	orders: number,
+	revenue: Money[],
+};
 
 /**  What a demo seed added. */
 export type SeedSummary = {
@@ -793,6 +906,37 @@ export type StockMerge = {
 	result: number,
 };
 
+export type StockReport = {
+	at: string,
+	/**  Per currency, by code. */
+	value: StockValue[],
+	low_stock_at: number,
+	/**
+	 *  Variants of products that are not archived with at most `low_stock_at` available, fewest
+	 *  first (at most `LOW_STOCK_ROWS`).
+	 */
+	low_stock: LowStock[],
+	/**  How many variants are low in all. */
+	low_stock_total: number,
+};
+
+export type StockValue = {
+	currency: string,
+	variants: number,
+	units_on_hand: number,
+	/**  On hand × price, in minor units of `currency`. */
+	value_minor: number,
+};
+
+export type SweepCounts = {
+	runs: number,
+	failed: number,
+};
+
+export type SweepDay = {
+	date: string,
+} & SweepCounts;
+
 export type SweepRun = {
 	id: string,
 	actor: string,
@@ -801,6 +945,21 @@ export type SweepRun = {
 	status: RunStatus,
 	errors: number,
 	jobs: JobOutcome[],
+};
+
+export type SweepSummary = {
+	id: string,
+	/**  Who ran it (the sweeper service, or a terminal). */
+	actor: string,
+	started_at: string,
+	status: RunStatus,
+	/**  How long it took (null while running, or when it never finished). */
+	millis: number | null,
+	errors: number,
+	/**  Overdue orders it expired. */
+	orders_expired: number,
+	/**  The first failing job's message, if a job failed. */
+	error: string | null,
 };
 
 /**  What the UI shows about the sweeper. */
@@ -819,6 +978,23 @@ export type SweeperHealth = {
 	 *  permissions): nothing is lost, but the files take space until the cause is fixed.
 	 */
 	failing_blob_deletions: number,
+};
+
+export type SweeperReport = {
+	range: ReportRange,
+	/**  Every day of the range. */
+	days: SweepDay[],
+	total: SweepCounts,
+	/**  The latest runs of the range, newest first (at most `RECENT_RUNS`). */
+	recent: SweepSummary[],
+};
+
+export type TopProduct = {
+	product_id: string,
+	/**  Its name now, or as it was sold if it is gone. */
+	name: string,
+	units: number,
+	revenue: Money[],
 };
 
 /**  Which database could not be reached (its URL with the password hidden). */

@@ -27,6 +27,7 @@ export const keys = {
   staffProfiles: ["staff", "profiles"] as const,
   staffEvents: ["staff", "events"] as const,
   lockSettings: ["lock-settings"] as const,
+  reports: ["reports"] as const,
 };
 
 export function useOrders(status: OrderStatus | null) {
@@ -121,6 +122,8 @@ export function useChangeEvents() {
         const change = e.payload.change;
         // A save ends someone's editing: ask again at once rather than at the next poll.
         void qc.invalidateQueries({ queryKey: keys.editors });
+        // Every kind of change moves some figure of the reports (only an open Reports view refetches).
+        void qc.invalidateQueries({ queryKey: keys.reports });
         if (change?.kind === "product") {
           invalidateProduct(qc, change.id);
           void qc.invalidateQueries({ queryKey: keys.stock });

@@ -6,6 +6,7 @@
 
 mod contention;
 mod patch;
+mod report;
 mod scratch;
 mod search;
 mod stats;
@@ -16,6 +17,7 @@ use tracing::Instrument;
 
 pub use contention::{ContentionOptions, HotOptions};
 pub use patch::PatchOptions;
+pub use report::ReportOptions;
 pub use search::SearchOptions;
 pub use sweep::SweepOptions;
 
@@ -58,6 +60,15 @@ pub async fn sweep(url: &str, opts: SweepOptions) -> Result<BenchReport> {
     let scratch = scratch::Scratch::create(url).await?;
     let out = sweep::run(&scratch, opts)
         .instrument(tracing::info_span!("bench", name = "sweep"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn report(url: &str, opts: ReportOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = report::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "report"))
         .await;
     scratch.drop_db().await;
     out

@@ -6,6 +6,7 @@ mod catalog;
 mod feed;
 mod images;
 mod presence;
+mod reports;
 mod staff;
 mod stock;
 mod sweeper;

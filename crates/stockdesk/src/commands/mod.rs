@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::PatchOutcome;
 use crate::store::idempotency::{self, Claim, OpKey};
 use crate::store::{with_retry, Tx};
-use crate::{catalog, images, replica, staff, stock};
+use crate::{catalog, images, replica, reports, staff, stock};
 
 pub use crate::model::command::*;
 
@@ -77,6 +77,10 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
     }
     .instrument(span.clone())
     .await;
+    // A conflicting edit rolls back; the reports still count it.
+    if let Err(Error::Conflict(report)) = &applied {
+        reports::record_conflict(ctx, cmd, report).await;
+    }
     let (outcome, replayed, outbox) = applied.inspect_err(|e| {
         span.in_scope(|| tracing::debug!(code = e.code().as_str(), error = %e, "command refused"))
     })?;

@@ -155,14 +155,8 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
         </span>
       </div>
 
-      <div className="table-head" role="row">
-        <span className="c-name">Name</span>
-        <span className="c-status">Status</span>
-        <span className="c-num">Variants</span>
-        <span className="c-num">Stock</span>
-        <span className="c-num c-price">Price from</span>
-        <span className="c-updated">Updated</span>
-      </div>
+      {/* The column headers belong to the grid when there are rows; over a state they are only a picture. */}
+      {(first.isPending || first.isError || total === 0) && <ColumnHeads hidden />}
       {first.isPending ? (
         <Spinner label="Loading products…" />
       ) : first.isError ? (
@@ -180,12 +174,13 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
           </EmptyState>
         )
       ) : (
+        <div className="table-grid" role="grid" aria-rowcount={total + 1} aria-label="Product list">
+        <ColumnHeads />
         <div
           ref={scrollRef}
           className="table-body"
-          role="grid"
-          aria-rowcount={total}
-          aria-label="Product list"
+          role="rowgroup"
+          aria-label="Products, ↑ ↓ to move, Enter to open"
           tabIndex={0}
           onKeyDown={onKeyDown}
           data-testid="product-list"
@@ -203,7 +198,7 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                   key={it.key}
                   className={cls}
                   role="row"
-                  aria-rowindex={it.index + 1}
+                  aria-rowindex={it.index + 2}
                   aria-selected={row?.id === selectedId}
                   data-testid={row ? "product-row" : "product-row-loading"}
                   data-product-id={row?.id}
@@ -215,7 +210,7 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                 >
                   {row ? (
                     <>
-                      <span className="c-name" title={row.name}>
+                      <span className="c-name" role="gridcell" title={row.name}>
                         <span className="name">{row.name}</span>
                         {(row.category_id || editingOf(editors.data, row.id).length > 0) && (
                           <span className="sub">
@@ -228,31 +223,46 @@ export function ProductList({ selectedId, onOpen, onNew }: Props) {
                           </span>
                         )}
                       </span>
-                      <span className="c-status">
+                      <span className="c-status" role="gridcell">
                         <Badge tone={row.status}>{row.status}</Badge>
                       </span>
-                      <span className="c-num">{row.variant_count}</span>
+                      <span className="c-num" role="gridcell">{row.variant_count}</span>
                       <span
+                        role="gridcell"
                         className={`c-num ${row.min_stock !== null && row.min_stock <= LOW_STOCK ? "low" : ""}`}
                         title={row.min_stock !== null && row.min_stock <= LOW_STOCK ? `A variant has ${row.min_stock} left` : undefined}
                         data-testid="row-stock"
                       >
                         {row.total_stock}
                       </span>
-                      <span className="c-num c-price">{formatMoney(row.min_price_minor, row.currency)}</span>
-                      <span className="c-updated muted" title={`by ${row.updated_by}, ${row.updated_at}`}>
+                      <span className="c-num c-price" role="gridcell">{formatMoney(row.min_price_minor, row.currency)}</span>
+                      <span className="c-updated muted" role="gridcell" title={`by ${row.updated_by}, ${row.updated_at}`}>
                         {timeAgo(row.updated_at)}
                       </span>
                     </>
                   ) : (
-                    <span className="c-name skeleton" />
+                    <span className="c-name skeleton" role="gridcell" aria-label="Loading…" />
                   )}
                 </div>
               );
             })}
           </div>
         </div>
+        </div>
       )}
     </section>
+  );
+}
+
+function ColumnHeads({ hidden }: { hidden?: boolean }) {
+  return (
+    <div className="table-head" role="row" aria-rowindex={hidden ? undefined : 1} aria-hidden={hidden || undefined}>
+      <span className="c-name" role="columnheader">Name</span>
+      <span className="c-status" role="columnheader">Status</span>
+      <span className="c-num" role="columnheader">Variants</span>
+      <span className="c-num" role="columnheader">Stock</span>
+      <span className="c-num c-price" role="columnheader">Price from</span>
+      <span className="c-updated" role="columnheader">Updated</span>
+    </div>
   );
 }
