@@ -1700,6 +1700,42 @@ async fn the_idle_lock_keeps_what_is_typed() {
     let saved = app.cli(&["product", "get", &id_of(&product)], None);
     assert_eq!(saved["description"], text);
     assert_eq!(saved["updated_by"], "Olu");
+    app.stop().await;
+}
+
+impl App {
+    /// Runs the CLI like [`App::cli`], with `stdin` as it is (PINs, a line each).
+    fn cli_input(&self, args: &[&str], stdin: &str) -> Value {
+        use std::io::Write;
+        let mut child = Command::new(&self.cli_bin)
+            .args(["--db", &self.db])
+            .env("STOCKDESK_DATA_DIR", self._data.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run the stockdesk CLI");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "stockdesk {args:?} failed: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("CLI printed {text:?}: {e}"))
+    }
+
+    /// Types `pin` and Enter on the keyboard, at the PIN pad on screen.
+    async fn pin_keyboard(&self, pin: &str) {
+        let pad = self.wait_css("[data-testid=pin-key-5]").await;
+        pad.send_keys(pin).await.unwrap();
+        pad.send_keys(Key::Enter).await.unwrap();
+    }
+}
+
 // ==== Reports and accessibility (issue 17) =================================================
 //
 // The Reports view over a shop with sales, holds that ended every way, a merged edit and a
@@ -1894,35 +1930,6 @@ async fn reports_show_the_figures_and_axe_passes_every_view() {
 }
 
 impl App {
-    /// Runs the CLI like [`App::cli`], with `stdin` as it is (PINs, a line each).
-    fn cli_input(&self, args: &[&str], stdin: &str) -> Value {
-        use std::io::Write;
-        let mut child = Command::new(&self.cli_bin)
-            .args(["--db", &self.db])
-            .env("STOCKDESK_DATA_DIR", self._data.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("run the stockdesk CLI");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "stockdesk {args:?} failed: {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("CLI printed {text:?}: {e}"))
-    }
-
-    /// Types `pin` and Enter on the keyboard, at the PIN pad on screen.
-    async fn pin_keyboard(&self, pin: &str) {
-        let pad = self.wait_css("[data-testid=pin-key-5]").await;
-        pad.send_keys(pin).await.unwrap();
-        pad.send_keys(Key::Enter).await.unwrap();
     /// Runs the CLI like `cli`, for a command that is meant to fail: its exit code.
     fn cli_exit(&self, args: &[&str], stdin: Option<Value>) -> i32 {
         let mut child = Command::new(&self.cli_bin)

@@ -113,6 +113,7 @@ async fn shop(db: &TestDb) -> Uuid {
             product_id: mug_id,
             expected_version: v,
             patch: rename("Cup"),
+            base: None,
         },
     );
     for _ in 0..2 {

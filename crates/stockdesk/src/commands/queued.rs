@@ -93,10 +93,13 @@ pub async fn apply_pushed(ctx: &Ctx, cmd: &Command, terminal: Uuid, seq: i64) ->
     .instrument(span.clone())
     .await?;
     images::work_outbox_now(ctx, &outbox).instrument(span).await;
-    if let Pushed::Applied(a) = &pushed {
-        if !a.replayed {
-            super::effects::announce(ctx, cmd.op_id, &a.outcome);
+    match &pushed {
+        Pushed::Applied(a) if !a.replayed => super::effects::announce(ctx, cmd.op_id, &a.outcome),
+        // An offline edit that clashed counts among the shop's conflicts, like one made here.
+        Pushed::SetAside(ApiError::Conflict { details, .. }) => {
+            crate::reports::record_conflict(ctx, cmd, details).await
         }
+        _ => {}
     }
     Ok(pushed)
 }
