@@ -12,6 +12,8 @@
 //!
 //! ```text
 //! api            the `Stockdesk` handle's methods: reads, and writes built as commands
+//! transfer       CSV import (each product one command) and export, streamed
+//! backup         whole-shop backups (database copy + image files) and checked restores
 //! commands       the one entry point for writes: apply a Command once, record its outcome
 //! sweeper check  background tidying; the invariant check (reads only)
 //! catalog stock  the capabilities (never each other)
@@ -24,6 +26,7 @@
 //! ```
 
 mod api;
+pub mod backup;
 pub mod catalog;
 pub mod check;
 pub mod clock;
@@ -41,6 +44,7 @@ pub mod staff;
 pub mod stock;
 pub mod store;
 pub mod sweeper;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

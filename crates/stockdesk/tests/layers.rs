@@ -39,15 +39,34 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "backup",
+        &["check", "images", "ctx", "store", "model", "error"],
+    ),
+    (
+        "transfer",
+        &[
+            "commands",
+            "catalog",
+            "images",
+            "product_rows",
+            "ctx",
+            "store",
+            "model",
+            "error",
+        ],
+    ),
+    (
         "api",
         &[
-            "root", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
+            "root", "backup", "transfer", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
             "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (
         "root",
         &[
+            "backup",
+            "transfer",
             "commands",
             "check",
             "feed",

@@ -122,6 +122,68 @@ pub async fn insert_category(
     Ok(())
 }
 
+/// The category named `name`, made with `id` if there is none; locked until the transaction ends
+/// (Postgres; SQLite's write transaction is the lock), so two imports adding values to it take
+/// turns. Returns its id and whether it was made now.
+pub async fn lock_or_insert_category(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool)> {
+    let made = Stmt::new(
+        "INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .arg(id)
+    .arg(name)
+    .arg(now)
+    .run(tx)
+    .await?;
+    let lock = tx.backend().for_update();
+    let found: Uuid = Stmt::new(format!("SELECT id FROM categories WHERE name = $1{lock}"))
+        .arg(name)
+        .fetch_scalar(tx)
+        .await?;
+    Ok((found, made == 1))
+}
+
+/// Adds an attribute (without values) to a category, at `position`.
+pub async fn insert_attribute(
+    tx: &mut Tx,
+    category_id: Uuid,
+    attr: &NewAttribute,
+    position: i64,
+) -> Result<()> {
+    Stmt::new("INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)")
+        .arg(attr.id)
+        .arg(category_id)
+        .arg(attr.name.as_str())
+        .arg(position)
+        .run(tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds an allowed value to an attribute, at `position`.
+pub async fn insert_attribute_value(
+    tx: &mut Tx,
+    attribute_id: Uuid,
+    value: &NewAttributeValue,
+    position: i64,
+) -> Result<()> {
+    Stmt::new(
+        "INSERT INTO attribute_values (id, attribute_id, value, position) VALUES ($1, $2, $3, $4)",
+    )
+    .arg(value.id)
+    .arg(attribute_id)
+    .arg(value.value.as_str())
+    .arg(position)
+    .run(tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
     Stmt::new("SELECT COUNT(*) FROM categories WHERE name = $1")
         .arg(name)
