@@ -4,6 +4,7 @@
 //! skipped backend would hide exactly the bugs these tests exist for.
 
 pub mod fixtures;
+pub mod http;
 pub mod images;
 pub mod proxy;
 

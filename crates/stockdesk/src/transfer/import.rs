@@ -4,11 +4,11 @@
 //! applied one after another, each as one `import_product` command through `commands::apply`.
 //! Cancelling stops between products: one is imported whole or not at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use futures::StreamExt;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -362,50 +362,59 @@ impl<'a> Job<'a> {
         Ok(())
     }
 
-    /// Applies every planned product in file order, fetching the images of the next few while
-    /// one is applied.
+    /// Applies every planned product in file order, while the images of the next few are
+    /// fetched by tasks of their own (they must go on while a product is applied: one stopped
+    /// half-way through staging a file would hold the write lock the apply waits for).
     async fn apply_all(&mut self, planned: Vec<Option<Planned>>) -> Result<()> {
-        let ctx = self.ctx;
-        let actor = self.who.actor;
-        let fetcher = Fetcher::default();
-        let fetcher = &fetcher;
-        let cancel = self.control.cancel;
-        let work = planned
+        let fetcher = Arc::new(Fetcher::default());
+        let mut work = planned
             .into_iter()
             .enumerate()
             .filter_map(|(i, p)| p.map(|p| (i, p)));
-        let mut ready = futures::stream::iter(work)
-            .map(|(i, p)| async move {
-                if cancel.load(Ordering::Relaxed) {
-                    return (i, p, Fetched::default());
-                }
-                let fetched = fetch(ctx, actor, fetcher, &p).await;
-                (i, p, fetched)
-            })
-            .buffered(AHEAD);
-        while let Some((i, p, fetched)) = ready.next().await {
+        let mut ahead = VecDeque::new();
+        loop {
+            while ahead.len() < AHEAD && !self.stopping() {
+                let Some((i, p)) = work.next() else { break };
+                let (ctx, fetcher) = (self.ctx.clone(), fetcher.clone());
+                let actor = self.who.actor.to_string();
+                ahead.push_back(tokio::spawn(async move {
+                    let fetched = fetch(&ctx, &actor, &fetcher, &p).await;
+                    (i, p, fetched)
+                }));
+            }
+            let Some(next) = ahead.pop_front() else { break };
+            let (i, p, fetched) = next
+                .await
+                .map_err(|e| Error::Internal(format!("fetching images: {e}")))?;
             let staged: Vec<Uuid> = fetched.resolved.iter().filter_map(|r| r.staged).collect();
-            if self.control.cancel.load(Ordering::Relaxed) || self.report.stopped.is_some() {
-                self.report.cancelled |= self.control.cancel.load(Ordering::Relaxed);
-                release(ctx, staged).await;
+            if self.stopping() {
+                release(self.ctx, staged).await;
                 continue;
             }
             for (row, reason) in &fetched.problems {
                 self.image_problem(&p.record, *row, reason.clone());
             }
-            match self.apply_one(i, &p, fetched).await {
-                Ok(()) => {}
-                Err(e) => {
-                    release(ctx, staged).await;
-                    if matches!(e, Error::Forbidden { .. }) {
-                        return Err(e);
+            if let Err(e) = self.apply_one(i, &p, fetched).await {
+                release(self.ctx, staged).await;
+                if matches!(e, Error::Forbidden { .. }) {
+                    for task in ahead {
+                        if let Ok((_, _, f)) = task.await {
+                            release(self.ctx, f.resolved.iter().filter_map(|r| r.staged).collect())
+                                .await;
+                        }
                     }
-                    tracing::warn!(error = %e, "import stopped");
-                    self.report.stopped = Some(e.to_api().message().to_string());
+                    return Err(e);
                 }
+                tracing::warn!(error = %e, "import stopped");
+                self.report.stopped = Some(e.to_api().message().to_string());
             }
         }
         Ok(())
+    }
+
+    /// Cancelled, or stopped by an error: nothing more is applied.
+    fn stopping(&self) -> bool {
+        self.control.cancel.load(Ordering::Relaxed) || self.report.stopped.is_some()
     }
 
     /// One product, as one command. Errors that are about the product become its problems;
@@ -566,6 +575,7 @@ impl<'a> Job<'a> {
                 ImportAction::Skipped => r.skipped += 1,
             }
         }
+        r.cancelled = self.control.cancel.load(Ordering::Relaxed) && r.skipped > 0;
         r.problems.sort_by_key(|p| p.row);
         self.report
     }
