@@ -125,6 +125,18 @@ fn every_bench(db: &str, backend: &str) {
     assert_eq!(search["totals_consistent"], true, "{search}");
     assert!(number(&search, "stockdesk_p50_ms") > 0.0);
 
+    let import = bench(db, &["import", "--rows", "40"]);
+    assert_eq!(
+        (&import["bench"], &import["backend"]),
+        (&"import".into(), &backend.into())
+    );
+    assert_eq!(
+        (&import["rows"], &import["created"], &import["problems"]),
+        (&40.into(), &10.into(), &0.into()),
+        "{import}"
+    );
+    assert!(number(&import, "ratio") > 0.0);
+
     let patch = bench(db, &["patch", "--ops", "20", "--products", "10"]);
     assert_eq!(
         (&patch["bench"], &patch["backend"]),

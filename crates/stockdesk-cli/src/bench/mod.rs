@@ -5,6 +5,7 @@
 //! the same Postgres server — so a shop can run it against its own set-up without touching data.
 
 mod contention;
+mod import;
 mod patch;
 mod scratch;
 mod search;
@@ -15,6 +16,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 pub use contention::{ContentionOptions, HotOptions};
+pub use import::ImportOptionsBench;
 pub use patch::PatchOptions;
 pub use search::SearchOptions;
 pub use sweep::SweepOptions;
@@ -58,6 +60,15 @@ pub async fn sweep(url: &str, opts: SweepOptions) -> Result<BenchReport> {
     let scratch = scratch::Scratch::create(url).await?;
     let out = sweep::run(&scratch, opts)
         .instrument(tracing::info_span!("bench", name = "sweep"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn import(url: &str, opts: ImportOptionsBench) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = import::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "import"))
         .await;
     scratch.drop_db().await;
     out

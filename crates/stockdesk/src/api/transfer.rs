@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use crate::error::Result;
-use crate::model::{ExportRequest, ImportOptions, ImportProgress, ImportReport};
+use crate::model::{ExportReport, ExportRequest, ImportOptions, ImportProgress, ImportReport};
 use crate::transfer::{self, Control, Importer};
 use crate::Stockdesk;
 
@@ -27,6 +27,11 @@ impl Stockdesk {
         };
         let control = Control { progress, cancel };
         transfer::import(&self.ctx, who, path, opts, dry_run, control).await
+    }
+
+    /// Writes the export `req` asks for, as CSV, to the file at `path` (whole or not at all).
+    pub async fn export_to_file(&self, req: &ExportRequest, path: &Path) -> Result<ExportReport> {
+        transfer::export_file(&self.ctx, req, path).await
     }
 
     /// Writes the export `req` asks for, as CSV, to `out`; returns the data rows written.

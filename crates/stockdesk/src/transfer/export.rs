@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::sync::mpsc;
@@ -16,12 +17,38 @@ use super::fetch::BLOB_PREFIX;
 use super::repo::{self, After};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::model::{ExportKind, ExportRequest, Product, ProductStatus};
+use crate::model::{ExportKind, ExportReport, ExportRequest, Product, ProductStatus};
 use crate::product_rows::product;
 use crate::store::{Stmt, Tx};
 
 /// Rows (products, orders, variants, movements) read per page.
 const PAGE: i64 = 500;
+
+/// Writes the export to the file at `path`, whole or not at all (written beside it, then
+/// renamed into place).
+pub async fn export_file(ctx: &Ctx, req: &ExportRequest, path: &Path) -> Result<ExportReport> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let partial = path.with_file_name(name);
+    let file = std::fs::File::create(&partial)?;
+    let written = export(ctx, req, Box::new(file)).await;
+    let rows = match written {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, path)?;
+    Ok(ExportReport {
+        kind: req.kind,
+        rows,
+        file: Some(path.display().to_string()),
+        from: req.from,
+        to: req.to,
+    })
+}
 
 /// Writes the export `req` asks for to `out`; returns how many data rows it wrote.
 pub async fn export(ctx: &Ctx, req: &ExportRequest, out: Box<dyn Write + Send>) -> Result<u64> {

@@ -18,7 +18,7 @@ mod read;
 mod repo;
 
 pub use columns::{neutralise, restore};
-pub use export::export;
+pub use export::{export, export_file};
 pub use fetch::{ImageSource, BLOB_PREFIX, DOWNLOAD_TIMEOUT, PARALLEL_DOWNLOADS};
 pub use import::{import, Control, Importer};
 pub use read::MAX_FILE_BYTES;
