@@ -7,7 +7,9 @@
 //! never live here: a command that grows belongs in the core.
 
 mod app_commands;
+mod backups;
 mod connection;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,9 @@ use serde::Serialize;
 use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
-use stockdesk::model::{Editing, Outcome};
+use stockdesk::model::{
+    BackupStatus, Editing, ExportReport, ExportRequest, ImportOptions, ImportReport, Outcome,
+};
 use stockdesk::stock::{Movement, Order, OrderQuery, StockLevel};
 use stockdesk::sweeper::SweeperHealth;
 use stockdesk::{ApiError, Applied, ChangeEvent, CommandKind};
@@ -25,6 +29,7 @@ use uuid::Uuid;
 
 pub use app_commands::APP_COMMANDS;
 pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
+pub use transfer::{ImportProgressed, Imports};
 
 /// Sent to the UI whenever data may have changed, so cached queries are refetched.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
@@ -158,6 +163,54 @@ async fn sweeper_health(conn: State<'_, Connection>) -> Res<SweeperHealth> {
     Ok(conn.core()?.sweeper_health().await?)
 }
 
+// ---- import, export, backups ---------------------------------------------------------------
+
+/// Imports the product CSV at `path` (`dryRun`: the preview, nothing written); its progress
+/// comes as `ImportProgressed` events.
+#[tauri::command]
+#[specta::specta]
+async fn import_products(
+    app: tauri::AppHandle,
+    conn: State<'_, Connection>,
+    imports: State<'_, Imports>,
+    path: String,
+    options: ImportOptions,
+    dry_run: bool,
+) -> Res<ImportReport> {
+    let core = conn.core()?;
+    imports
+        .run(&app, core, PathBuf::from(path), options, dry_run)
+        .await
+}
+
+/// Stops the running import after the product it is at (false: none runs).
+#[tauri::command]
+#[specta::specta]
+fn cancel_import(imports: State<'_, Imports>) -> bool {
+    imports.cancel()
+}
+
+/// Writes an export as CSV to `path`.
+#[tauri::command]
+#[specta::specta]
+async fn export_csv(
+    conn: State<'_, Connection>,
+    request: ExportRequest,
+    path: String,
+) -> Res<ExportReport> {
+    Ok(conn
+        .core()?
+        .export_to_file(&request, &PathBuf::from(path))
+        .await?)
+}
+
+/// When the last daily backup ran (or why it failed).
+#[tauri::command]
+#[specta::specta]
+fn backup_status(conn: State<'_, Connection>) -> Res<BackupStatus> {
+    Ok(conn.core()?.backup_status()?)
+}
+
 // ---- connection and settings ---------------------------------------------------------------
 
 #[tauri::command]
@@ -206,11 +259,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             stock_level,
             stock_movements,
             sweeper_health,
+            import_products,
+            cancel_import,
+            export_csv,
+            backup_status,
             connection_info,
             test_connection,
             use_database,
         ])
-        .events(collect_events![DataChanged])
+        .events(collect_events![DataChanged, ImportProgressed])
         // Every code, for the UI's exhaustive handling (`ApiError` itself carries the details).
         .typ::<ErrorCode>()
         // Versions, prices and counts are i64 but far below 2^53.
@@ -274,6 +331,7 @@ pub fn run() {
             conn.forward_events(app.handle());
             conn.start_sweeper();
             app.manage(conn);
+            app.manage(Imports::default());
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -314,6 +372,10 @@ mod tests {
             "stock_level",
             "stock_movements",
             "sweeper_health",
+            "import_products",
+            "cancel_import",
+            "export_csv",
+            "backup_status",
             "connection_info",
             "test_connection",
             "use_database",
