@@ -8,6 +8,8 @@ import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
 import { SettingsDialog } from "./features/settings/SettingsDialog";
 import { StatusBar } from "./features/status/StatusBar";
+import { ExportDialog } from "./features/transfer/ExportDialog";
+import { ImportDialog } from "./features/transfer/ImportDialog";
 import { useChangeEvents } from "./lib/queries";
 
 /** The window: product list on the left, the open product on the right, status bar below. */
@@ -18,6 +20,7 @@ export function App() {
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [settings, setSettings] = useState(false);
+  const [transfer, setTransfer] = useState<"import" | "export" | null>(null);
   const [theme, setTheme] = useState<Theme>(loadTheme);
   const dirty = useRef(false);
   const onDirtyChange = useCallback((d: boolean) => {
@@ -91,6 +94,12 @@ export function App() {
         >
           {theme === "dark" || (theme === "system" && document.documentElement.dataset.theme === "dark") ? "☀" : "☾"}
         </button>
+        <button className="btn btn-ghost" onClick={() => setTransfer("import")} data-testid="open-import">
+          Import…
+        </button>
+        <button className="btn btn-ghost" onClick={() => setTransfer("export")} data-testid="open-export">
+          Export…
+        </button>
         <button className="btn btn-ghost" onClick={() => setSettings(true)} data-testid="open-settings">
           Settings
         </button>
@@ -145,6 +154,8 @@ export function App() {
           open(id);
         }}
       />
+      <ImportDialog open={transfer === "import"} onClose={() => setTransfer(null)} />
+      <ExportDialog open={transfer === "export"} onClose={() => setTransfer(null)} />
       <SettingsDialog open={settings} onClose={() => setSettings(false)} theme={theme} onTheme={setTheme} />
     </div>
   );

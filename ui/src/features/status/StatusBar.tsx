@@ -1,11 +1,20 @@
 import { timeAgo } from "../../lib/format";
-import { useConnection, useSweeperHealth } from "../../lib/queries";
+import { useBackupStatus, useConnection, useSweeperHealth } from "../../lib/queries";
 
 /** Which database, who is acting, and the background sweeper's health. */
 export function StatusBar({ onSettings }: { onSettings: () => void }) {
   const conn = useConnection();
   const info = conn.data;
   const health = useSweeperHealth();
+  const backups = useBackupStatus().data;
+  const failed = backups?.last_error ? backups.last_error_at ?? "" : "";
+  const backup = !backups
+    ? null
+    : failed && (!backups.last || failed > backups.last.at)
+      ? { bad: true, text: "Backup failing", title: `${backups.last_error} (${backups.dir})` }
+      : backups.last
+        ? { bad: false, text: `Backup ${timeAgo(backups.last.at)}`, title: `${backups.count} daily backups (the newest ${backups.keep} are kept) in ${backups.dir}` }
+        : { bad: false, text: "No backup yet", title: `The first daily backup is made a minute after start, into ${backups.dir}` };
   const h = health.data;
   const sweeper = !h
     ? null
@@ -33,6 +42,12 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
         <span className={`status-item ${sweeper.bad ? "status-bad" : "muted"}`} title={sweeper.title} data-testid="sweeper-status">
           <span className="dot" aria-hidden />
           {sweeper.text}
+        </span>
+      )}
+      {backup && (
+        <span className={`status-item ${backup.bad ? "status-bad" : "muted"}`} title={backup.title} data-testid="backup-status">
+          <span className="dot" aria-hidden />
+          {backup.text}
         </span>
       )}
       {info && <span className="status-item muted">Signed in as {info.actor}</span>}
