@@ -133,7 +133,7 @@ pub async fn export(sd: &Stockdesk, args: ExportArgs) -> Result<Option<Value>> {
             Ok(Some(to_json(&report)?))
         }
         None => {
-            sd.export_csv(&req, Box::new(std::io::stdout())).await?;
+            sd.export_csv(&req, Box::new(Stdout::default())).await?;
             Ok(None)
         }
     }
@@ -146,4 +146,33 @@ fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
         .map_err(|_| format!("{text:?} is not a time (2026-12-03T09:00:00Z) or a date (2026-12-03)"))
+}
+
+/// Standard output for a CSV that may be piped into `head`: once the reader is gone the rest is
+/// dropped, as `cat` would (the export is a read; nothing is left half done).
+#[derive(Default)]
+struct Stdout {
+    gone: bool,
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        match std::io::stdout().write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
 }
