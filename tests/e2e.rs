@@ -1454,7 +1454,7 @@ async fn import_preview_lists_the_problem_row_then_imports() {
     app.type_into("[data-testid=import-currency]", "EUR").await;
     app.click("[data-testid=import-preview]").await;
     app.wait_css("[data-testid=import-problem]").await;
-    app.wait_text("[data-testid=import-summary]", "2 to create")
+    app.wait_text("[data-testid=import-count-create]", "2 to create")
         .await;
     app.screenshot(
         "import-preview",
@@ -1483,7 +1483,8 @@ async fn import_preview_lists_the_problem_row_then_imports() {
     );
 
     app.click("[data-testid=import-run]").await;
-    app.wait_text("[data-testid=import-summary]", "2 created").await;
+    app.wait_text("[data-testid=import-count-create]", "2 created")
+        .await;
     let tote = app.cli(&["product", "list", "--search", "canvas-tote"], None);
     assert_eq!(tote["total"], 1, "{tote}");
     let tote = app.cli(

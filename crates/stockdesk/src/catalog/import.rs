@@ -110,6 +110,15 @@ async fn ensure_category(
 ) -> Result<(Category, bool)> {
     check_need(need)?;
     let name = need.name.trim();
+    // Values are only ever added: a category that has all it needs is used without a lock, so
+    // imports into one category do not wait for each other.
+    if let Some(id) = repo::category_id_named(tx, name).await? {
+        if let Some(found) = repo::load_category(tx, id).await? {
+            if has_all(&found, need) {
+                return Ok((found, false));
+            }
+        }
+    }
     let (id, mut changed) = repo::lock_or_insert_category(tx, op.new_id(), name, op.now).await?;
     let existing = repo::load_category(tx, id)
         .await?
@@ -149,6 +158,16 @@ async fn ensure_category(
         existing
     };
     Ok((category, changed))
+}
+
+fn has_all(category: &Category, need: &CategoryNeed) -> bool {
+    need.attributes.iter().all(|a| {
+        category
+            .attributes
+            .iter()
+            .find(|have| have.name == a.name)
+            .is_some_and(|have| a.values.iter().all(|v| have.values.contains(v)))
+    })
 }
 
 /// A category's name and its attributes' names and values: short, printable, no duplicates.

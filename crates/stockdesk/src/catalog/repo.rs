@@ -122,6 +122,13 @@ pub async fn insert_category(
     Ok(())
 }
 
+pub async fn category_id_named(tx: &mut Tx, name: &str) -> Result<Option<Uuid>> {
+    Stmt::new("SELECT id FROM categories WHERE name = $1")
+        .arg(name)
+        .scalar_optional(tx)
+        .await
+}
+
 /// The category named `name`, made with `id` if there is none; locked until the transaction ends
 /// (Postgres; SQLite's write transaction is the lock), so two imports adding values to it take
 /// turns. Returns its id and whether it was made now.

@@ -81,7 +81,15 @@ async fn run(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let mut job = Job::new(ctx, who, &name, dry_run, &file, control);
+    let file = Arc::new(file);
+    let worker = Worker {
+        ctx: ctx.clone(),
+        actor: who.actor.to_string(),
+        actor_id: who.actor_id,
+        name: name.clone(),
+        file: file.clone(),
+    };
+    let mut job = Job::new(ctx, worker, dry_run, &file, control);
     let mut planned = job.plan(&file, dir).await?;
     job.report.images_to_fetch = planned
         .iter()
@@ -105,8 +113,7 @@ async fn run(
 /// One import run's state: the report as it grows, and progress.
 struct Job<'a> {
     ctx: &'a Ctx,
-    who: Importer<'a>,
-    name: &'a str,
+    worker: Worker,
     file: &'a ReadFile,
     control: Control<'a>,
     report: ImportReport,
@@ -117,8 +124,7 @@ struct Job<'a> {
 impl<'a> Job<'a> {
     fn new(
         ctx: &'a Ctx,
-        who: Importer<'a>,
-        name: &'a str,
+        worker: Worker,
         dry_run: bool,
         file: &'a ReadFile,
         control: Control<'a>,
@@ -140,12 +146,10 @@ impl<'a> Job<'a> {
             .collect();
         Job {
             ctx,
-            who,
-            name,
             file,
             control,
             report: ImportReport {
-                file: name.to_string(),
+                file: worker.name.clone(),
                 layout: file.layout,
                 dry_run,
                 rows: file.rows,
@@ -163,6 +167,7 @@ impl<'a> Job<'a> {
                 cancelled: false,
                 stopped: None,
             },
+            worker,
             done: 0,
             rows_done: 0,
         }
@@ -331,42 +336,44 @@ impl<'a> Job<'a> {
     }
 
     fn image_problem(&mut self, record: &ProductRecord, row: u32, reason: String) {
-        self.report.problems.push(RowProblem {
-            row,
-            column: Some(self.file.column(super::columns::Field::ImageSrc)),
-            reason,
-            kind: ProblemKind::Image,
-            handle: Some(record.handle.clone()),
-        });
+        let problem = image_problem(self.file, record, row, reason);
+        self.report.problems.push(problem);
     }
 
     /// A dry run of one product: its command (without the images, which are not fetched) run
     /// on fresh data and rolled back.
     async fn preview(&mut self, i: usize, p: Planned) -> Result<()> {
-        let import = self.command_body(&p, Vec::new());
-        let cmd = self.command(Uuid::now_v7(), import);
+        let import = self.worker.command_body(&p, Vec::new());
+        let cmd = self.worker.command(Uuid::now_v7(), import);
         let rows = rows_of(self.file, &p, HashMap::new());
-        let result = commands::preview(self.ctx, &cmd).await;
-        let action = match (&p.decision, result) {
-            (_, Ok(_)) => {
+        let action = match commands::preview(self.ctx, &cmd).await {
+            Ok(_) => {
                 self.report.items[i].changes = changes(&p);
                 match p.decision {
                     Decision::Create { .. } => ImportAction::Create,
                     _ => ImportAction::Update,
                 }
             }
-            (_, Err(e)) => self.refused(&rows, e)?,
+            Err(e) => {
+                let (action, problems) = refused(&rows, e)?;
+                self.report.problems.extend(problems);
+                action
+            }
         };
         let now = current_of(&p);
         self.decide(i, action, now);
         Ok(())
     }
 
-    /// Applies every planned product in file order, while the images of the next few are
-    /// fetched by tasks of their own (they must go on while a product is applied: one stopped
-    /// half-way through staging a file would hold the write lock the apply waits for).
+    /// Applies every planned product in file order. The images of the next few are fetched by
+    /// tasks of their own meanwhile (they must go on while a product is applied: one paused
+    /// half-way through staging a file would hold the write lock the apply waits for). On
+    /// Postgres those tasks apply their product too, a few at once (each is its own command on
+    /// its own connection); SQLite has one writer, so there the products are applied here, one
+    /// after another.
     async fn apply_all(&mut self, planned: Vec<Option<Planned>>) -> Result<()> {
         let fetcher = Arc::new(Fetcher::default());
+        let in_tasks = self.ctx.store.backend().has_row_locks();
         let mut work = planned
             .into_iter()
             .enumerate()
@@ -375,38 +382,49 @@ impl<'a> Job<'a> {
         loop {
             while ahead.len() < AHEAD && !self.stopping() {
                 let Some((i, p)) = work.next() else { break };
-                let (ctx, fetcher) = (self.ctx.clone(), fetcher.clone());
-                let actor = self.who.actor.to_string();
+                let (worker, fetcher) = (self.worker.clone(), fetcher.clone());
                 ahead.push_back(tokio::spawn(async move {
-                    let fetched = fetch(&ctx, &actor, &fetcher, &p).await;
-                    (i, p, fetched)
+                    let fetched = worker.fetch(&fetcher, &p).await;
+                    if in_tasks {
+                        let done = worker.apply(&p, fetched).await;
+                        (i, p, Step::Applied(done))
+                    } else {
+                        (i, p, Step::Fetched(fetched))
+                    }
                 }));
             }
             let Some(next) = ahead.pop_front() else { break };
-            let (i, p, fetched) = next
+            let (i, p, step) = next
                 .await
-                .map_err(|e| Error::Internal(format!("fetching images: {e}")))?;
-            let staged: Vec<Uuid> = fetched.resolved.iter().filter_map(|r| r.staged).collect();
-            if self.stopping() {
-                release(self.ctx, staged).await;
-                continue;
-            }
-            for (row, reason) in &fetched.problems {
-                self.image_problem(&p.record, *row, reason.clone());
-            }
-            if let Err(e) = self.apply_one(i, &p, fetched).await {
-                release(self.ctx, staged).await;
-                if matches!(e, Error::Forbidden { .. }) {
+                .map_err(|e| Error::Internal(format!("importing a product: {e}")))?;
+            let done = match step {
+                Step::Applied(done) => done,
+                Step::Fetched(fetched) if self.stopping() => {
+                    release(self.ctx, fetched.staged()).await;
+                    continue;
+                }
+                Step::Fetched(fetched) => self.worker.apply(&p, fetched).await,
+            };
+            match done {
+                Ok(done) => {
+                    self.report.problems.extend(done.problems);
+                    if let Some(changes) = done.changes {
+                        self.report.items[i].changes = changes;
+                    }
+                    self.decide(i, done.action, done.product);
+                }
+                Err(Error::Forbidden { message, refusal }) => {
                     for task in ahead {
-                        if let Ok((_, _, f)) = task.await {
-                            release(self.ctx, f.resolved.iter().filter_map(|r| r.staged).collect())
-                                .await;
+                        if let Ok((_, _, Step::Fetched(f))) = task.await {
+                            release(self.ctx, f.staged()).await;
                         }
                     }
-                    return Err(e);
+                    return Err(Error::Forbidden { message, refusal });
                 }
-                tracing::warn!(error = %e, "import stopped");
-                self.report.stopped = Some(e.to_api().message().to_string());
+                Err(e) => {
+                    tracing::warn!(error = %e, "import stopped");
+                    self.report.stopped = Some(e.to_api().message().to_string());
+                }
             }
         }
         Ok(())
@@ -417,9 +435,65 @@ impl<'a> Job<'a> {
         self.control.cancel.load(Ordering::Relaxed) || self.report.stopped.is_some()
     }
 
+    fn finish(mut self) -> ImportReport {
+        let r = &mut self.report;
+        for item in &r.items {
+            match item.action {
+                ImportAction::Create => r.created += 1,
+                ImportAction::Update => r.updated += 1,
+                ImportAction::Unchanged => r.unchanged += 1,
+                ImportAction::Conflict => r.conflicts += 1,
+                ImportAction::Invalid => r.invalid += 1,
+                ImportAction::Skipped => r.skipped += 1,
+            }
+        }
+        r.cancelled = self.control.cancel.load(Ordering::Relaxed) && r.skipped > 0;
+        r.problems.sort_by_key(|p| p.row);
+        self.report
+    }
+}
+
+/// What a task hands back: the images fetched (to be applied by the job, on SQLite), or the
+/// product applied already (on Postgres).
+enum Step {
+    Fetched(Fetched),
+    Applied(Result<Done>),
+}
+
+/// What became of one product.
+struct Done {
+    action: ImportAction,
+    product: Option<(Uuid, i64)>,
+    /// What it changed (None: as planned, or nothing).
+    changes: Option<Vec<String>>,
+    problems: Vec<RowProblem>,
+}
+
+/// The part of an import that works on one product at a time, cheap to clone into a task.
+#[derive(Clone)]
+struct Worker {
+    ctx: Ctx,
+    actor: String,
+    actor_id: Option<Uuid>,
+    /// The file's name, for the ledger's count movements.
+    name: String,
+    file: Arc<ReadFile>,
+}
+
+impl Worker {
+    async fn fetch(&self, fetcher: &Fetcher, p: &Planned) -> Fetched {
+        fetch(&self.ctx, &self.actor, fetcher, p).await
+    }
+
     /// One product, as one command. Errors that are about the product become its problems;
-    /// the others (the database went away, …) stop the import.
-    async fn apply_one(&mut self, i: usize, p: &Planned, fetched: Fetched) -> Result<()> {
+    /// the others (the database went away, …) are returned and stop the import.
+    async fn apply(&self, p: &Planned, fetched: Fetched) -> Result<Done> {
+        let ctx = &self.ctx;
+        let mut problems: Vec<RowProblem> = fetched
+            .problems
+            .iter()
+            .map(|(row, reason)| image_problem(&self.file, &p.record, *row, reason.clone()))
+            .collect();
         let base = match &p.decision {
             Decision::Update { base, .. } => Some(base),
             _ => None,
@@ -432,19 +506,16 @@ impl<'a> Job<'a> {
                 images_by_id.insert(img.id, r.planned.row);
             }
         }
-        let unused: Vec<Uuid> = {
-            let used: HashSet<Uuid> = image_ops.create.iter().map(|c| c.staged).collect();
-            fetched
-                .resolved
-                .iter()
-                .filter_map(|r| r.staged)
-                .filter(|s| !used.contains(s))
-                .collect()
+        let used: HashSet<Uuid> = image_ops.create.iter().map(|c| c.staged).collect();
+        let unused = fetched.staged().into_iter().filter(|s| !used.contains(s)).collect();
+        release(ctx, unused).await;
+        let staged: Vec<Uuid> = used.into_iter().collect();
+        let unchanged = |problems| Done {
+            action: ImportAction::Unchanged,
+            product: current_of(p),
+            changes: None,
+            problems,
         };
-        release(self.ctx, unused).await;
-        let staged: Vec<Uuid> = image_ops.create.iter().map(|c| c.staged).collect();
-        let mut rows = rows_of(self.file, p, created_images);
-        rows.images = images_by_id;
         if let Decision::Update {
             patch,
             move_category,
@@ -452,8 +523,7 @@ impl<'a> Job<'a> {
         } = &p.decision
         {
             if *patch == Default::default() && !move_category && image_ops.is_empty() {
-                self.decide(i, ImportAction::Unchanged, current_of(p));
-                return Ok(());
+                return Ok(unchanged(problems));
             }
         }
         let op_id = if fetched.missing.is_empty() {
@@ -461,18 +531,15 @@ impl<'a> Job<'a> {
         } else {
             plan::op_id(&p.record, &fetched.missing)
         };
-        if !repo::applied(&mut self.ctx.store.conn().await?, &[op_id])
-            .await?
-            .is_empty()
-        {
-            release(self.ctx, staged).await;
-            self.decide(i, ImportAction::Unchanged, current_of(p));
-            return Ok(());
+        let seen = repo::applied(&mut ctx.store.conn().await?, &[op_id]).await;
+        if !seen.as_ref().map_or(true, HashSet::is_empty) {
+            release(ctx, staged).await;
+            return Ok(unchanged(problems));
         }
-        let import = self.command_body(p, image_ops.create.clone());
-        let import = with_image_ops(import, image_ops);
+        let import = with_image_ops(self.command_body(p, image_ops.create.clone()), image_ops);
         let cmd = self.command(op_id, import);
-        match commands::apply(self.ctx, &cmd).await {
+        let applied = seen.and(commands::apply(ctx, &cmd).await);
+        match applied {
             Ok(Applied {
                 outcome: Outcome::Import(done),
                 ..
@@ -484,42 +551,29 @@ impl<'a> Job<'a> {
                 } else {
                     ImportAction::Update
                 };
-                let mut all = changes(p);
-                all.extend(image_changes);
-                self.report.items[i].changes = all;
-                self.decide(i, action, Some((done.product.id, done.product.version)));
-                Ok(())
+                let mut changes = changes(p);
+                changes.extend(image_changes);
+                Ok(Done {
+                    action,
+                    product: Some((done.product.id, done.product.version)),
+                    changes: Some(changes),
+                    problems,
+                })
             }
             Ok(other) => Err(commands::unexpected(&other.outcome)),
             Err(e) => {
-                release(self.ctx, staged).await;
-                let action = self.refused(&rows, e)?;
-                self.decide(i, action, current_of(p));
-                Ok(())
+                release(ctx, staged).await;
+                let mut rows = rows_of(&self.file, p, created_images);
+                rows.images = images_by_id;
+                let (action, refusal) = refused(&rows, e)?;
+                problems.extend(refusal);
+                Ok(Done {
+                    action,
+                    product: current_of(p),
+                    changes: None,
+                    problems,
+                })
             }
-        }
-    }
-
-    /// A refusal of a product's command as its problems; an error that is not about the
-    /// product is passed on.
-    fn refused(&mut self, rows: &Rows<'_>, e: Error) -> Result<ImportAction> {
-        match e {
-            Error::Conflict(report) => {
-                self.report.problems.extend(rows.conflicts(&report));
-                Ok(ImportAction::Conflict)
-            }
-            Error::Validation(errors) => {
-                self.report.problems.extend(rows.invalid(&errors));
-                Ok(ImportAction::Invalid)
-            }
-            e @ (Error::BadInput(_)
-            | Error::NotFound { .. }
-            | Error::InvalidState { .. }
-            | Error::InsufficientStock { .. }) => {
-                self.report.problems.push(rows.refused(e.to_string()));
-                Ok(ImportAction::Invalid)
-            }
-            other => Err(other),
         }
     }
 
@@ -547,7 +601,7 @@ impl<'a> Job<'a> {
             }
         };
         ProductImport {
-            source: source(self.name, &p.record.rows),
+            source: source(&self.name, &p.record.rows),
             category: p.category.clone(),
             target,
         }
@@ -556,28 +610,38 @@ impl<'a> Job<'a> {
     fn command(&self, op_id: Uuid, import: ProductImport) -> Command {
         Command {
             op_id,
-            actor: self.who.actor.to_string(),
-            actor_id: self.who.actor_id,
+            actor: self.actor.clone(),
+            actor_id: self.actor_id,
             made_at: self.ctx.now(),
             kind: CommandKind::ImportProduct { import },
         }
     }
+}
 
-    fn finish(mut self) -> ImportReport {
-        let r = &mut self.report;
-        for item in &r.items {
-            match item.action {
-                ImportAction::Create => r.created += 1,
-                ImportAction::Update => r.updated += 1,
-                ImportAction::Unchanged => r.unchanged += 1,
-                ImportAction::Conflict => r.conflicts += 1,
-                ImportAction::Invalid => r.invalid += 1,
-                ImportAction::Skipped => r.skipped += 1,
-            }
+/// A refusal of a product's command as its problems; an error that is not about the product
+/// is passed on.
+fn refused(rows: &Rows<'_>, e: Error) -> Result<(ImportAction, Vec<RowProblem>)> {
+    match e {
+        Error::Conflict(report) => Ok((ImportAction::Conflict, rows.conflicts(&report))),
+        Error::Validation(errors) => Ok((ImportAction::Invalid, rows.invalid(&errors))),
+        e @ (Error::BadInput(_)
+        | Error::NotFound { .. }
+        | Error::InvalidState { .. }
+        | Error::InsufficientStock { .. }) => {
+            Ok((ImportAction::Invalid, vec![rows.refused(e.to_string())]))
         }
-        r.cancelled = self.control.cancel.load(Ordering::Relaxed) && r.skipped > 0;
-        r.problems.sort_by_key(|p| p.row);
-        self.report
+        other => Err(other),
+    }
+}
+
+/// An image that could not be had, as its row's problem.
+fn image_problem(file: &ReadFile, record: &ProductRecord, row: u32, reason: String) -> RowProblem {
+    RowProblem {
+        row,
+        column: Some(file.column(super::columns::Field::ImageSrc)),
+        reason,
+        kind: ProblemKind::Image,
+        handle: Some(record.handle.clone()),
     }
 }
 
@@ -639,12 +703,18 @@ fn source(name: &str, rows: &[u32]) -> String {
 }
 
 /// The images of one product, read and (where the product lacks them) staged.
-#[derive(Default)]
 struct Fetched {
     resolved: Vec<ResolvedImage>,
     /// Sources that failed, and why, by row.
     problems: Vec<(u32, String)>,
     missing: Vec<String>,
+}
+
+impl Fetched {
+    /// The uploads staged for it.
+    fn staged(&self) -> Vec<Uuid> {
+        self.resolved.iter().filter_map(|r| r.staged).collect()
+    }
 }
 
 async fn fetch(ctx: &Ctx, actor: &str, fetcher: &Fetcher, p: &Planned) -> Fetched {
@@ -670,7 +740,11 @@ async fn fetch(ctx: &Ctx, actor: &str, fetcher: &Fetcher, p: &Planned) -> Fetche
         Ok::<_, String>((staged.blob_key, Some(staged.id)))
     }))
     .await;
-    let mut out = Fetched::default();
+    let mut out = Fetched {
+        resolved: Vec::new(),
+        problems: Vec::new(),
+        missing: Vec::new(),
+    };
     for (img, result) in p.images.iter().zip(results) {
         match result {
             Ok((key, staged)) => out.resolved.push(ResolvedImage {
