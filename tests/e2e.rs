@@ -1494,7 +1494,10 @@ async fn import_preview_lists_the_problem_row_then_imports() {
     assert_eq!(tote["variants"].as_array().unwrap().len(), 2);
     assert_eq!(tote["variants"][1]["attributes"]["Colour"], "Olive");
     let mugs = app.cli(&["product", "list", "--search", "broken-mug"], None);
-    assert_eq!(mugs["total"], 0, "the product with the bad row is not imported");
+    assert_eq!(
+        mugs["total"], 0,
+        "the product with the bad row is not imported"
+    );
     app.stop().await;
 }
 
@@ -1517,7 +1520,10 @@ async fn export_writes_the_products_file() {
     let total = app.cli(&["product", "list", "--limit", "1"], None)["total"]
         .as_i64()
         .unwrap();
-    assert!(text.starts_with("Handle,Title,Body (HTML),Type,Published"), "{text}");
+    assert!(
+        text.starts_with("Handle,Title,Body (HTML),Type,Published"),
+        "{text}"
+    );
     assert!(rows as i64 >= total, "{rows} rows for {total} products");
     app.screenshot(
         "export",

@@ -145,7 +145,9 @@ fn parse_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        .map_err(|_| format!("{text:?} is not a time (2026-12-03T09:00:00Z) or a date (2026-12-03)"))
+        .map_err(|_| {
+            format!("{text:?} is not a time (2026-12-03T09:00:00Z) or a date (2026-12-03)")
+        })
 }
 
 /// Standard output for a CSV that may be piped into `head`: once the reader is gone the rest is

@@ -252,7 +252,10 @@ both_backends!(
         };
         assert!(cup.created);
         assert_eq!(cup.category.as_ref().map(|c| c.name.as_str()), Some("Cups"));
-        let counted = sd.stock_movements(cup.product.variants[0].id).await.unwrap();
+        let counted = sd
+            .stock_movements(cup.product.variants[0].id)
+            .await
+            .unwrap();
         assert_eq!(counted[0].kind, stockdesk::model::MovementKind::Count);
         assert_eq!(counted[0].reason, "counted in shop.csv rows 2–3");
         // The first profile (an owner) may be made by whoever runs the shop; from then on

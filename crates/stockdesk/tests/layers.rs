@@ -58,8 +58,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
-            "root", "backup", "transfer", "commands", "check", "feed", "presence", "staff", "sweeper", "catalog",
-            "stock", "images", "ctx", "store", "model", "error", "clock",
+            "root", "backup", "transfer", "commands", "check", "feed", "presence", "staff",
+            "sweeper", "catalog", "stock", "images", "ctx", "store", "model", "error", "clock",
         ],
     ),
     (

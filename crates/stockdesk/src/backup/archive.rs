@@ -89,7 +89,12 @@ fn write_to(path: &Path, manifest: &BackupManifest, members: &[Member]) -> Resul
     Ok((sum, size))
 }
 
-fn append<W: Write>(tar: &mut tar::Builder<W>, path: &str, size: u64, data: impl Read) -> Result<()> {
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    size: u64,
+    data: impl Read,
+) -> Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_size(size);
     header.set_mode(0o600);
@@ -185,7 +190,10 @@ fn parse_manifest(text: &[u8]) -> Result<BackupManifest> {
     let head: Head = serde_json::from_slice(text)
         .map_err(|e| damaged(format!("its manifest cannot be read: {e}")))?;
     if head.format != FORMAT {
-        return Err(damaged(format!("not a Stockdesk backup ({:?})", head.format)));
+        return Err(damaged(format!(
+            "not a Stockdesk backup ({:?})",
+            head.format
+        )));
     }
     if head.format_version > FORMAT_VERSION {
         return Err(too_new(format!(
@@ -224,7 +232,11 @@ impl<W: Write> Hashing<W> {
     }
 
     fn finish(self) -> (W, String, i64) {
-        (self.inner, format!("{:x}", self.hasher.finalize()), self.size)
+        (
+            self.inner,
+            format!("{:x}", self.hasher.finalize()),
+            self.size,
+        )
     }
 }
 

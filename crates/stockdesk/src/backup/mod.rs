@@ -256,7 +256,11 @@ async fn write_blobs(ctx: &Ctx, manifest: &BackupManifest, work: &Path) -> Resul
     }
     let store = images::blob_store(ctx);
     let mut n = 0;
-    for entry in manifest.entries.iter().filter(|e| e.path.starts_with(BLOBS)) {
+    for entry in manifest
+        .entries
+        .iter()
+        .filter(|e| e.path.starts_with(BLOBS))
+    {
         let bytes = tokio::fs::read(work.join(&entry.path)).await?;
         store.write_before(&entry.sha256, &bytes).await?;
         n += 1;

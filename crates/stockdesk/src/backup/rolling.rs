@@ -28,7 +28,10 @@ pub fn dir_of(data_dir: &Path) -> PathBuf {
 /// keeps the newest `KEEP`. A failure is recorded for `status` and returned.
 pub async fn run_if_due(ctx: &Ctx, database_url: &str, dir: &Path) -> Result<Option<BackupReport>> {
     let now = Utc::now();
-    if list(dir)?.first().is_some_and(|newest| now - newest.at < EVERY) {
+    if list(dir)?
+        .first()
+        .is_some_and(|newest| now - newest.at < EVERY)
+    {
         return Ok(None);
     }
     std::fs::create_dir_all(dir)?;
@@ -81,7 +84,10 @@ fn list(dir: &Path) -> Result<Vec<BackupFile>> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stamp) = name.strip_prefix(PREFIX).and_then(|n| n.strip_suffix(SUFFIX)) else {
+        let Some(stamp) = name
+            .strip_prefix(PREFIX)
+            .and_then(|n| n.strip_suffix(SUFFIX))
+        else {
             continue;
         };
         let Ok(at) = NaiveDateTime::parse_from_str(stamp, NAME_TIME) else {

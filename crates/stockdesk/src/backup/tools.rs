@@ -27,9 +27,11 @@ impl PgTarget {
         let mut url = url::Url::parse(database_url).map_err(|e| {
             Error::BadInput(format!("bad Postgres URL {:?}: {e}", redact(database_url)))
         })?;
-        let password = url
-            .password()
-            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+        let password = url.password().map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
         let _ = url.set_password(None);
         Ok(PgTarget {
             url: url.to_string(),

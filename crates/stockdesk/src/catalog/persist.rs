@@ -49,7 +49,7 @@ pub async fn create(
 ) -> Result<Product> {
     let (actor, now) = (op.actor, op.now);
     let id = new.id.unwrap_or_else(|| op.new_id());
-    if product::load_product(tx, id).await?.is_some() {
+    if repo::product_exists(tx, id).await? {
         return Err(Error::validation(
             "id",
             "a product with this id already exists",

@@ -198,24 +198,32 @@ pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
         .await
 }
 
-/// SKUs among `skus` that a variant of another product already uses.
+/// SKUs among `skus` that a variant of another product already uses (one query).
 pub async fn skus_taken_elsewhere(
     tx: &mut Tx,
     product_id: Uuid,
     skus: &[&str],
 ) -> Result<Vec<String>> {
-    let mut taken = Vec::new();
-    for sku in skus {
-        let used = Stmt::new("SELECT COUNT(*) FROM variants WHERE sku = $1 AND product_id <> $2")
-            .arg(*sku)
-            .arg(product_id)
-            .counts_any(tx)
-            .await?;
-        if used {
-            taken.push(sku.to_string());
-        }
+    if skus.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(taken)
+    let mut stmt = Stmt::new("");
+    let product = stmt.param(product_id);
+    let list = stmt.list(skus.iter().map(|s| Arg::Text(s.to_string())));
+    stmt.text(format!(
+        "SELECT sku FROM variants WHERE sku IN ({list}) AND product_id <> {product} ORDER BY sku"
+    ))
+    .uncached()
+    .scalars(tx)
+    .await
+}
+
+/// Whether a product with this id exists.
+pub async fn product_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
+    Stmt::new("SELECT COUNT(*) FROM products WHERE id = $1")
+        .arg(id)
+        .counts_any(tx)
+        .await
 }
 
 pub async fn slug_taken_elsewhere(tx: &mut Tx, product_id: Uuid, slug: &str) -> Result<bool> {

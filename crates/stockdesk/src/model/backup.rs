@@ -80,7 +80,11 @@ pub enum BackupProblem {
     /// A program Stockdesk needs is not installed (`pg_dump`, `pg_restore`, `psql` on Postgres).
     ToolMissing { tool: String, package: String },
     /// That program ran and failed (its last lines of error output, passwords hidden).
-    ToolFailed { tool: String, status: String, stderr: String },
+    ToolFailed {
+        tool: String,
+        status: String,
+        stderr: String,
+    },
     /// Not a Stockdesk backup, or damaged (a checksum does not match, an entry is missing).
     Damaged { detail: String },
     /// Made by a newer Stockdesk (a newer file layout or schema than this one knows).

@@ -56,7 +56,11 @@ impl Outcome {
                 id: i.product.id,
                 version: i.product.version,
             })
-            .chain(i.category.iter().map(|c| ChangeEvent::Category { id: c.id }))
+            .chain(
+                i.category
+                    .iter()
+                    .map(|c| ChangeEvent::Category { id: c.id }),
+            )
             .collect(),
         }
     }

@@ -104,7 +104,10 @@ impl Field {
 fn option_field(h: &str) -> Option<Field> {
     let rest = h.strip_prefix("option")?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let n: u8 = digits.parse().ok().filter(|n| (1..=MAX_OPTIONS).contains(n))?;
+    let n: u8 = digits
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_OPTIONS).contains(n))?;
     match rest[digits.len()..].trim() {
         "name" => Some(Field::OptionName(n)),
         "value" => Some(Field::OptionValue(n)),
@@ -249,7 +252,16 @@ mod tests {
         assert_eq!(parse_price("12.9"), Ok(1290));
         assert_eq!(parse_price(" 12 "), Ok(1200));
         assert_eq!(parse_price("0.05"), Ok(5));
-        for bad in ["", "12.", ".5", "1.234", "-1", "1,5", "abc", "99999999999999999999"] {
+        for bad in [
+            "",
+            "12.",
+            ".5",
+            "1.234",
+            "-1",
+            "1,5",
+            "abc",
+            "99999999999999999999",
+        ] {
             assert!(parse_price(bad).is_err(), "{bad:?}");
         }
         for minor in [0, 5, 1299, 100_000_000] {
@@ -262,8 +274,14 @@ mod tests {
         assert_eq!(Field::from_header("Handle"), Some(Field::Handle));
         assert_eq!(Field::from_header("URL handle"), Some(Field::Handle));
         assert_eq!(Field::from_header(" body  (HTML) "), Some(Field::Body));
-        assert_eq!(Field::from_header("Option2 Name"), Some(Field::OptionName(2)));
-        assert_eq!(Field::from_header("option12 value"), Some(Field::OptionValue(12)));
+        assert_eq!(
+            Field::from_header("Option2 Name"),
+            Some(Field::OptionName(2))
+        );
+        assert_eq!(
+            Field::from_header("option12 value"),
+            Some(Field::OptionValue(12))
+        );
         assert_eq!(Field::from_header("Option1 Linked To"), None);
         assert_eq!(Field::from_header("Vendor"), None);
         for f in product_export_fields(3) {

@@ -106,7 +106,10 @@ async fn products(tx: &mut Tx, out: Box<dyn Write + Send>) -> Result<u64> {
             };
             p.variants.sort_by_key(|v| (v.position, v.id));
             p.images.sort_by_key(|i| (i.position, i.id));
-            let category = p.category_id.and_then(|c| names.get(&c)).map(String::as_str);
+            let category = p
+                .category_id
+                .and_then(|c| names.get(&c))
+                .map(String::as_str);
             let order = p
                 .category_id
                 .and_then(|c| attributes.get(&c))
@@ -386,7 +389,9 @@ impl Sink {
     async fn send(&self, rows: Vec<Vec<String>>) -> Result<()> {
         if self.pages.send(rows).await.is_err() {
             // The writer stopped: `finish` says why.
-            return Err(Error::Io(std::io::Error::other("the export's writer stopped")));
+            return Err(Error::Io(std::io::Error::other(
+                "the export's writer stopped",
+            )));
         }
         Ok(())
     }

@@ -230,7 +230,9 @@ mod tests {
         );
         assert_eq!(
             ImageSource::parse("img/front.png", dir),
-            Ok(ImageSource::Path(PathBuf::from("/shop/files/img/front.png")))
+            Ok(ImageSource::Path(PathBuf::from(
+                "/shop/files/img/front.png"
+            )))
         );
         assert_eq!(
             ImageSource::parse("file:///tmp/a.png", dir),

@@ -498,8 +498,7 @@ impl Worker {
             Decision::Update { base, .. } => Some(base),
             _ => None,
         };
-        let (image_ops, image_changes, created_images) =
-            plan::image_ops(&fetched.resolved, base);
+        let (image_ops, image_changes, created_images) = plan::image_ops(&fetched.resolved, base);
         let mut images_by_id = HashMap::new();
         for r in &fetched.resolved {
             if let Some(img) = base.and_then(|b| b.images.iter().find(|i| i.blob_key == r.key)) {
@@ -507,7 +506,11 @@ impl Worker {
             }
         }
         let used: HashSet<Uuid> = image_ops.create.iter().map(|c| c.staged).collect();
-        let unused = fetched.staged().into_iter().filter(|s| !used.contains(s)).collect();
+        let unused = fetched
+            .staged()
+            .into_iter()
+            .filter(|s| !used.contains(s))
+            .collect();
         release(ctx, unused).await;
         let staged: Vec<Uuid> = used.into_iter().collect();
         let unchanged = |problems| Done {
@@ -531,15 +534,28 @@ impl Worker {
         } else {
             plan::op_id(&p.record, &fetched.missing)
         };
-        let seen = repo::applied(&mut ctx.store.conn().await?, &[op_id]).await;
-        if !seen.as_ref().map_or(true, HashSet::is_empty) {
+        // The plan looked up the content's own op id; another id (some images missing) may have
+        // been applied by an earlier import of the file.
+        if op_id != p.op_id
+            && !repo::applied(&mut ctx.store.conn().await?, &[op_id])
+                .await?
+                .is_empty()
+        {
             release(ctx, staged).await;
             return Ok(unchanged(problems));
         }
         let import = with_image_ops(self.command_body(p, image_ops.create.clone()), image_ops);
         let cmd = self.command(op_id, import);
-        let applied = seen.and(commands::apply(ctx, &cmd).await);
-        match applied {
+        match commands::apply(ctx, &cmd).await {
+            // The same content imported by another import running at the same time.
+            Err(Error::BadInput(_))
+                if !repo::applied(&mut ctx.store.conn().await?, &[op_id])
+                    .await?
+                    .is_empty() =>
+            {
+                release(ctx, staged).await;
+                Ok(unchanged(problems))
+            }
             Ok(Applied {
                 outcome: Outcome::Import(done),
                 ..
@@ -646,7 +662,11 @@ fn image_problem(file: &ReadFile, record: &ProductRecord, row: u32, reason: Stri
 }
 
 /// Where the parts of a planned product are in the file.
-fn rows_of<'p>(file: &'p ReadFile, p: &'p Planned, created_images: HashMap<usize, u32>) -> Rows<'p> {
+fn rows_of<'p>(
+    file: &'p ReadFile,
+    p: &'p Planned,
+    created_images: HashMap<usize, u32>,
+) -> Rows<'p> {
     Rows {
         file,
         handle: &p.record.handle,

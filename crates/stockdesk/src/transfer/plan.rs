@@ -201,11 +201,7 @@ pub fn image_ops(
                 // Without a thumbnail column, a new product's first image is its thumbnail.
                 let is_thumbnail = match p.thumbnail {
                     Some(t) => t,
-                    None => {
-                        !given_thumbnail
-                            && base_images.is_empty()
-                            && Some(p.position) == first
-                    }
+                    None => !given_thumbnail && base_images.is_empty() && Some(p.position) == first,
                 };
                 rows_of_created.insert(ops.create.len(), p.row);
                 ops.create.push(NewImage {

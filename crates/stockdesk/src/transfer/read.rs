@@ -31,7 +31,10 @@ pub struct ReadFile {
 impl ReadFile {
     /// How the file names a field's column (for problems), or Stockdesk's name for it.
     pub fn column(&self, field: Field) -> String {
-        self.has.get(&field).cloned().unwrap_or_else(|| field.header())
+        self.has
+            .get(&field)
+            .cloned()
+            .unwrap_or_else(|| field.header())
     }
 }
 
@@ -244,9 +247,14 @@ impl Reader {
         let first = !self.products.contains_key(&handle);
         if first {
             self.order.push(handle.clone());
-            self.products.insert(handle.clone(), ProductRecord::new(&handle));
+            self.products
+                .insert(handle.clone(), ProductRecord::new(&handle));
         }
-        self.products.get_mut(&handle).expect("inserted").rows.push(row);
+        self.products
+            .get_mut(&handle)
+            .expect("inserted")
+            .rows
+            .push(row);
         if let Some(i) = bad_text {
             let reason = "not UTF-8 text: save the file as CSV UTF-8".to_string();
             let field = self.columns.get(i).copied().flatten();
@@ -301,7 +309,10 @@ impl Reader {
         let has_images = self.has.contains_key(&Field::ImageSrc);
         let p = self.products.get_mut(handle).expect("inserted");
         p.title = title;
-        p.body = self.has.contains_key(&Field::Body).then(|| get(Field::Body).unwrap_or_default());
+        p.body = self
+            .has
+            .contains_key(&Field::Body)
+            .then(|| get(Field::Body).unwrap_or_default());
         p.category = get(Field::Type)
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty());
@@ -445,7 +456,11 @@ impl Reader {
             }
         }
         // Shopify's product without options: one variant, option "Title" = "Default Title".
-        if names == ["Title"] && attributes.get("Title").is_some_and(|v| v == "Default Title") {
+        if names == ["Title"]
+            && attributes
+                .get("Title")
+                .is_some_and(|v| v == "Default Title")
+        {
             attributes.clear();
         }
         let price_minor = match text(Field::Price) {
@@ -487,8 +502,7 @@ impl Reader {
             None => {
                 problems.push((
                     Field::Currency,
-                    "the file gives no currency for its prices: say which one (--currency)"
-                        .into(),
+                    "the file gives no currency for its prices: say which one (--currency)".into(),
                 ));
                 String::new()
             }
@@ -581,7 +595,9 @@ impl Reader {
         let mut notes = Vec::new();
         if !self.has.contains_key(&Field::Currency) {
             if let Some(c) = &self.currency {
-                notes.push(format!("prices are read as {c} (the file has no currency column)"));
+                notes.push(format!(
+                    "prices are read as {c} (the file has no currency column)"
+                ));
             }
         }
         if self.generated_skus > 0 {
@@ -662,7 +678,11 @@ fn made_up_sku(handle: &str, attributes: &BTreeMap<String, String>) -> String {
     if sku.len() > 64 {
         // Keep it unique among long handles: the end is a hash of the whole.
         let hash = crate::images::key_of(sku.as_bytes());
-        sku = format!("{}-{}", sku.chars().take(55).collect::<String>(), &hash[..8]);
+        sku = format!(
+            "{}-{}",
+            sku.chars().take(55).collect::<String>(),
+            &hash[..8]
+        );
     }
     sku
 }

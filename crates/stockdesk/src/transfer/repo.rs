@@ -38,7 +38,9 @@ pub async fn known_products(
         let mut stmt = Stmt::new("");
         let list = stmt.list(chunk.iter().map(|s| Arg::Text(s.clone())));
         let rows: Vec<Row> = stmt
-            .text(format!("SELECT id, slug FROM products WHERE slug IN ({list})"))
+            .text(format!(
+                "SELECT id, slug FROM products WHERE slug IN ({list})"
+            ))
             .uncached()
             .fetch(tx)
             .await?;
@@ -102,11 +104,10 @@ pub async fn category_attributes(tx: &mut Tx) -> Result<HashMap<Uuid, Vec<String
         category_id: Uuid,
         name: String,
     }
-    let rows: Vec<Row> = Stmt::new(
-        "SELECT category_id, name FROM attributes ORDER BY category_id, position, name",
-    )
-    .fetch(tx)
-    .await?;
+    let rows: Vec<Row> =
+        Stmt::new("SELECT category_id, name FROM attributes ORDER BY category_id, position, name")
+            .fetch(tx)
+            .await?;
     let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
     for r in rows {
         out.entry(r.category_id).or_default().push(r.name);
