@@ -99,6 +99,6 @@ fn list(dir: &Path) -> Result<Vec<BackupFile>> {
             size: entry.metadata()?.len() as i64,
         });
     }
-    out.sort_by(|a, b| b.at.cmp(&a.at));
+    out.sort_by_key(|f| std::cmp::Reverse(f.at));
     Ok(out)
 }

@@ -495,7 +495,7 @@ impl Worker {
             .map(|(row, reason)| image_problem(&self.file, &p.record, *row, reason.clone()))
             .collect();
         let base = match &p.decision {
-            Decision::Update { base, .. } => Some(base),
+            Decision::Update { base, .. } => Some(&**base),
             _ => None,
         };
         let (image_ops, image_changes, created_images) = plan::image_ops(&fetched.resolved, base);
@@ -739,7 +739,7 @@ impl Fetched {
 
 async fn fetch(ctx: &Ctx, actor: &str, fetcher: &Fetcher, p: &Planned) -> Fetched {
     let base: Option<&Product> = match &p.decision {
-        Decision::Update { base, .. } => Some(base),
+        Decision::Update { base, .. } => Some(&**base),
         _ => None,
     };
     let has = |key: &str| base.is_some_and(|b| b.images.iter().any(|i| i.blob_key == key));

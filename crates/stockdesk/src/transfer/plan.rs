@@ -38,7 +38,7 @@ pub enum Decision {
     Update {
         product_id: Uuid,
         expected_version: i64,
-        base: Product,
+        base: Box<Product>,
         patch: ProductPatch,
         move_category: bool,
         changes: Vec<String>,
@@ -144,7 +144,7 @@ pub fn plan(record: ProductRecord, target: Option<Target>, images: Vec<PlannedIm
                 Decision::Update {
                     product_id: current.id,
                     expected_version: base.version,
-                    base,
+                    base: Box::new(base),
                     patch,
                     move_category,
                     changes,
