@@ -31,6 +31,11 @@ pub async fn take(ctx: &Ctx, database_url: &str, work: &Path) -> Result<Snapshot
     match &ctx.store {
         Store::Sqlite(pool) => {
             let file = work.join(SQLITE_ENTRY);
+            // A try before this one may have left its copy (VACUUM INTO wants a new file).
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
             // VACUUM cannot run in a transaction, so not through `Stmt`: a statement of its own
             // that reads one snapshot and writes a compact copy.
             sqlx::query("VACUUM INTO $1")

@@ -175,6 +175,13 @@ impl Reader {
             CsvLayout::Shopify
         };
         let currency = currency.map(|c| c.trim().to_uppercase());
+        if currency.is_none() && !has.contains_key(&Field::Currency) {
+            return Err(Error::validation(
+                "currency",
+                "the file has no Variant Currency column and the shop has no prices yet: say \
+                 which currency its prices are in (--currency, or the import dialog's field)",
+            ));
+        }
         if let Some(c) = &currency {
             if !is_currency(c) {
                 return Err(Error::validation(
