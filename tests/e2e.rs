@@ -2005,3 +2005,121 @@ impl App {
         lines.into_iter().map(|l| format!("{view}: {l}")).collect()
     }
 }
+
+// ---- import and export (issue 17) ----------------------------------------------------------
+//
+// Files are named by typing their path into the dialogs' File fields (the native file picker
+// cannot be driven over WebDriver; the field is also how a person pastes a path).
+
+/// (12) "Import…" of a Shopify-layout file: the preview lists what would be created and the bad
+/// row's problem (row, column, reason) with nothing written; importing creates the products.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_preview_lists_the_problem_row_then_imports() {
+    let Some(app) = App::start("import").await else {
+        return;
+    };
+    let file = app._data.path().join("products_export.csv");
+    std::fs::write(
+        &file,
+        "Handle,Title,Body (HTML),Vendor,Type,Published,Option1 Name,Option1 Value,Variant SKU,\
+         Variant Inventory Qty,Variant Price,Status\n\
+         canvas-tote,Canvas Tote,<p>Sturdy</p>,Acme,Bags,TRUE,Colour,Sand,TOTE-SAND,12,18.00,active\n\
+         canvas-tote,,,,,,,Olive,TOTE-OLIVE,7,18.00,\n\
+         field-flask,Field Flask,,Acme,Kitchen,TRUE,Title,Default Title,FLASK-1,5,24.50,active\n\
+         broken-mug,Broken Mug,,Acme,Kitchen,TRUE,Title,Default Title,MUG-X,3,12.5x,active\n",
+    )
+    .unwrap();
+    let before = app.cli(&["product", "list", "--limit", "1"], None)["total"].clone();
+    app.click("[data-testid=open-import]").await;
+    app.type_into("[data-testid=import-path]", &file.display().to_string())
+        .await;
+    app.type_into("[data-testid=import-currency]", "EUR").await;
+    app.click("[data-testid=import-preview]").await;
+    app.wait_css("[data-testid=import-problem]").await;
+    app.wait_text("[data-testid=import-count-create]", "2 to create")
+        .await;
+    app.screenshot(
+        "import-preview",
+        r#"
+        const problems = [];
+        const dialog = $('[data-testid=import-dialog]');
+        if (!shown(dialog)) problems.push('the import dialog is not on screen');
+        const summary = $('[data-testid=import-summary]')?.textContent ?? '';
+        if (!summary.includes('2 to create') || !summary.includes('1 with problems'))
+            problems.push(`the summary reads ${summary}`);
+        const row = $$('[data-testid=import-problem]')[0];
+        const cells = row ? [...row.querySelectorAll('td')].map((td) => td.textContent) : [];
+        if (cells[0] !== '5' || cells[1] !== 'Variant Price' || !cells[3]?.includes('12.5x'))
+            problems.push(`the problem row reads ${cells.join(' | ')}`);
+        if (!shown(row)) problems.push('the problem row is not on screen');
+        if (!shown($('[data-testid=import-run]'))) problems.push('no Import button');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    // Nothing was written by the preview.
+    assert_eq!(
+        app.cli(&["product", "list", "--limit", "1"], None)["total"],
+        before
+    );
+
+    app.click("[data-testid=import-run]").await;
+    app.wait_text("[data-testid=import-count-create]", "2 created")
+        .await;
+    let tote = app.cli(&["product", "list", "--search", "canvas-tote"], None);
+    assert_eq!(tote["total"], 1, "{tote}");
+    let tote = app.cli(
+        &["product", "get", tote["items"][0]["id"].as_str().unwrap()],
+        None,
+    );
+    assert_eq!(tote["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(tote["variants"][1]["attributes"]["Colour"], "Olive");
+    let mugs = app.cli(&["product", "list", "--search", "broken-mug"], None);
+    assert_eq!(
+        mugs["total"], 0,
+        "the product with the bad row is not imported"
+    );
+    app.stop().await;
+}
+
+/// (13) "Export…" of the products: the file is written where the person said, in the import's
+/// layout, one product a group of rows, and the dialog says how many rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_products_file() {
+    let Some(app) = App::start("export").await else {
+        return;
+    };
+    let file = app._data.path().join("stockdesk-products.csv");
+    app.click("[data-testid=open-export]").await;
+    app.click("[data-testid=export-kind-products]").await;
+    app.type_into("[data-testid=export-path]", &file.display().to_string())
+        .await;
+    app.click("[data-testid=export-run]").await;
+    app.wait_css("[data-testid=export-result]").await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows = text.lines().count() - 1;
+    let total = app.cli(&["product", "list", "--limit", "1"], None)["total"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        text.starts_with("Handle,Title,Body (HTML),Type,Published"),
+        "{text}"
+    );
+    assert!(rows as i64 >= total, "{rows} rows for {total} products");
+    app.screenshot(
+        "export",
+        r#"
+        const [rows, file] = arguments;
+        const problems = [];
+        if (!shown($('[data-testid=export-dialog]'))) problems.push('the export dialog is not on screen');
+        if (!$('[data-testid=export-kind-products]')?.checked) problems.push('Products is not chosen');
+        const result = $('[data-testid=export-result]')?.textContent ?? '';
+        if (result !== `Wrote ${rows} rows to ${file}`) problems.push(`the result reads ${result}`);
+        return { problems, probes: [] };
+        "#,
+        vec![json!(rows), json!(file.display().to_string())],
+    )
+    .await;
+    app.stop().await;
+}

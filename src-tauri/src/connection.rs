@@ -97,6 +97,7 @@ pub struct Connection {
     /// Follows the change feed, so other terminals' commits reach the forwarder too.
     relay: Mutex<Option<tokio::task::JoinHandle<()>>>,
     sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    backups: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 struct Opened {
@@ -129,10 +130,12 @@ impl Connection {
             forwarder: Mutex::new(None),
             relay: Mutex::new(None),
             sweeper: Mutex::new(None),
+            backups: Mutex::new(None),
         }
     }
 
-    /// Runs the core's sweeper in the background on the open database (restarted on a switch).
+    /// Runs the core's sweeper and the daily backup in the background on the open database
+    /// (restarted on a switch).
     /// Correctness never waits for it; its health shows in the status bar.
     pub fn start_sweeper(&self) {
         let mut slot = self.sweeper.lock().expect("sweeper lock");
@@ -142,6 +145,11 @@ impl Connection {
         if let Ok(core) = self.core() {
             let _guard = tauri::async_runtime::handle().inner().enter();
             *slot = Some(core.spawn_sweeper(SWEEP_EVERY));
+            let url = self.state.read().expect("connection lock").url.clone();
+            let mut backups = self.backups.lock().expect("backups lock");
+            if let Some(old) = backups.replace(crate::backups::spawn(core, url)) {
+                old.abort();
+            }
         }
     }
 

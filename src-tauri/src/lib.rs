@@ -7,8 +7,10 @@
 //! never live here: a command that grows belongs in the core.
 
 mod app_commands;
+mod backups;
 mod connection;
 mod signin;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +18,10 @@ use serde::Serialize;
 use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
-use stockdesk::model::{Editing, Outcome, Role, StaffEvent, StaffProfile};
+use stockdesk::model::{
+    BackupStatus, Editing, ExportReport, ExportRequest, ImportOptions, ImportReport, Outcome, Role,
+    StaffEvent, StaffProfile,
+};
 use stockdesk::reports::{
     EditsReport, HoldsReport, ReportRange, SalesReport, StockReport, SweeperReport,
 };
@@ -30,6 +35,7 @@ use uuid::Uuid;
 pub use app_commands::APP_COMMANDS;
 pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
 pub use signin::{LockSettings, SignIn, SignInState};
+pub use transfer::{ImportProgressed, Imports};
 
 /// Sent to the UI whenever data may have changed, so cached queries are refetched.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
@@ -296,6 +302,56 @@ async fn sweeper_report(conn: State<'_, Connection>, range: ReportRange) -> Res<
     Ok(conn.core()?.sweeper_report(&range).await?)
 }
 
+// ---- import, export, backups ---------------------------------------------------------------
+
+/// Imports the product CSV at `path` (`dryRun`: the preview, nothing written); its progress
+/// comes as `ImportProgressed` events.
+#[tauri::command]
+#[specta::specta]
+async fn import_products(
+    app: tauri::AppHandle,
+    conn: State<'_, Connection>,
+    desk: State<'_, SignIn>,
+    imports: State<'_, Imports>,
+    path: String,
+    options: ImportOptions,
+    dry_run: bool,
+) -> Res<ImportReport> {
+    // As the person signed in: an import is their commands.
+    let core = desk.acting(&conn)?;
+    imports
+        .run(&app, core, PathBuf::from(path), options, dry_run)
+        .await
+}
+
+/// Stops the running import after the product it is at (false: none runs).
+#[tauri::command]
+#[specta::specta]
+fn cancel_import(imports: State<'_, Imports>) -> bool {
+    imports.cancel()
+}
+
+/// Writes an export as CSV to `path`.
+#[tauri::command]
+#[specta::specta]
+async fn export_csv(
+    conn: State<'_, Connection>,
+    request: ExportRequest,
+    path: String,
+) -> Res<ExportReport> {
+    Ok(conn
+        .core()?
+        .export_to_file(&request, &PathBuf::from(path))
+        .await?)
+}
+
+/// When the last daily backup ran (or why it failed).
+#[tauri::command]
+#[specta::specta]
+fn backup_status(conn: State<'_, Connection>) -> Res<BackupStatus> {
+    Ok(conn.core()?.backup_status()?)
+}
+
 // ---- connection and settings ---------------------------------------------------------------
 
 #[tauri::command]
@@ -362,11 +418,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             holds_report,
             edits_report,
             sweeper_report,
+            import_products,
+            cancel_import,
+            export_csv,
+            backup_status,
             connection_info,
             test_connection,
             use_database,
         ])
-        .events(collect_events![DataChanged])
+        .events(collect_events![DataChanged, ImportProgressed])
         // Every code, for the UI's exhaustive handling (`ApiError` itself carries the details).
         .typ::<ErrorCode>()
         // Versions, prices and counts are i64 but far below 2^53.
@@ -431,6 +491,7 @@ pub fn run() {
             conn.start_sweeper();
             app.manage(conn);
             app.manage(SignIn::default());
+            app.manage(Imports::default());
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -485,6 +546,10 @@ mod tests {
             "holds_report",
             "edits_report",
             "sweeper_report",
+            "import_products",
+            "cancel_import",
+            "export_csv",
+            "backup_status",
             "connection_info",
             "test_connection",
             "use_database",

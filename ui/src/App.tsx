@@ -16,6 +16,8 @@ import { PermissionsContext, permissionsOf } from "./features/staff/permissions"
 import { useSignInActions } from "./features/staff/session";
 import { WhoIsWorking, type WhoMode } from "./features/staff/WhoIsWorking";
 import { StatusBar } from "./features/status/StatusBar";
+import { ExportDialog } from "./features/transfer/ExportDialog";
+import { ImportDialog } from "./features/transfer/ImportDialog";
 import { explain } from "./lib/api";
 import { useChangeEvents, useLockSettings, useSignIn } from "./lib/queries";
 
@@ -32,6 +34,7 @@ export function App() {
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [settings, setSettings] = useState<SettingsTab | null>(null);
+  const [transfer, setTransfer] = useState<"import" | "export" | null>(null);
   const [theme, setTheme] = useState<Theme>(loadTheme);
   const dirty = useRef(false);
   const onDirtyChange = useCallback((d: boolean) => {
@@ -152,6 +155,12 @@ export function App() {
         >
           {theme === "dark" || (theme === "system" && document.documentElement.dataset.theme === "dark") ? "☀" : "☾"}
         </button>
+        <button className="btn btn-ghost" onClick={() => setTransfer("import")} data-testid="open-import">
+          Import…
+        </button>
+        <button className="btn btn-ghost" onClick={() => setTransfer("export")} data-testid="open-export">
+          Export…
+        </button>
         <button className="btn btn-ghost" onClick={() => setSettings("general")} data-testid="open-settings">
           Settings
         </button>
@@ -235,6 +244,8 @@ export function App() {
           open(id);
         }}
       />
+      <ImportDialog open={transfer === "import"} onClose={() => setTransfer(null)} />
+      <ExportDialog open={transfer === "export"} onClose={() => setTransfer(null)} />
       <SettingsDialog tab={settings} onTab={setSettings} onClose={() => setSettings(null)} theme={theme} onTheme={setTheme} />
     </div>
     </PermissionsContext.Provider>

@@ -1,8 +1,8 @@
 //! `stockdesk bench …`: a human table, and with `--json` one JSON object on the last line.
 
 use crate::bench::{
-    self, BenchReport, ContentionOptions, HotOptions, PatchOptions, ReportOptions, SearchOptions,
-    SweepOptions,
+    self, BenchReport, ContentionOptions, HotOptions, ImportOptionsBench, PatchOptions,
+    ReportOptions, SearchOptions, SweepOptions,
 };
 use clap::{Args, Subcommand};
 use stockdesk::Result;
@@ -54,6 +54,12 @@ enum Bench {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
+    /// Importing a product CSV of N rows (Shopify's layout) against inserting the same
+    /// products and variants with raw SQL in one transaction.
+    Import {
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+    },
     /// Expiring a backlog of overdue reservations, and an idle sweep over many active ones.
     Sweep {
         #[arg(long, default_value_t = 100_000)]
@@ -102,6 +108,7 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<String> {
             };
             bench::contention(url, opts).await?
         }
+        Bench::Import { rows } => bench::import(url, ImportOptionsBench { rows }).await?,
         Bench::Sweep { overdue, active } => {
             bench::sweep(url, SweepOptions { overdue, active }).await?
         }

@@ -2,6 +2,7 @@
 //! from the error's code. Every handler is a thin call into the core.
 
 mod apply;
+mod backup;
 mod bench;
 mod bench_cli;
 mod catalog;
@@ -14,6 +15,7 @@ mod staff;
 mod stock;
 mod sweep;
 mod sync;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,6 +101,15 @@ enum Command {
     Sync(sync::SyncArgs),
     /// Reports over a range of days: sales, stock, holds, edits, sweeper (a table, or --json).
     Report(report::ReportArgs),
+    /// Read a CSV file into the shop (products; --dry-run says what it would do).
+    #[command(subcommand)]
+    Import(transfer::ImportCmd),
+    /// Write products, stock, orders or the stock ledger as CSV.
+    Export(transfer::ExportArgs),
+    /// Write a backup of the whole shop (database and image files) to FILE, while it works on.
+    Backup { file: PathBuf },
+    /// Check the backup FILE and restore it over this shop; runs check and blobs verify after.
+    Restore { file: PathBuf },
     /// Apply one command given as JSON on stdin (README, "Commands"): any write, or a queued one
     /// replayed; prints {"op_id", "replayed", "outcome"}.
     Apply,
@@ -126,6 +137,10 @@ fn main() -> ExitCode {
         Ok(Output::Json(value)) => io::print(&value),
         Ok(Output::Text(text)) => io::print_text(&text),
         Ok(Output::Lines) => ExitCode::SUCCESS,
+        Ok(Output::Report(value, code)) => {
+            io::print(&value);
+            code
+        }
         Err(e) => io::fail(&e),
     }
 }
@@ -135,6 +150,8 @@ enum Output {
     Text(String),
     /// Printed already, a line at a time.
     Lines,
+    /// JSON, with an exit code of its own (an import with problems, a restore not clean).
+    Report(serde_json::Value, ExitCode),
 }
 
 async fn run(cli: Cli) -> stockdesk::Result<Output> {
@@ -171,6 +188,22 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Sync(args) => sync::sync(&sd, args).await,
         Command::Changes(args) => return changes::changes(&sd, args).await.map(|()| Output::Lines),
         Command::Report(args) => return report::report(&sd, args).await,
+        Command::Import(cmd) => {
+            return transfer::import(&sd, cmd)
+                .await
+                .map(|(v, code)| Output::Report(v, code))
+        }
+        Command::Export(args) => {
+            return transfer::export(&sd, args)
+                .await
+                .map(|v| v.map_or(Output::Lines, Output::Json))
+        }
+        Command::Backup { file } => backup::backup(&sd, &url, &file).await,
+        Command::Restore { file } => {
+            return backup::restore(&sd, &url, &file)
+                .await
+                .map(|(v, code)| Output::Report(v, code))
+        }
         Command::Bench(_) => unreachable!("handled above"),
     };
     value.map(Output::Json)

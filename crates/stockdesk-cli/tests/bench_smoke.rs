@@ -156,6 +156,17 @@ fn every_bench(db: &str, backend: &str) {
         assert!(number(r, "ratio_p95") > 0.0, "{r}");
     }
     assert!(number(&report, "baseline_p95_ms") > 0.0);
+    let import = bench(db, &["import", "--rows", "40"]);
+    assert_eq!(
+        (&import["bench"], &import["backend"]),
+        (&"import".into(), &backend.into())
+    );
+    assert_eq!(
+        (&import["rows"], &import["created"], &import["problems"]),
+        (&40.into(), &10.into(), &0.into()),
+        "{import}"
+    );
+    assert!(number(&import, "ratio") > 0.0);
 
     let patch = bench(db, &["patch", "--ops", "20", "--products", "10"]);
     assert_eq!(

@@ -13,6 +13,8 @@
 //! ```text
 //! api            the `Stockdesk` handle's methods: reads, and writes built as commands
 //! sync           a terminal's replica of a shop: join, push, pull, resolve
+//! transfer       CSV import (each product one command) and export, streamed
+//! backup         whole-shop backups (database copy + image files) and checked restores
 //! commands       the one entry point for writes: apply a Command once, record its outcome
 //! replica        a replica's outbox and how a write is queued; the server's decisions
 //! reports        the shop's figures over a range of days (reads, and the conflicts they count)
@@ -27,6 +29,7 @@
 //! ```
 
 mod api;
+pub mod backup;
 pub mod catalog;
 pub mod check;
 pub mod clock;
@@ -47,6 +50,7 @@ pub mod stock;
 pub mod store;
 pub mod sweeper;
 pub mod sync;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use stockdesk_testkit::{both_backends, dump, TestDb};
 use uuid::Uuid;
 
 /// Every kind's name, in the order of `CommandKind`.
-const ALL_KINDS: [&str; 16] = [
+const ALL_KINDS: [&str; 17] = [
     "create_category",
     "create_product",
     "patch_product",
@@ -27,6 +27,7 @@ const ALL_KINDS: [&str; 16] = [
     "seed",
     "add_staff",
     "remove_staff",
+    "import_product",
 ];
 
 /// Fails to compile when a kind is added without a place in `ALL_KINDS` (and so in this test).
@@ -48,6 +49,7 @@ fn index_of(kind: &CommandKind) -> usize {
         CommandKind::Seed { .. } => 13,
         CommandKind::AddStaff { .. } => 14,
         CommandKind::RemoveStaff { .. } => 15,
+        CommandKind::ImportProduct { .. } => 16,
     }
 }
 
@@ -233,6 +235,29 @@ both_backends!(
             json!({"type": "seed", "products": 3, "seed": 7}),
         )
         .await;
+        // One product of an import file: its category made, the product created, stock counted.
+        let Outcome::Import(cup) = twice(
+            sd,
+            &mut applied,
+            json!({"type": "import_product", "import": {"source": "shop.csv rows 2–3",
+        "category": {"name": "Cups", "attributes": [{"name": "Size", "values": ["S", "L"]}]},
+        "target": {"action": "create", "product": {"name": "Cup", "slug": "cup",
+            "status": "published", "variants": [
+            {"sku": "CUP-S", "price_minor": 800, "currency": "EUR", "stock_on_hand": 6,
+             "attributes": {"Size": "S"}}]}}}}),
+        )
+        .await
+        else {
+            panic!("an import")
+        };
+        assert!(cup.created);
+        assert_eq!(cup.category.as_ref().map(|c| c.name.as_str()), Some("Cups"));
+        let counted = sd
+            .stock_movements(cup.product.variants[0].id)
+            .await
+            .unwrap();
+        assert_eq!(counted[0].kind, stockdesk::model::MovementKind::Count);
+        assert_eq!(counted[0].reason, "counted in shop.csv rows 2–3");
         // The first profile (an owner) may be made by whoever runs the shop; from then on
         // commands are made by a signed-in profile.
         let hash = stockdesk::staff::pin::hash("2468", None).await.unwrap();

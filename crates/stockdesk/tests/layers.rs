@@ -62,17 +62,36 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "backup",
+        &["check", "images", "ctx", "store", "model", "error"],
+    ),
+    (
+        "transfer",
+        &[
+            "commands",
+            "catalog",
+            "images",
+            "product_rows",
+            "ctx",
+            "store",
+            "model",
+            "error",
+        ],
+    ),
+    (
         "api",
         &[
-            "root", "sync", "commands", "replica", "check", "feed", "presence", "staff",
-            "reports", "sweeper",
-            "catalog", "stock", "images", "ctx", "store", "model", "error", "clock",
+            "root", "sync", "backup", "transfer", "commands", "replica", "check", "feed",
+            "presence", "staff", "reports", "sweeper", "catalog", "stock", "images", "ctx",
+            "store", "model", "error", "clock",
         ],
     ),
     (
         "root",
         &[
             "sync",
+            "backup",
+            "transfer",
             "commands",
             "replica",
             "check",

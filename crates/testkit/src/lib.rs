@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod fixtures;
+pub mod http;
 pub mod images;
 pub mod proxy;
 pub mod replicas;

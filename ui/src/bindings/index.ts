@@ -74,6 +74,17 @@ export const commands = {
 	holdsReport: (range: ReportRange) => typedError<HoldsReport, ApiError>(__TAURI_INVOKE("holds_report", { range })),
 	editsReport: (range: ReportRange) => typedError<EditsReport, ApiError>(__TAURI_INVOKE("edits_report", { range })),
 	sweeperReport: (range: ReportRange) => typedError<SweeperReport, ApiError>(__TAURI_INVOKE("sweeper_report", { range })),
+	/**
+	 *  Imports the product CSV at `path` (`dryRun`: the preview, nothing written); its progress
+	 *  comes as `ImportProgressed` events.
+	 */
+	importProducts: (path: string, options: ImportOptions, dryRun: boolean) => typedError<ImportReport, ApiError>(__TAURI_INVOKE("import_products", { path, options, dryRun })),
+	/**  Stops the running import after the product it is at (false: none runs). */
+	cancelImport: () => __TAURI_INVOKE<boolean>("cancel_import"),
+	/**  Writes an export as CSV to `path`. */
+	exportCsv: (request: ExportRequest, path: string) => typedError<ExportReport, ApiError>(__TAURI_INVOKE("export_csv", { request, path })),
+	/**  When the last daily backup ran (or why it failed). */
+	backupStatus: () => typedError<BackupStatus, ApiError>(__TAURI_INVOKE("backup_status")),
 	connectionInfo: () => __TAURI_INVOKE<ConnectionInfo>("connection_info"),
 	/**  Connects to `url` without migrating or switching to it; says which backend answered. */
 	testConnection: (url: string) => typedError<string, ApiError>(__TAURI_INVOKE("test_connection", { url })),
@@ -87,6 +98,7 @@ export const commands = {
 /** Events */
 export const events = {
 	dataChanged: makeEvent<DataChanged, DataChanged>("data-changed"),
+	importProgressed: makeEvent<ImportProgressed, ImportProgressed>("import-progressed"),
 };
 
 /* Types */
@@ -94,7 +106,7 @@ export const events = {
  *  The shape every error takes when it crosses to the UI or the CLI:
  *  `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
  */
-export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "forbidden"; message: string; details: Refusal } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "internal"; message: string; details: NoDetails };
+export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "forbidden"; message: string; details: Refusal } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "backup"; message: string; details: BackupProblem } | { code: "internal"; message: string; details: NoDetails };
 
 /**
  *  A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -112,6 +124,49 @@ export type Attribute = {
 	values: string[],
 };
 
+export type AttributeNeed = {
+	name: string,
+	values: string[],
+};
+
+/**  One backup file of the rolling set. */
+export type BackupFile = {
+	file: string,
+	at: string,
+	size: number,
+};
+
+/**  Why a backup could not be made or restored. */
+export type BackupProblem = 
+/**  A program Stockdesk needs is not installed (`pg_dump`, `pg_restore`, `psql` on Postgres). */
+{ reason: "tool_missing"; tool: string; package: string } | 
+/**  That program ran and failed (its last lines of error output, passwords hidden). */
+{ reason: "tool_failed"; tool: string; status: string; stderr: string } | 
+/**  Not a Stockdesk backup, or damaged (a checksum does not match, an entry is missing). */
+{ reason: "damaged"; detail: string } | 
+/**  Made by a newer Stockdesk (a newer file layout or schema than this one knows). */
+{ reason: "too_new"; detail: string } | 
+/**  A backup of the other kind of database (SQLite into Postgres or back). */
+{ reason: "wrong_backend"; backup: DatabaseKind; target: DatabaseKind } | 
+/**
+ *  This shop is a terminal's replica with commands not yet sent to the shop's server:
+ *  restoring would lose them. Let it sync first.
+ */
+{ reason: "unsynced_commands"; pending: number };
+
+/**  The desktop app's rolling backups: where they go and when the last one ran. */
+export type BackupStatus = {
+	dir: string,
+	/**  How many are kept (the oldest go). */
+	keep: number,
+	last: BackupFile | null,
+	/**  How many backups are in the directory. */
+	count: number,
+	/**  Why the last attempt failed, if it did (it is tried again later). */
+	last_error: string | null,
+	last_error_at: string | null,
+};
+
 /**
  *  Which backend keeps image bytes. `dir` (the default) suits one machine or a shared data
  *  directory; `db` suits terminals that share only a Postgres database.
@@ -122,6 +177,12 @@ export type Category = {
 	id: string,
 	name: string,
 	attributes: Attribute[],
+};
+
+/**  A category an import needs, by name, with the attributes (in order) and values it uses. */
+export type CategoryNeed = {
+	name: string,
+	attributes?: AttributeNeed[],
 };
 
 /**
@@ -173,7 +234,12 @@ base?: Product | null } |
 /**  A new staff profile (the first one must be an owner). */
 { type: "add_staff"; staff: NewStaff } | 
 /**  A profile stops being able to act (history keeps its name). */
-{ type: "remove_staff"; staff_id: string };
+{ type: "remove_staff"; staff_id: string } | 
+/**
+ *  One product of an import file, whole or not at all: its category made or extended, the
+ *  product created or edited (version-checked), its stock recorded as counts.
+ */
+{ type: "import_product"; import: ProductImport };
 
 export type ConflictKind = 
 /**  Both sides changed the same field to different values. */
@@ -214,11 +280,21 @@ export type ConnectionInfo = {
 	error: ApiError | null,
 };
 
+/**  Which column layout a file has. */
+export type CsvLayout = 
+/**  Shopify's product CSV (Handle, Title, Option1 Name, Variant SKU, …). */
+"shopify" | 
+/**  Stockdesk's export: Shopify's columns plus the Stockdesk ones (ids, version, currency). */
+"stockdesk";
+
 /**  Sent to the UI whenever data may have changed, so cached queries are refetched. */
 export type DataChanged = {
 	/**  What changed; `null` when events were missed or the database was switched (refetch all). */
 	change: ChangeEvent | null,
 };
+
+/**  Which database a backup copies (the core's `Backend`, as plain data). */
+export type DatabaseKind = "sqlite" | "postgres";
 
 /**  Where the database URL in use came from. */
 export type DatabaseSource = 
@@ -276,7 +352,41 @@ export type EditsReport = {
  *  Every code there is: the core's one list, also of the codes only a front end raises
  *  (`timeout` when a database does not answer, `internal` for the front end's own failures).
  */
-export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "forbidden" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "internal";
+export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "forbidden" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "backup" | "internal";
+
+/**  What an export writes. */
+export type ExportKind = 
+/**
+ *  Products with variants and images, in the import's layout (export → import changes
+ *  nothing).
+ */
+"products" | 
+/**  Per variant: on hand, reserved by pending orders, available. */
+"stock" | 
+/**  One row per order line, orders made in the range. */
+"orders" | 
+/**  The stock ledger: one row per movement in the range. */
+"ledger";
+
+export type ExportReport = {
+	kind: ExportKind,
+	/**  Data rows written (the header not counted). */
+	rows: number,
+	/**  Where (none: standard output). */
+	file: string | null,
+	from: string | null,
+	to: string | null,
+};
+
+/**
+ *  An export: what, and for orders and the ledger a time range (`from` inclusive, `to`
+ *  exclusive; either may be left out).
+ */
+export type ExportRequest = {
+	kind: ExportKind,
+	from?: string | null,
+	to?: string | null,
+};
 
 export type ExtendOutcome = {
 	order: Order,
@@ -341,6 +451,12 @@ export type HoldsReport = {
 	total: HoldCounts,
 };
 
+/**  A column of the file Stockdesk has no field for, and how many rows have a value in it. */
+export type IgnoredColumn = {
+	column: string,
+	rows_with_values: number,
+};
+
 export type Image = {
 	id: string,
 	/**  The file: the SHA-256 of its bytes (`Stockdesk::image_file` returns them). */
@@ -373,6 +489,118 @@ export type ImageUpdate = {
 	is_thumbnail?: boolean | null,
 	/**  Replaces the image's file with a staged upload (merged as a change of `blob_key`). */
 	staged?: string | null,
+};
+
+/**  What happens (or, in a preview, would happen) to one product of the file. */
+export type ImportAction = "create" | "update" | 
+/**  The file changes nothing (also: this file was imported already). */
+"unchanged" | 
+/**  Changed both in the file and in the shop since the file's version: nothing written. */
+"conflict" | 
+/**  A row of it has a problem: nothing of the product written. */
+"invalid" | 
+/**  Not reached: the import was cancelled or stopped first. */
+"skipped";
+
+/**  One product of the file and what became of it. */
+export type ImportItem = {
+	handle: string,
+	name: string,
+	/**  The file's rows of this product (spreadsheet numbering: the header is row 1). */
+	rows: number[],
+	action: ImportAction,
+	product_id: string | null,
+	/**  The product's version after the import (before it, in a preview). */
+	version: number | null,
+	variants: number,
+	images: number,
+	/**  For an update: what it changes (`name`, `variants.<sku>.price`, …). */
+	changes: string[],
+};
+
+/**  How an import reads a file. */
+export type ImportOptions = {
+	/**
+	 *  The currency of prices in a file without a `Variant Currency` column (a Shopify export):
+	 *  an ISO 4217 code. Default: the currency most of the shop's variants have.
+	 */
+	currency?: string | null,
+};
+
+/**  How far an import has come, for a progress bar. */
+export type ImportProgress = {
+	/**  Products decided so far (imported, unchanged, refused). */
+	done: number,
+	total: number,
+	/**  Rows of those products. */
+	rows_done: number,
+	rows_total: number,
+};
+
+/**  How far the running import has come. */
+export type ImportProgressed = {
+	progress: ImportProgress,
+	dry_run: boolean,
+};
+
+/**  What an import did, or (`dry_run`) would do: per product, with every row's problems. */
+export type ImportReport = {
+	file: string,
+	layout: CsvLayout,
+	dry_run: boolean,
+	/**  Product rows in the file (the header not counted). */
+	rows: number,
+	created: number,
+	updated: number,
+	unchanged: number,
+	conflicts: number,
+	invalid: number,
+	skipped: number,
+	items: ImportItem[],
+	problems: RowProblem[],
+	ignored_columns: IgnoredColumn[],
+	/**
+	 *  How the file was read (the currency of its prices, categories made from option names,
+	 *  generated SKUs, …).
+	 */
+	notes: string[],
+	/**
+	 *  Image files to read or download (a preview fetches none; the import reports the ones
+	 *  that fail as problems).
+	 */
+	images_to_fetch: number,
+	cancelled: boolean,
+	/**
+	 *  Why the import stopped before the end (the database went away, …); the items say what
+	 *  was done before.
+	 */
+	stopped: string | null,
+};
+
+/**  What an imported product does to the shop. */
+export type ImportTarget = 
+/**
+ *  A product new to the shop (its `category_id` is left out: the import's category is
+ *  used), with images from staged uploads. Stock on hand is recorded as a count.
+ */
+{ action: "create"; product: NewProduct; images?: NewImage[] } | 
+/**
+ *  A version-checked edit from the version the file was made from, merged three-way like
+ *  any other edit (a field changed both in the file and in the shop is a conflict). Stock
+ *  changes are counts: the file's figure against the version's, applied to the figure now.
+ */
+{ action: "update"; product_id: string; expected_version: number; patch: ProductPatch; 
+/**  The file puts the product in the import's category (or in none). */
+move_category?: boolean };
+
+/**  What an import command did. */
+export type ImportedProduct = {
+	product: Product,
+	created: boolean,
+	/**  Present when the file's version was older and its changes merged with later ones. */
+	merge: MergeReport | null,
+	/**  The category as it is after the import, when the import made it or added to it. */
+	category: Category | null,
 };
 
 /**  Something in the database that breaks a stock rule (see `check_invariants`). */
@@ -589,7 +817,7 @@ export type OrderQuery = {
 export type OrderStatus = "pending" | "paid" | "cancelled" | "expired";
 
 /**  What applying a command gave. */
-export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary } | { type: "staff"; value: StaffProfile };
+export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary } | { type: "staff"; value: StaffProfile } | { type: "import"; value: ImportedProduct };
 
 export type PatchOutcome = {
 	product: Product,
@@ -637,6 +865,17 @@ export type Permission =
 /**  Add and remove staff profiles. */
 "manage_staff";
 
+export type ProblemKind = 
+/**  The row breaks a rule; its product is not imported. */
+"invalid" | 
+/**  Changed in the shop and in the file: the product is not imported. */
+"conflict" | 
+/**
+ *  An image could not be read or downloaded, or is not an image: the product is imported
+ *  without it (the next import of the file tries it again).
+ */
+"image";
+
 /**  A product with its variants and images: the unit that is edited, versioned and snapshotted. */
 export type Product = {
 	id: string,
@@ -651,6 +890,22 @@ export type Product = {
 	updated_by: string,
 	variants: Variant[],
 	images: Image[],
+};
+
+/**
+ *  One product of an import file, as one command: its category (by name) made or given the
+ *  attributes and values its variants use, then the product created or edited, stock from the
+ *  file recorded as counts — all in one transaction, so a product is imported whole or not at all.
+ */
+export type ProductImport = {
+	/**  Where it came from (the file and its rows), written on the ledger's count movements. */
+	source: string,
+	/**
+	 *  The product's category by name: created when the shop has none of that name, given the
+	 *  attributes and values it lacks when it has (values are only ever added, never removed).
+	 */
+	category?: CategoryNeed | null,
+	target: ImportTarget,
 };
 
 export type ProductPage = {
@@ -752,6 +1007,18 @@ export type ReservationStatus =
 
 /**  A person's role. Each role may do everything the one below it may. */
 export type Role = "staff" | "manager" | "owner";
+
+/**  A problem with one row: which row, which column, and why. */
+export type RowProblem = {
+	/**  Spreadsheet numbering: the header is row 1, the first product row 2. 0: the file itself. */
+	row: number,
+	/**  The column as the file names it; none when the problem is the whole row. */
+	column: string | null,
+	reason: string,
+	kind: ProblemKind,
+	/**  The product (its handle) the row belongs to. */
+	handle: string | null,
+};
 
 export type RunStatus = 
 /**  Started and not finished: still going, or the process died mid-run. */

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   migration: { title: "The database could not be prepared", unsure: false },
   io: { title: "A file could not be read or written", unsure: false },
   blobs_inconsistent: { title: "Image files are inconsistent (see stockdesk blobs verify)", unsure: false },
+  backup: { title: "The backup could not be made or restored", unsure: false },
   internal: { title: "Something went wrong in Stockdesk", unsure: true },
 } satisfies Record<ErrorCode, CodeInfo>;
 

@@ -31,6 +31,7 @@ export const OUTCOME_OF = {
   seed: "seed",
   add_staff: "staff",
   remove_staff: "staff",
+  import_product: "import",
 } satisfies Record<CommandKind["type"], OutcomeType>;
 
 /** A command's kind name (`"patch_product"`, …). */

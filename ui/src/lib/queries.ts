@@ -51,6 +51,11 @@ export function useMovements(variantId: string | null) {
 }
 
 /** The sweeper's health, polled: it runs every 30 s in the background. */
+/** The daily backups: when the last one ran, or why it failed (looked at once a minute). */
+export function useBackupStatus() {
+  return useQuery({ queryKey: ["backup-status"], queryFn: () => call(commands.backupStatus()), refetchInterval: 60_000 });
+}
+
 export function useSweeperHealth() {
   return useQuery({ queryKey: keys.sweeper, queryFn: () => call(commands.sweeperHealth()), refetchInterval: 10_000 });
 }

@@ -5,6 +5,7 @@
 //! the same Postgres server — so a shop can run it against its own set-up without touching data.
 
 mod contention;
+mod import;
 mod patch;
 mod report;
 mod scratch;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 pub use contention::{ContentionOptions, HotOptions};
+pub use import::ImportOptionsBench;
 pub use patch::PatchOptions;
 pub use report::ReportOptions;
 pub use search::SearchOptions;
@@ -69,6 +71,15 @@ pub async fn report(url: &str, opts: ReportOptions) -> Result<BenchReport> {
     let scratch = scratch::Scratch::create(url).await?;
     let out = report::run(&scratch, opts)
         .instrument(tracing::info_span!("bench", name = "report"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn import(url: &str, opts: ImportOptionsBench) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = import::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "import"))
         .await;
     scratch.drop_db().await;
     out

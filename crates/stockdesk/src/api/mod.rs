@@ -2,6 +2,7 @@
 //! write is built as a `Command` from this handle's actor and goes through `commands::apply`,
 //! so a method here is never a second way to write.
 
+mod backup;
 mod catalog;
 mod feed;
 mod images;
@@ -11,6 +12,7 @@ mod staff;
 mod stock;
 mod sweeper;
 mod sync;
+mod transfer;
 
 use uuid::Uuid;
 

@@ -4,6 +4,7 @@
 //! deletion outbox). Writes run inside the transaction of the command that asks for them.
 
 mod diff;
+mod import;
 mod list;
 mod merge;
 mod persist;
@@ -21,7 +22,9 @@ use crate::store::Tx;
 
 pub use crate::model::catalog::*;
 pub use crate::model::patch::*;
-pub use validate::{slugify, MAX_STOCK};
+pub use import::{import_product, Imported};
+use persist::StockNote;
+pub use validate::{is_currency, slugify, MAX_STOCK};
 
 /// A product edit as committed: what the caller gets, and the blobs it stopped using (deleted
 /// after the commit, or by the sweeper).
@@ -93,7 +96,7 @@ pub async fn list_categories(ctx: &Ctx) -> Result<Vec<Category>> {
 
 /// Creates a product (version 1) with its variants.
 pub async fn create_product(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Product> {
-    persist::create(tx, op, new).await
+    persist::create(tx, op, new, StockNote::Edit).await
 }
 
 pub async fn get_product(ctx: &Ctx, id: Uuid) -> Result<Product> {
@@ -131,6 +134,20 @@ pub async fn patch_product_on(
     expected_version: i64,
     patch: &ProductPatch,
     carried: Option<&Product>,
+) -> Result<Edited> {
+    let note = StockNote::Edit;
+    edit_product(tx, op, product_id, expected_version, patch, carried, note).await
+}
+
+/// `patch_product_on`, with its stock changes recorded as `note` says.
+async fn edit_product(
+    tx: &mut Tx,
+    op: &Op<'_>,
+    product_id: Uuid,
+    expected_version: i64,
+    patch: &ProductPatch,
+    carried: Option<&Product>,
+    note: StockNote<'_>,
 ) -> Result<Edited> {
     let current = product::load_for_edit(tx, product_id)
         .await?
@@ -174,7 +191,7 @@ pub async fn patch_product_on(
             current,
         })));
     }
-    let product = persist::update(tx, op, &current, merged.next).await?;
+    let product = persist::update(tx, op, &current, merged.next, note).await?;
     let outbox = images::finish_claim(tx, &staged, &current, &product, op.now).await?;
     Ok(Edited {
         outcome: PatchOutcome {

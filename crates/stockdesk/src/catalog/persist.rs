@@ -15,10 +15,41 @@ use crate::product_rows::ledger::{self, NewMovement};
 use crate::product_rows::product;
 use crate::store::{Batch, Stmt, Tx};
 
-pub async fn create(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Product> {
+/// How a write records the stock changes it makes in the ledger.
+#[derive(Debug, Clone, Copy)]
+pub enum StockNote<'a> {
+    /// An edit in the product: a new variant's stock is its opening figure (`initial`), a
+    /// changed figure an `adjustment`.
+    Edit,
+    /// A count from a file (an import): every change is a `count`, saying where it came from.
+    Count { source: &'a str },
+}
+
+impl StockNote<'_> {
+    fn opening(&self) -> (MovementKind, String) {
+        match self {
+            StockNote::Edit => (MovementKind::Initial, "variant created".into()),
+            StockNote::Count { source } => (MovementKind::Count, format!("counted in {source}")),
+        }
+    }
+
+    fn change(&self) -> (MovementKind, String) {
+        match self {
+            StockNote::Edit => (MovementKind::Adjustment, "edited in the product".into()),
+            StockNote::Count { source } => (MovementKind::Count, format!("counted in {source}")),
+        }
+    }
+}
+
+pub async fn create(
+    tx: &mut Tx,
+    op: &Op<'_>,
+    new: &NewProduct,
+    note: StockNote<'_>,
+) -> Result<Product> {
     let (actor, now) = (op.actor, op.now);
     let id = new.id.unwrap_or_else(|| op.new_id());
-    if product::load_product(tx, id).await?.is_some() {
+    if repo::product_exists(tx, id).await? {
         return Err(Error::validation(
             "id",
             "a product with this id already exists",
@@ -52,8 +83,9 @@ pub async fn create(tx: &mut Tx, op: &Op<'_>, new: &NewProduct) -> Result<Produc
         .await
         .map_err(unique_to_validation)?;
     let mut batch = Batch::default();
+    let opening = note.opening();
     for v in &product.variants {
-        insert_variant(&mut batch, op, product.id, v, &attribute_ids);
+        insert_variant(&mut batch, op, product.id, v, &attribute_ids, &opening);
     }
     product::insert_history(
         &mut batch,
@@ -73,6 +105,7 @@ pub async fn update(
     op: &Op<'_>,
     current: &Product,
     mut next: Product,
+    note: StockNote<'_>,
 ) -> Result<Product> {
     let (actor, now) = (op.actor, op.now);
     let changes = diff(current, &next);
@@ -102,11 +135,13 @@ pub async fn update(
     // updates. A new category means new attribute ids even where the names and values read the
     // same.
     let mut batch = Batch::default();
+    let (opening, change) = (note.opening(), note.change());
     let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
             if old.stock_on_hand != 0 {
-                let m = adjustment(op, old.id, -old.stock_on_hand, 0, "variant deleted");
+                let kind = MovementKind::Adjustment;
+                let m = movement(op, old.id, kind, -old.stock_on_hand, 0, "variant deleted");
                 ledger::push(&mut batch, m);
             }
             repo::delete_variant(&mut batch, old.id);
@@ -123,7 +158,7 @@ pub async fn update(
         match current.variants.iter().find(|o| o.id == v.id) {
             None => {
                 v.version = 1;
-                insert_variant(&mut batch, op, current.id, v, &attribute_ids);
+                insert_variant(&mut batch, op, current.id, v, &attribute_ids, &opening);
             }
             Some(old) if old != v || category_changed => {
                 v.version = old.version + 1;
@@ -133,8 +168,8 @@ pub async fn update(
                 }
                 if old.stock_on_hand != v.stock_on_hand {
                     let delta = v.stock_on_hand - old.stock_on_hand;
-                    let reason = "edited in the product";
-                    let m = adjustment(op, v.id, delta, v.stock_on_hand, reason);
+                    let (kind, reason) = (change.0, change.1.as_str());
+                    let m = movement(op, v.id, kind, delta, v.stock_on_hand, reason);
                     ledger::push(&mut batch, m);
                 }
             }
@@ -279,32 +314,22 @@ fn insert_variant(
     product_id: Uuid,
     v: &Variant,
     attribute_ids: &validate::AttributeIds,
+    (kind, reason): &(MovementKind, String),
 ) {
     repo::insert_variant(batch, product_id, v, op.now);
     if let Some(ids) = attribute_ids.get(&v.id) {
         repo::set_variant_attributes(batch, v.id, ids);
     }
     if v.stock_on_hand != 0 {
-        let m = NewMovement {
-            id: op.new_id(),
-            op_id: op.id,
-            variant_id: v.id,
-            kind: MovementKind::Initial,
-            quantity: v.stock_on_hand,
-            on_hand_after: v.stock_on_hand,
-            actor: op.actor,
-            actor_id: op.actor_id,
-            reason: "variant created",
-            order_id: None,
-            at: op.now,
-        };
+        let m = movement(op, v.id, *kind, v.stock_on_hand, v.stock_on_hand, reason);
         ledger::push(batch, m);
     }
 }
 
-fn adjustment<'a>(
+fn movement<'a>(
     op: &Op<'a>,
     variant_id: Uuid,
+    kind: MovementKind,
     quantity: i64,
     on_hand_after: i64,
     reason: &'a str,
@@ -313,7 +338,7 @@ fn adjustment<'a>(
         id: op.new_id(),
         op_id: op.id,
         variant_id,
-        kind: MovementKind::Adjustment,
+        kind,
         quantity,
         on_hand_after,
         actor: op.actor,

@@ -122,6 +122,75 @@ pub async fn insert_category(
     Ok(())
 }
 
+pub async fn category_id_named(tx: &mut Tx, name: &str) -> Result<Option<Uuid>> {
+    Stmt::new("SELECT id FROM categories WHERE name = $1")
+        .arg(name)
+        .scalar_optional(tx)
+        .await
+}
+
+/// The category named `name`, made with `id` if there is none; locked until the transaction ends
+/// (Postgres; SQLite's write transaction is the lock), so two imports adding values to it take
+/// turns. Returns its id and whether it was made now.
+pub async fn lock_or_insert_category(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool)> {
+    let made = Stmt::new(
+        "INSERT INTO categories (id, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .arg(id)
+    .arg(name)
+    .arg(now)
+    .run(tx)
+    .await?;
+    let lock = tx.backend().for_update();
+    let found: Uuid = Stmt::new(format!("SELECT id FROM categories WHERE name = $1{lock}"))
+        .arg(name)
+        .fetch_scalar(tx)
+        .await?;
+    Ok((found, made == 1))
+}
+
+/// Adds an attribute (without values) to a category, at `position`.
+pub async fn insert_attribute(
+    tx: &mut Tx,
+    category_id: Uuid,
+    attr: &NewAttribute,
+    position: i64,
+) -> Result<()> {
+    Stmt::new("INSERT INTO attributes (id, category_id, name, position) VALUES ($1, $2, $3, $4)")
+        .arg(attr.id)
+        .arg(category_id)
+        .arg(attr.name.as_str())
+        .arg(position)
+        .run(tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds an allowed value to an attribute, at `position`.
+pub async fn insert_attribute_value(
+    tx: &mut Tx,
+    attribute_id: Uuid,
+    value: &NewAttributeValue,
+    position: i64,
+) -> Result<()> {
+    Stmt::new(
+        "INSERT INTO attribute_values (id, attribute_id, value, position) VALUES ($1, $2, $3, $4)",
+    )
+    .arg(value.id)
+    .arg(attribute_id)
+    .arg(value.value.as_str())
+    .arg(position)
+    .run(tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
     Stmt::new("SELECT COUNT(*) FROM categories WHERE name = $1")
         .arg(name)
@@ -129,24 +198,32 @@ pub async fn category_name_taken(tx: &mut Tx, name: &str) -> Result<bool> {
         .await
 }
 
-/// SKUs among `skus` that a variant of another product already uses.
+/// SKUs among `skus` that a variant of another product already uses (one query).
 pub async fn skus_taken_elsewhere(
     tx: &mut Tx,
     product_id: Uuid,
     skus: &[&str],
 ) -> Result<Vec<String>> {
-    let mut taken = Vec::new();
-    for sku in skus {
-        let used = Stmt::new("SELECT COUNT(*) FROM variants WHERE sku = $1 AND product_id <> $2")
-            .arg(*sku)
-            .arg(product_id)
-            .counts_any(tx)
-            .await?;
-        if used {
-            taken.push(sku.to_string());
-        }
+    if skus.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(taken)
+    let mut stmt = Stmt::new("");
+    let product = stmt.param(product_id);
+    let list = stmt.list(skus.iter().map(|s| Arg::Text(s.to_string())));
+    stmt.text(format!(
+        "SELECT sku FROM variants WHERE sku IN ({list}) AND product_id <> {product} ORDER BY sku"
+    ))
+    .uncached()
+    .scalars(tx)
+    .await
+}
+
+/// Whether a product with this id exists.
+pub async fn product_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
+    Stmt::new("SELECT COUNT(*) FROM products WHERE id = $1")
+        .arg(id)
+        .counts_any(tx)
+        .await
 }
 
 pub async fn slug_taken_elsewhere(tx: &mut Tx, product_id: Uuid, slug: &str) -> Result<bool> {

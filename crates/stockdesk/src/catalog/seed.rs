@@ -116,7 +116,7 @@ pub async fn seed(
         };
         let new = demo_product(&mut rng, n, kind, category);
         let variants = new.variants.len();
-        let mut product = persist::create(tx, op, &new).await?;
+        let mut product = persist::create(tx, op, &new, persist::StockNote::Edit).await?;
         let images = rng.random_range(0..=3);
         for position in 0..images {
             let photo = photos.choose(&mut rng).expect("non-empty");

@@ -248,6 +248,10 @@ pub(crate) async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<
             Outcome::Staff(staff::remove(tx, op, *staff_id).await?),
             Vec::new(),
         ),
+        CommandKind::ImportProduct { import } => {
+            let imported = catalog::import_product(tx, op, import).await?;
+            (Outcome::Import(imported.outcome), imported.outbox)
+        }
         CommandKind::CreateOrder { .. } | CommandKind::Seed { .. } => {
             unreachable!("applied by their own paths in `apply`")
         }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Error, ErrorCode, FieldError};
-use crate::model::{ConflictReport, Inconsistency, Refusal, VerifyReport};
+use crate::model::{BackupProblem, ConflictReport, Inconsistency, Refusal, VerifyReport};
 
 /// The shape every error takes when it crosses to the UI or the CLI:
 /// `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
@@ -76,6 +76,10 @@ pub enum ApiError {
         message: String,
         details: Box<VerifyReport>,
     },
+    Backup {
+        message: String,
+        details: BackupProblem,
+    },
     Internal {
         message: String,
         details: NoDetails,
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::Migration { .. } => ErrorCode::Migration,
             ApiError::Io { .. } => ErrorCode::Io,
             ApiError::BlobsInconsistent { .. } => ErrorCode::BlobsInconsistent,
+            ApiError::Backup { .. } => ErrorCode::Backup,
             ApiError::Internal { .. } => ErrorCode::Internal,
         }
     }
@@ -123,6 +128,7 @@ impl ApiError {
             | ApiError::Migration { message, .. }
             | ApiError::Io { message, .. }
             | ApiError::BlobsInconsistent { message, .. }
+            | ApiError::Backup { message, .. }
             | ApiError::Internal { message, .. } => message,
         }
     }

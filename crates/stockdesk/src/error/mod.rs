@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::model::FieldError;
-use crate::model::{ConflictReport, Inconsistency, Refusal, VerifyReport};
+use crate::model::{BackupProblem, ConflictReport, Inconsistency, Refusal, VerifyReport};
 
 mod api;
 
@@ -81,6 +81,14 @@ pub enum Error {
     )]
     BlobsInconsistent(Box<VerifyReport>),
 
+    /// A backup could not be made or restored (a tool missing, a damaged file, a replica with
+    /// unsent commands, …): `BackupProblem` says which.
+    #[error("{message}")]
+    Backup {
+        message: String,
+        problem: BackupProblem,
+    },
+
     /// Something that should not happen did (a front end's own failure, a bug): the message says
     /// what, for a report.
     #[error("internal error: {0}")]
@@ -121,6 +129,7 @@ impl Error {
             Error::Migration(_) => ErrorCode::Migration,
             Error::Io(_) => ErrorCode::Io,
             Error::BlobsInconsistent(_) => ErrorCode::BlobsInconsistent,
+            Error::Backup { .. } => ErrorCode::Backup,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -197,6 +206,10 @@ impl Error {
                 message,
                 details: report.clone(),
             },
+            Error::Backup { problem, .. } => ApiError::Backup {
+                message,
+                details: problem.clone(),
+            },
             // Database internals stay in the log, never in the UI.
             Error::BadInput(_) => ApiError::BadInput {
                 message,
@@ -261,12 +274,13 @@ pub enum ErrorCode {
     Migration,
     Io,
     BlobsInconsistent,
+    Backup,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for the documentation and the tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::BadInput,
@@ -283,6 +297,7 @@ impl ErrorCode {
         ErrorCode::Migration,
         ErrorCode::Io,
         ErrorCode::BlobsInconsistent,
+        ErrorCode::Backup,
         ErrorCode::Internal,
     ];
 
@@ -304,6 +319,7 @@ impl ErrorCode {
             ErrorCode::Migration => "migration",
             ErrorCode::Io => "io",
             ErrorCode::BlobsInconsistent => "blobs_inconsistent",
+            ErrorCode::Backup => "backup",
             ErrorCode::Internal => "internal",
         }
     }

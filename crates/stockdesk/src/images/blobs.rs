@@ -129,7 +129,7 @@ pub struct DirEntry {
 }
 
 impl DirBlobs {
-    fn path(&self, key: &str) -> Result<PathBuf> {
+    pub fn path(&self, key: &str) -> Result<PathBuf> {
         if !is_key(key) {
             return Err(Error::BadInput(format!("{key:?} is not a blob key")));
         }

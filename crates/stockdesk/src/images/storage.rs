@@ -64,6 +64,26 @@ pub async fn settle(ctx: &mut Ctx, wanted: Option<BlobBackend>) -> Result<()> {
     Ok(())
 }
 
+/// After a restore from backup, the database says where the shop's images are and which
+/// directory is its own: the image directory's marker is rewritten to match, and `ctx` takes
+/// the restored setting. (The files in the directory are the restore's to write.)
+pub async fn adopt_restored(ctx: &mut Ctx) -> Result<()> {
+    let (backend, dir_id) = {
+        let mut tx = ctx.store.read().await?;
+        (
+            repo::setting(&mut tx, BACKEND_KEY).await?,
+            repo::setting(&mut tx, DIR_ID_KEY).await?,
+        )
+    };
+    if let Some(id) = dir_id {
+        write_marker(&ctx.blob_dir().join(MARKER), &id)?;
+    }
+    if let Some(backend) = backend {
+        ctx.blob_backend = parse(&backend)?;
+    }
+    settle(ctx, None).await
+}
+
 /// The directory backend's check that this terminal's directory is the shop's one.
 async fn claim_dir(ctx: &Ctx) -> Result<()> {
     let dir = ctx.blob_dir();

@@ -11,6 +11,7 @@ use super::catalog::{Category, NewCategory, NewProduct, Product, SeedSummary};
 use super::patch::{PatchOutcome, ProductPatch};
 use super::staff::{NewStaff, StaffProfile};
 use super::stock::{ExtendOutcome, NewOrder, Order, PaymentOutcome, StockChange};
+use super::transfer::{ImportedProduct, ProductImport};
 
 /// One write, as it is stored, sent and applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -119,6 +120,11 @@ pub enum CommandKind {
     RemoveStaff {
         staff_id: Uuid,
     },
+    /// One product of an import file, whole or not at all: its category made or extended, the
+    /// product created or edited (version-checked), its stock recorded as counts.
+    ImportProduct {
+        import: ProductImport,
+    },
 }
 
 impl CommandKind {
@@ -141,6 +147,7 @@ impl CommandKind {
             CommandKind::Seed { .. } => "seed",
             CommandKind::AddStaff { .. } => "add_staff",
             CommandKind::RemoveStaff { .. } => "remove_staff",
+            CommandKind::ImportProduct { .. } => "import_product",
         }
     }
 }
@@ -158,6 +165,7 @@ pub enum Outcome {
     Stock(StockChange),
     Seed(SeedSummary),
     Staff(StaffProfile),
+    Import(ImportedProduct),
 }
 
 /// A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -196,4 +204,5 @@ from_outcome!(
     Stock(StockChange),
     Seed(SeedSummary),
     Staff(StaffProfile),
+    Import(ImportedProduct),
 );

@@ -52,6 +52,16 @@ impl Outcome {
             Outcome::Category(c) => vec![ChangeEvent::Category { id: c.id }],
             Outcome::Seed(_) => vec![ChangeEvent::Catalog],
             Outcome::Staff(s) => vec![ChangeEvent::Staff { id: s.id }],
+            Outcome::Import(i) => std::iter::once(ChangeEvent::Product {
+                id: i.product.id,
+                version: i.product.version,
+            })
+            .chain(
+                i.category
+                    .iter()
+                    .map(|c| ChangeEvent::Category { id: c.id }),
+            )
+            .collect(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! types with no behaviour that needs a database. This is the bottom of the core: it imports no
 //! other module, so the error type and every capability can use these types without a cycle.
 
+pub mod backup;
 pub mod catalog;
 pub mod command;
 pub mod feed;
@@ -11,10 +12,12 @@ pub mod presence;
 pub mod staff;
 pub mod stock;
 pub mod sync;
+pub mod transfer;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use backup::*;
 pub use catalog::*;
 pub use command::*;
 pub use feed::*;
@@ -24,6 +27,7 @@ pub use presence::*;
 pub use staff::*;
 pub use stock::*;
 pub use sync::*;
+pub use transfer::*;
 
 /// Why a piece of text is refused, if it is: text holds no control characters (NUL, escape,
 /// …), which no shop means to type and which Postgres cannot even store (NUL). Multi-line text

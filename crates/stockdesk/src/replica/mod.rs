@@ -49,6 +49,7 @@ pub fn online_only(kind: &CommandKind) -> bool {
             | CommandKind::Seed { .. }
             | CommandKind::AddStaff { .. }
             | CommandKind::RemoveStaff { .. }
+            | CommandKind::ImportProduct { .. }
     )
 }
 
@@ -62,8 +63,17 @@ pub fn needs_the_shop(kind: &CommandKind, shop: &str, reason: &str) -> Error {
         CommandKind::AddStaff { .. } | CommandKind::RemoveStaff { .. } => {
             "staff profiles are changed on the shop's server"
         }
+        CommandKind::ImportProduct { .. } => IMPORTS,
         _ => "this is decided by the shop's server",
     };
+    shop_decides(what, shop, reason)
+}
+
+/// What a terminal says of an import it cannot send.
+pub const IMPORTS: &str = "imports are decided by the shop's server";
+
+/// `unreachable`: `what` (is decided by the shop's server), which does not answer now.
+pub fn shop_decides(what: &str, shop: &str, reason: &str) -> Error {
     Error::Unreachable {
         database: shop.to_string(),
         reason: format!(

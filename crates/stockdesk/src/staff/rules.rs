@@ -24,7 +24,7 @@ pub fn needs(kind: &CommandKind) -> BTreeSet<Permission> {
         CommandKind::ReceiveStock { .. } => [P::ReceiveStock].into(),
         CommandKind::CountStock { .. } => [P::CountStock].into(),
         CommandKind::AdjustStock { .. } => [P::AdjustStock].into(),
-        CommandKind::Seed { .. } => [P::Import].into(),
+        CommandKind::Seed { .. } | CommandKind::ImportProduct { .. } => [P::Import].into(),
         CommandKind::AddStaff { .. } | CommandKind::RemoveStaff { .. } => [P::ManageStaff].into(),
     }
 }

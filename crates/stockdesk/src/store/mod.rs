@@ -181,6 +181,29 @@ impl Store {
         }
     }
 
+    /// An SQLite file nothing else writes (a backup's copy), opened read-only: no journal, no
+    /// lock, nothing written to it.
+    pub async fn open_sqlite_copy(path: &Path) -> Result<Store> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .immutable(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    /// The schema migrations this Stockdesk knows for `backend`, by version.
+    pub fn migration_versions(backend: Backend) -> Vec<i64> {
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).collect()
+    }
+
     /// The SQLite URL of a file path.
     pub fn sqlite_url(path: &Path) -> String {
         format!("sqlite://{}", path.display())

@@ -1,5 +1,5 @@
 import { timeAgo } from "../../lib/format";
-import { useConnection, useSignIn, useSweeperHealth } from "../../lib/queries";
+import { useBackupStatus, useConnection, useSignIn, useSweeperHealth } from "../../lib/queries";
 import { ROLE_LABEL } from "../staff/permissions";
 
 /** Which database, who is acting, and the background sweeper's health. */
@@ -18,6 +18,15 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
       : who.shop_has_profiles
         ? "Nobody signed in"
         : `Signed in as ${who.actor} (owner, no staff profiles)`;
+  const backups = useBackupStatus().data;
+  const failed = backups?.last_error ? backups.last_error_at ?? "" : "";
+  const backup = !backups
+    ? null
+    : failed && (!backups.last || failed > backups.last.at)
+      ? { bad: true, text: "Backup failing", title: `${backups.last_error} (${backups.dir})` }
+      : backups.last
+        ? { bad: false, text: `Backup ${timeAgo(backups.last.at)}`, title: `${backups.count} daily backups (the newest ${backups.keep} are kept) in ${backups.dir}` }
+        : { bad: false, text: "No backup yet", title: `The first daily backup is made a minute after start, into ${backups.dir}` };
   const h = health.data;
   const sweeper = !h
     ? null
@@ -45,6 +54,12 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
         <span className={`status-item ${sweeper.bad ? "status-bad" : "muted"}`} title={sweeper.title} data-testid="sweeper-status">
           <span className="dot" aria-hidden />
           {sweeper.text}
+        </span>
+      )}
+      {backup && (
+        <span className={`status-item ${backup.bad ? "status-bad" : "muted"}`} title={backup.title} data-testid="backup-status">
+          <span className="dot" aria-hidden />
+          {backup.text}
         </span>
       )}
       {person && (
