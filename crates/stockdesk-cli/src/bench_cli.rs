@@ -2,7 +2,7 @@
 
 use crate::bench::{
     self, BenchReport, ContentionOptions, HotOptions, ImportOptionsBench, PatchOptions,
-    ReportOptions, SearchOptions, SweepOptions,
+    ReportOptions, SearchOptions, SweepOptions, SyncOptions,
 };
 use clap::{Args, Subcommand};
 use stockdesk::Result;
@@ -67,6 +67,21 @@ enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         active: usize,
     },
+    /// Offline-first terminals (Postgres only): pushing queued edits, catching up with changes,
+    /// joining a shop, and many terminals at once, each against its plain baseline.
+    Sync {
+        #[arg(long, default_value_t = 1_000)]
+        edits: usize,
+        #[arg(long, default_value_t = 10_000)]
+        changes: usize,
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        #[arg(long, default_value_t = 50)]
+        terminals: usize,
+        /// Writes and syncs per terminal.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
     /// Each report over a year of history against a plain GROUP BY over the whole ledger.
     Report {
         /// Movements in the ledger.
@@ -111,6 +126,22 @@ pub async fn run(url: &str, args: BenchArgs) -> Result<String> {
         Bench::Import { rows } => bench::import(url, ImportOptionsBench { rows }).await?,
         Bench::Sweep { overdue, active } => {
             bench::sweep(url, SweepOptions { overdue, active }).await?
+        }
+        Bench::Sync {
+            edits,
+            changes,
+            products,
+            terminals,
+            rounds,
+        } => {
+            let opts = SyncOptions {
+                edits,
+                changes,
+                products,
+                terminals,
+                rounds,
+            };
+            bench::sync(url, opts).await?
         }
         Bench::Report {
             ledger,

@@ -52,8 +52,11 @@ enum SyncCmd {
         #[command(flatten)]
         how: How,
     },
-    /// The shop's terminals as its server knows them.
+    /// The shop's terminals as its server knows them (when each was last heard from).
     Terminals,
+    /// Mark a lost or broken terminal of the shop gone: its name is free again and whatever it
+    /// still sends is refused (owners only).
+    Forget { name: String },
     /// Stop being a terminal of the shop (refused while anything is unsynced or set aside).
     Leave,
 }
@@ -82,7 +85,7 @@ pub async fn sync(sd: &Stockdesk, args: SyncArgs) -> Result<Value> {
         (None, false, Some(every)) => every_so_often(sd, every).await,
         _ => Err(Error::BadInput(
             "say what to do: `stockdesk sync --once`, `--every 5s`, or a subcommand (join, \
-             status, attention, resolve, terminals, leave)"
+             status, attention, resolve, terminals, forget, leave)"
                 .into(),
         )),
     }
@@ -106,6 +109,7 @@ async fn command(sd: &Stockdesk, cmd: SyncCmd) -> Result<Value> {
             to_json(&sd.sync_resolve(op_id, resolution).await?)
         }
         SyncCmd::Terminals => to_json(&sd.shop_terminals().await?),
+        SyncCmd::Forget { name } => to_json(&sd.forget_terminal(&name).await?),
         SyncCmd::Leave => {
             sd.leave_shop().await?;
             Ok(json!({ "left": true }))

@@ -12,6 +12,7 @@ mod scratch;
 mod search;
 mod stats;
 mod sweep;
+mod sync;
 
 use serde_json::Value;
 use tracing::Instrument;
@@ -22,6 +23,7 @@ pub use patch::PatchOptions;
 pub use report::ReportOptions;
 pub use search::SearchOptions;
 pub use sweep::SweepOptions;
+pub use sync::SyncOptions;
 
 use stockdesk::error::Result;
 
@@ -80,6 +82,15 @@ pub async fn import(url: &str, opts: ImportOptionsBench) -> Result<BenchReport> 
     let scratch = scratch::Scratch::create(url).await?;
     let out = import::run(&scratch, opts)
         .instrument(tracing::info_span!("bench", name = "import"))
+        .await;
+    scratch.drop_db().await;
+    out
+}
+
+pub async fn sync(url: &str, opts: SyncOptions) -> Result<BenchReport> {
+    let scratch = scratch::Scratch::create(url).await?;
+    let out = sync::run(&scratch, opts)
+        .instrument(tracing::info_span!("bench", name = "sync"))
         .await;
     scratch.drop_db().await;
     out

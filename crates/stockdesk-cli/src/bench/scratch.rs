@@ -10,6 +10,8 @@ use stockdesk::{Stockdesk, Store, SystemClock};
 
 pub struct Scratch {
     pub sd: Stockdesk,
+    /// The scratch database's URL (terminals join a scratch shop by it).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -53,7 +55,11 @@ impl Scratch {
         let store = Store::open(&scratch_url).await?;
         let data_dir = std::env::temp_dir().join(format!("{name}-files"));
         let sd = Stockdesk::new(store, Arc::new(SystemClock), "bench", data_dir);
-        Ok(Scratch { sd, cleanup })
+        Ok(Scratch {
+            sd,
+            url: scratch_url,
+            cleanup,
+        })
     }
 
     pub async fn drop_db(self) {

@@ -131,24 +131,59 @@ impl Stockdesk {
     /// Stops being a terminal of the shop (refused while anything is unsynced or set aside); the
     /// database keeps its copy of the shop. Returns the handle as a database of its own.
     pub async fn leave_shop(&self) -> Result<Stockdesk> {
-        let session = self.session().await?;
-        if session.shop_has_profiles {
-            let message = "only the shop's owner takes a terminal out of the shop".to_string();
-            let refusal = match session.profile.map(|p| p.role) {
-                Some(Role::Owner) => None,
-                Some(role) => Some(Refusal::Role {
-                    role,
-                    needs: Role::Owner,
-                    permission: Permission::ManageStaff,
-                }),
-                None => Some(Refusal::NotSignedIn),
-            };
-            if let Some(refusal) = refusal {
-                return Err(Error::Forbidden { message, refusal });
-            }
-        }
+        self.owner_only("takes a terminal out of the shop").await?;
         sync::leave(&*self.link().await?).await?;
         self.reopened().await
+    }
+
+    /// Marks the shop's terminal `name` gone (lost, stolen, broken): its name is free again and
+    /// whatever it still sends is refused. Owners only; a terminal leaves itself with
+    /// `leave_shop`.
+    pub async fn forget_terminal(&self, name: &str) -> Result<Terminal> {
+        self.owner_only("forgets a terminal").await?;
+        let forget = |ctx: crate::Ctx| {
+            let name = name.to_string();
+            async move {
+                let mut tx = ctx.store.write().await?;
+                let r = decisions::forget(&mut tx, &name, ctx.now()).await;
+                tx.finish(r).await
+            }
+        };
+        let forgotten = match &self.ctx.replica {
+            Some(me) => {
+                if me.terminal_name.eq_ignore_ascii_case(name.trim()) {
+                    return Err(Error::BadInput(
+                        "that is this terminal: `stockdesk sync leave` takes it out".into(),
+                    ));
+                }
+                let up = self.link().await?.upstream().await?;
+                sync::link::step(forget(up.ctx)).await?
+            }
+            None => forget(self.ctx.clone()).await?,
+        };
+        forgotten.ok_or_else(|| Error::not_found("terminal", name))
+    }
+
+    /// Refused unless the person acting is the shop's owner (any one, in a shop without staff
+    /// profiles).
+    async fn owner_only(&self, what: &str) -> Result<()> {
+        let session = self.session().await?;
+        if !session.shop_has_profiles {
+            return Ok(());
+        }
+        let refusal = match session.profile.map(|p| p.role) {
+            Some(Role::Owner) => return Ok(()),
+            Some(role) => Refusal::Role {
+                role,
+                needs: Role::Owner,
+                permission: Permission::ManageStaff,
+            },
+            None => Refusal::NotSignedIn,
+        };
+        Err(Error::Forbidden {
+            message: format!("only the shop's owner {what}"),
+            refusal,
+        })
     }
 
     /// The shop's terminals, as its server knows them.

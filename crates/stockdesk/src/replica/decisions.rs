@@ -125,6 +125,23 @@ pub async fn leave(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// Marks the live terminal called `name` gone; returns it, or None if there is none.
+pub async fn forget(tx: &mut Tx, name: &str, now: DateTime<Utc>) -> Result<Option<Terminal>> {
+    let found: Option<Terminal> = Stmt::new(format!(
+        "SELECT {COLUMNS} FROM sync_terminals WHERE lower(name) = lower($1) AND left_at IS NULL{}",
+        tx.backend().for_update()
+    ))
+    .arg(name.trim())
+    .fetch_optional(tx)
+    .await?;
+    let Some(t) = found else { return Ok(None) };
+    leave(tx, t.id, now).await?;
+    Ok(Some(Terminal {
+        left_at: Some(now),
+        ..t
+    }))
+}
+
 /// The error a command was set aside for, if it was.
 pub async fn set_aside_error(tx: &mut Tx, op_id: Uuid) -> Result<Option<ApiError>> {
     let error: Option<Json<ApiError>> =
