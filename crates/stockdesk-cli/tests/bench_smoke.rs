@@ -188,5 +188,41 @@ fn every_bench_runs_on_sqlite() {
 
 #[test]
 fn every_bench_runs_on_postgres() {
-    every_bench(&common::postgres_admin_url(), "postgres");
+    let db = common::postgres_admin_url();
+    every_bench(&db, "postgres");
+    // Terminals join a Postgres shop: this one runs there only.
+    let args = [
+        "sync",
+        "--edits",
+        "20",
+        "--changes",
+        "30",
+        "--products",
+        "20",
+        "--terminals",
+        "3",
+        "--rounds",
+        "2",
+    ];
+    let sync = bench(&db, &args);
+    assert_eq!(sync["bench"], "sync");
+    assert_eq!(sync["push"]["edits"], 20);
+    assert!(sync["catch_up"]["pulled"].as_i64().unwrap() >= 30, "{sync}");
+    for part in ["push", "catch_up", "join"] {
+        assert!(number(&sync[part], "ratio") > 0.0, "{sync}");
+    }
+    assert_eq!(sync["terminals"]["check_clean"], true, "{sync}");
+    assert_eq!(sync["terminals"]["every_command_once"], true, "{sync}");
+}
+
+#[test]
+fn bench_sync_says_it_needs_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockdesk"))
+        .args(["--db", &db, "bench", "sync", "--products", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Postgres"));
 }

@@ -23,7 +23,7 @@ use stockdesk::catalog::{PatchRequest, ProductPatch, ProductQuery};
 use stockdesk::error::{Error, Result};
 use stockdesk::store::Stmt;
 use stockdesk::sync::tables::{Columns, TABLES};
-use stockdesk::{Backend, Stockdesk, Store};
+use stockdesk::{Backend, BlobBackend, Stockdesk, Store};
 
 pub struct SyncOptions {
     /// Edits queued on a replica and pushed.
@@ -38,13 +38,18 @@ pub struct SyncOptions {
 }
 
 pub async fn run(scratch: &Scratch, opts: SyncOptions) -> Result<BenchReport> {
-    let shop = &scratch.sd;
-    if shop.backend() != Backend::Postgres {
+    if scratch.sd.backend() != Backend::Postgres {
         return Err(Error::BadInput(
             "bench sync needs a shop on Postgres (--db postgres://…): terminals join a Postgres"
                 .into(),
         ));
     }
+    // Terminals that work offline need the shop's images in its database.
+    let shop = &scratch
+        .sd
+        .clone()
+        .settle_blobs(Some(BlobBackend::Db), None)
+        .await?;
     let dir = tempfile::tempdir()?;
     shop.seed(SeedOptions {
         products: opts.products.max(10),
