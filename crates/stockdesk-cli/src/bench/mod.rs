@@ -89,9 +89,17 @@ pub async fn import(url: &str, opts: ImportOptionsBench) -> Result<BenchReport> 
 
 pub async fn sync(url: &str, opts: SyncOptions) -> Result<BenchReport> {
     let scratch = scratch::Scratch::create(url).await?;
-    let out = sync::run(&scratch, opts)
+    let many = match scratch::Scratch::create(url).await {
+        Ok(many) => many,
+        Err(e) => {
+            scratch.drop_db().await;
+            return Err(e);
+        }
+    };
+    let out = sync::run(&scratch, &many, opts)
         .instrument(tracing::info_span!("bench", name = "sync"))
         .await;
     scratch.drop_db().await;
+    many.drop_db().await;
     out
 }
