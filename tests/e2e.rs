@@ -2372,7 +2372,7 @@ async fn an_offline_terminal_keeps_working_and_a_clash_from_sync_reaches_the_dia
 
 /// (15) Settings → Shop on a new terminal: joining the shop (its URL, the terminal's name) copies
 /// it with a progress bar; then the tab shows the shop with its password hidden, the terminal's
-/// name, and "Leave the shop", which is refused while an edit waits.
+/// name, and "Leave the shop", which is refused while a command waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_a_shop_from_settings_copies_it_and_leaving_waits_for_the_sync() {
     let (shop, proxy) = shop_behind_a_proxy().await;
@@ -2392,18 +2392,6 @@ async fn joining_a_shop_from_settings_copies_it_and_leaving_waits_for_the_sync()
     app.click("[data-testid=settings-shop-tab]").await;
     app.type_into("[data-testid=join-url]", &url).await;
     app.type_into("[data-testid=join-name]", "counter").await;
-    app.screenshot(
-        "shop-settings",
-        r#"
-        const problems = [];
-        if (!shown($('[data-testid=shop-settings][data-joined=false]'))) problems.push('the Join a shop form is not on screen');
-        if ($('[data-testid=join-name]')?.value !== 'counter') problems.push('the terminal name is not typed');
-        if (!$('[data-testid=join-url]')?.value.startsWith('postgres://')) problems.push('no URL typed');
-        return { problems, probes: [] };
-        "#,
-        vec![],
-    )
-    .await;
     let mut violations = app.axe("settings, join a shop").await;
     app.click("[data-testid=join-shop]").await;
     app.wait_css("[data-testid=shop-settings][data-joined=true]")
@@ -2423,27 +2411,37 @@ async fn joining_a_shop_from_settings_copies_it_and_leaving_waits_for_the_sync()
         terminals.to_string().contains("counter"),
         "the shop knows the terminal: {terminals}"
     );
-    app.escape().await;
-    // The copy is what the app shows now.
-    app.wait_css("[data-testid=product-row]").await;
-
-    // Leaving with an edit waiting for the shop is refused, and says why.
+    // Leaving with a receipt waiting for the shop (queued from the CLI on this terminal's
+    // replica while the shop does not answer) is refused, and says why.
     proxy.set(Link::Drop);
     app.wait_sync("offline", 0).await;
     let product = app.cli_first_product();
-    app.open_product(&product).await;
-    app.type_into("[data-testid=field-name]", "Waiting to sync")
-        .await;
-    app.click("[data-testid=save]").await;
+    let variant = product["variants"][0]["id"].as_str().unwrap();
+    app.cli(&["stock", "receive", variant, "--quantity", "1"], None);
     app.wait_sync("offline", 1).await;
-    app.click("[data-testid=open-settings]").await;
-    app.click("[data-testid=settings-shop-tab]").await;
     app.click("[data-testid=leave-shop]").await;
     let error = app.wait_css("[data-testid=shop-error]").await;
     let error = error.text().await.unwrap();
     assert!(error.contains("1 command(s) wait"), "{error}");
     app.wait_css("[data-testid=shop-settings][data-joined=true]")
         .await;
+    app.screenshot(
+        "shop-settings",
+        r#"
+        const problems = [];
+        if (!shown($('[data-testid=shop-settings][data-joined=true]'))) problems.push('the joined shop is not on screen');
+        if ($('[data-testid=shop-terminal]')?.textContent !== 'counter') problems.push('the terminal is not counter');
+        const url = $('[data-testid=shop-url]')?.textContent ?? '';
+        if (!url.includes('***') || url.includes('hunter2')) problems.push(`the shop reads ${url}`);
+        if (!$('[data-testid=shop-error]')?.textContent.includes('1 command(s) wait')) problems.push('no refusal to leave');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    app.escape().await;
+    // The copy is what the app shows now.
+    app.wait_css("[data-testid=product-row]").await;
     proxy.set(Link::Forward);
     app.wait_sync("online", 0).await;
     assert!(
