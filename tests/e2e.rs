@@ -22,6 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use stockdesk_testkit::proxy::{upstream_of, Link, Proxy};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -789,6 +790,19 @@ impl App {
     /// own data directory, display and driver: two of them on one Postgres database are two
     /// terminals of one shop. `seed` fills the database with the demo catalog first.
     async fn start_on(name: &str, db: Option<&str>, actor: &str, seed: bool) -> Option<App> {
+        App::start_in(name, tempfile::tempdir().unwrap(), db, actor, seed, true).await
+    }
+
+    /// An app on `db` in the data directory `data` (prepared by the test: a terminal joined to a
+    /// shop, say); `rows`: wait for the product list to show rows.
+    async fn start_in(
+        name: &str,
+        data: tempfile::TempDir,
+        db: Option<&str>,
+        actor: &str,
+        seed: bool,
+        rows: bool,
+    ) -> Option<App> {
         if std::env::var("STOCKDESK_E2E").as_deref() == Ok("skip") {
             assert!(
                 !in_ci(),
@@ -805,7 +819,6 @@ impl App {
             "{} is missing: build the workspace (cargo test --workspace)",
             cli_bin.display()
         );
-        let data = tempfile::tempdir().unwrap();
         let db = db
             .map(str::to_string)
             .unwrap_or_else(|| format!("sqlite://{}/shop.db", data.path().display()));
@@ -849,7 +862,9 @@ impl App {
             app.cli(&["seed", "--products", "40"], None);
         }
         app.driver.refresh().await.unwrap();
-        app.wait_css("[data-testid=product-row]").await;
+        if rows {
+            app.wait_css("[data-testid=product-row]").await;
+        }
         Some(app)
     }
 
@@ -888,8 +903,13 @@ impl App {
 
     /// Runs the CLI against the app's database as user "terminal"; returns its JSON output.
     fn cli(&self, args: &[&str], stdin: Option<Value>) -> Value {
+        self.cli_at(&self.db, args, stdin)
+    }
+
+    /// Runs the CLI against `db` (another terminal's, or the shop's) as user "terminal".
+    fn cli_at(&self, db: &str, args: &[&str], stdin: Option<Value>) -> Value {
         let mut cmd = Command::new(&self.cli_bin);
-        cmd.args(["--db", &self.db, "--actor", "terminal"])
+        cmd.args(["--db", db, "--actor", "terminal"])
             // The app's data directory, so both see the same image files.
             .env("STOCKDESK_DATA_DIR", self._data.path())
             .args(args)
@@ -2122,4 +2142,314 @@ async fn export_writes_the_products_file() {
     )
     .await;
     app.stop().await;
+}
+
+// ---- offline-first terminals (issue 13) ----------------------------------------------------
+//
+// The app runs on a terminal's SQLite replica of a shop whose Postgres it reaches through a TCP
+// proxy the test controls (crates/testkit/src/proxy.rs): cutting the proxy is the network going
+// down. The shop is read and changed with the CLI on its own URL, as the back office would.
+
+/// A shop on a new Postgres database with a few products, and a proxy in front of it.
+async fn shop_behind_a_proxy() -> (stockdesk_testkit::TestDb, Proxy) {
+    let shop = stockdesk_testkit::postgres().await;
+    let proxy = Proxy::start(upstream_of(&shop.url)).await;
+    (shop, proxy)
+}
+
+/// Runs the CLI on `db` with `data_dir` as its data directory (before any app exists).
+fn cli_on(db: &str, data_dir: &Path, args: &[&str]) -> Value {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_stockdesk-app")).with_file_name("stockdesk");
+    let out = Command::new(bin)
+        .args(["--db", db, "--actor", "office"])
+        .env("STOCKDESK_DATA_DIR", data_dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the stockdesk CLI");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stockdesk {args:?} failed: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("CLI printed {text:?}: {e}"))
+}
+
+impl App {
+    /// Waits until the status bar's sync reads `state` with `pending` commands waiting.
+    async fn wait_sync(&self, state: &str, pending: i64) {
+        self.wait_css(&format!(
+            "[data-testid=sync-status][data-state={state}][data-pending='{pending}']"
+        ))
+        .await;
+    }
+
+    /// Types `price` into the first variant's price and saves, in the open editor.
+    async fn save_first_price(&self, price: &str, version: i64) {
+        self.click(".tab-list [role=tab]:first-child").await;
+        self.type_into(FIRST_PRICE, price).await;
+        self.click("[data-testid=save]").await;
+        self.wait_version(version).await;
+    }
+}
+
+const FIRST_PRICE: &str = "[data-testid=variants] tbody tr:first-child input[aria-label=Price]";
+
+/// (14) A terminal joined to a shop through a proxy. The proxy is cut: the status bar says
+/// Offline, and an edit made in the window waits (1 pending); healed, the terminal says Online
+/// with nothing pending and the shop has the edit. Then a clash: while the terminal is offline
+/// the shop changes a price that the window changes too; healed, "Needs attention" shows 1, its
+/// list opens the conflict dialog with base / mine / theirs, and keeping mine puts my price on
+/// the shop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_terminal_keeps_working_and_a_clash_from_sync_reaches_the_dialog() {
+    let (shop, proxy) = shop_behind_a_proxy().await;
+    let data = tempfile::tempdir().unwrap();
+    cli_on(&shop.url, data.path(), &["seed", "--products", "12"]);
+    let replica = format!("sqlite://{}/stockdesk.db", data.path().display());
+    let joined = cli_on(
+        &replica,
+        data.path(),
+        &[
+            "sync",
+            "join",
+            &proxy.url_for(&shop.url),
+            "--terminal",
+            "till",
+        ],
+    );
+    assert_eq!(joined["terminal_name"], "till");
+    let Some(app) = App::start_in("sync-offline", data, Some(&replica), "ana", false, true).await
+    else {
+        return;
+    };
+    // The background sync runs every 5 s: the first one finds the shop.
+    app.wait_sync("online", 0).await;
+
+    // (a) Offline: the edit is kept and waits.
+    proxy.set(Link::Drop);
+    app.wait_sync("offline", 0).await;
+    let product = app.cli_first_product();
+    let (id, version) = (id_of(&product), version_of(&product));
+    app.open_product(&product).await;
+    app.type_into("[data-testid=field-name]", "Edited while offline")
+        .await;
+    app.click("[data-testid=save]").await;
+    app.wait_version(version + 1).await;
+    app.wait_sync("offline", 1).await;
+    app.screenshot(
+        "sync-offline",
+        r#"
+        const problems = [];
+        const s = $('[data-testid=sync-status]');
+        if (!shown(s) || s.dataset.state !== 'offline') problems.push('the status bar does not say Offline');
+        else if (!s.textContent.includes('Offline') || !s.textContent.includes('1 pending')) problems.push(`the status reads ${s.textContent}`);
+        if ($('[data-testid=editor-title]')?.textContent !== 'Edited while offline') problems.push('the editor does not show the edit');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    let on_shop = app.cli_at(&shop.url, &["product", "get", &id], None);
+    assert_eq!(on_shop["version"], version, "the shop has not heard yet");
+
+    proxy.set(Link::Forward);
+    app.wait_sync("online", 0).await;
+    let on_shop = app.cli_at(&shop.url, &["product", "get", &id], None);
+    assert_eq!(on_shop["name"], "Edited while offline");
+    assert_eq!(on_shop["version"], version + 1);
+    assert_eq!(on_shop["updated_by"], "ana");
+
+    // (b) A clash: the shop changes the first variant's price while the terminal is offline.
+    proxy.set(Link::Drop);
+    app.wait_sync("offline", 0).await;
+    let variant = on_shop["variants"][0]["id"].as_str().unwrap().to_string();
+    let base_price = on_shop["variants"][0]["price_minor"].as_i64().unwrap();
+    app.cli_at(
+        &shop.url,
+        &[
+            "product",
+            "patch",
+            &id,
+            "--expected-version",
+            &(version + 1).to_string(),
+        ],
+        Some(json!({ "variants": { "update": [{ "id": variant, "price_minor": 5555 }] } })),
+    );
+    app.save_first_price("77.70", version + 2).await;
+    app.wait_sync("offline", 1).await;
+    proxy.set(Link::Forward);
+    app.wait_text("[data-testid=attention-count]", "1").await;
+    app.wait_sync("online", 0).await;
+    // The replica shows the shop's price again; my typing is kept in the set-aside command.
+    let replica_now = app.cli(&["product", "get", &id], None);
+    assert_eq!(replica_now["variants"][0]["price_minor"], 5555);
+
+    app.click("[data-testid=attention-button]").await;
+    app.wait_css("[data-testid=attention-item][data-code=conflict]")
+        .await;
+    app.screenshot(
+        "sync-attention",
+        r#"
+        const problems = [];
+        const items = $$('[data-testid=attention-item]');
+        if (items.length !== 1 || !shown(items[0])) problems.push(`${items.length} entries in the list`);
+        else {
+            const t = items[0].textContent;
+            if (!t.includes('Patch product') || !t.includes('ana')) problems.push(`the entry reads ${t}`);
+            if (!t.includes('Someone else changed it meanwhile')) problems.push('the reason is not given');
+        }
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    let mut violations = app.axe("needs attention list").await;
+    app.click("[data-testid=attention-open]").await;
+    let path = format!("variants.{variant}.price_minor");
+    let clash = app
+        .wait_css(&format!("[data-testid=clash][data-path='{path}']"))
+        .await;
+    let text = |css: &'static str| {
+        let clash = clash.clone();
+        async move {
+            clash
+                .find(By::Css(css))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (mine, theirs) = (
+        text("[data-testid=mine-value]").await,
+        text("[data-testid=theirs-value]").await,
+    );
+    assert!(mine.contains("77.70"), "mine: {mine}");
+    assert!(theirs.contains("55.55"), "theirs: {theirs}");
+    let base = clash.find(By::Css(".clash-base")).await.unwrap();
+    // Amounts are shown in the page's locale: thousands may be grouped.
+    let base = base.text().await.unwrap().replace(',', "");
+    let base_text = format!("{}.{:02}", base_price / 100, base_price % 100);
+    assert!(base.contains(&base_text), "base: {base} ({base_text})");
+    app.screenshot(
+        "sync-clash",
+        r#"
+        const [path] = arguments;
+        const problems = [];
+        if (!shown($('[data-testid=conflict-dialog]'))) problems.push('the conflict dialog is not on screen');
+        const clash = $(`[data-testid=clash][data-path='${path}']`);
+        if (!clash?.querySelector('[data-testid=mine-value]')?.textContent.includes('77.70')) problems.push('mine is not 77.70');
+        if (!clash?.querySelector('[data-testid=theirs-value]')?.textContent.includes('55.55')) problems.push('theirs is not 55.55');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(path)],
+    )
+    .await;
+    violations.extend(app.axe("conflict dialog from sync").await);
+    clash
+        .find(By::Css("[data-testid=pick-mine]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.click("[data-testid=resolve]").await;
+    app.wait_gone("[data-testid=conflict-dialog]").await;
+    app.wait_gone("[data-testid=attention-count]").await;
+    app.wait_sync("online", 0).await;
+    let on_shop = app.cli_at(&shop.url, &["product", "get", &id], None);
+    assert_eq!(on_shop["variants"][0]["price_minor"], 7770, "{on_shop}");
+    assert_eq!(on_shop["version"], version + 3);
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+    app.stop().await;
+    drop(proxy);
+    stockdesk_testkit::drop_postgres(&shop.url).await;
+}
+
+/// (15) Settings → Shop on a new terminal: joining the shop (its URL, the terminal's name) copies
+/// it with a progress bar; then the tab shows the shop with its password hidden, the terminal's
+/// name, and "Leave the shop", which is refused while a command waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_a_shop_from_settings_copies_it_and_leaving_waits_for_the_sync() {
+    let (shop, proxy) = shop_behind_a_proxy().await;
+    let data = tempfile::tempdir().unwrap();
+    cli_on(&shop.url, data.path(), &["seed", "--products", "8"]);
+    let Some(app) = App::start_in("shop-settings", data, None, "ana", false, false).await else {
+        return;
+    };
+    // The shop's URL with a password, to see it hidden (the test server trusts local logins).
+    let url = proxy.url_for(&shop.url).replacen(
+        "postgres://postgres@",
+        "postgres://postgres:hunter2@",
+        1,
+    );
+    assert!(url.contains("hunter2"), "{url}");
+    app.click("[data-testid=open-settings]").await;
+    app.click("[data-testid=settings-shop-tab]").await;
+    app.type_into("[data-testid=join-url]", &url).await;
+    app.type_into("[data-testid=join-name]", "counter").await;
+    let mut violations = app.axe("settings, join a shop").await;
+    app.click("[data-testid=join-shop]").await;
+    app.wait_css("[data-testid=shop-settings][data-joined=true]")
+        .await;
+    app.wait_text("[data-testid=shop-terminal]", "counter")
+        .await;
+    let shown = app
+        .wait_css("[data-testid=shop-url]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!shown.contains("hunter2"), "the password shows: {shown}");
+    violations.extend(app.axe("settings, joined").await);
+    let terminals = app.cli_at(&shop.url, &["sync", "terminals"], None);
+    assert!(
+        terminals.to_string().contains("counter"),
+        "the shop knows the terminal: {terminals}"
+    );
+    // Leaving with a receipt waiting for the shop (queued from the CLI on this terminal's
+    // replica while the shop does not answer) is refused, and says why.
+    proxy.set(Link::Drop);
+    app.wait_sync("offline", 0).await;
+    let product = app.cli_first_product();
+    let variant = product["variants"][0]["id"].as_str().unwrap();
+    app.cli(&["stock", "receive", variant, "--quantity", "1"], None);
+    app.wait_sync("offline", 1).await;
+    app.click("[data-testid=leave-shop]").await;
+    let error = app.wait_css("[data-testid=shop-error]").await;
+    let error = error.text().await.unwrap();
+    assert!(error.contains("1 command(s) wait"), "{error}");
+    app.wait_css("[data-testid=shop-settings][data-joined=true]")
+        .await;
+    app.screenshot(
+        "shop-settings",
+        r#"
+        const problems = [];
+        if (!shown($('[data-testid=shop-settings][data-joined=true]'))) problems.push('the joined shop is not on screen');
+        if ($('[data-testid=shop-terminal]')?.textContent !== 'counter') problems.push('the terminal is not counter');
+        const url = $('[data-testid=shop-url]')?.textContent ?? '';
+        if (!url.includes('***') || url.includes('hunter2')) problems.push(`the shop reads ${url}`);
+        if (!$('[data-testid=shop-error]')?.textContent.includes('1 command(s) wait')) problems.push('no refusal to leave');
+        return { problems, probes: [] };
+        "#,
+        vec![],
+    )
+    .await;
+    app.escape().await;
+    // The copy is what the app shows now.
+    app.wait_css("[data-testid=product-row]").await;
+    proxy.set(Link::Forward);
+    app.wait_sync("online", 0).await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+    app.stop().await;
+    drop(proxy);
+    stockdesk_testkit::drop_postgres(&shop.url).await;
 }

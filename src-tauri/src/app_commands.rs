@@ -41,4 +41,12 @@ pub const APP_COMMANDS: &[&str] = &[
     "connection_info",
     "test_connection",
     "use_database",
+    "join_shop",
+    "cancel_join",
+    "sync_status",
+    "sync_now",
+    "sync_attention",
+    "sync_resolve",
+    "leave_shop",
+    "shop_terminals",
 ];

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -15,11 +15,14 @@ use stockdesk::store::url::redact;
 use stockdesk::{ApiError, BlobBackend, Error, Stockdesk, Store};
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::Notify;
 
 const SETTINGS_FILE: &str = "settings.json";
 const TEST_TIMEOUT: Duration = Duration::from_secs(8);
 /// How often the app's sweeper tidies (expired orders, staged files, the deletion outbox).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often a terminal's replica syncs with its shop in the background (and after each write).
+const SYNC_EVERY: Duration = Duration::from_secs(5);
 
 /// Where the database URL in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -43,6 +46,8 @@ pub struct ConnectionInfo {
     pub source: DatabaseSource,
     pub data_dir: String,
     pub actor: String,
+    /// The name this terminal joins a shop under unless told another (the host's name).
+    pub default_terminal_name: String,
     /// Why the database could not be opened (the app still starts, so settings can fix it).
     pub error: Option<ApiError>,
 }
@@ -98,6 +103,9 @@ pub struct Connection {
     relay: Mutex<Option<tokio::task::JoinHandle<()>>>,
     sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
     backups: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// On a replica: the periodic sync, and the one woken after each write (`sync_soon`).
+    sync: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    wake_sync: Arc<Notify>,
 }
 
 struct Opened {
@@ -131,6 +139,8 @@ impl Connection {
             relay: Mutex::new(None),
             sweeper: Mutex::new(None),
             backups: Mutex::new(None),
+            sync: Mutex::new(Vec::new()),
+            wake_sync: Arc::new(Notify::new()),
         }
     }
 
@@ -153,6 +163,48 @@ impl Connection {
         }
     }
 
+    /// On a replica, syncs with the shop every `SYNC_EVERY` and after each write (`sync_soon`);
+    /// the tasks of the previous database stop.
+    pub fn start_sync(&self) {
+        let mut slot = self.sync.lock().expect("sync lock");
+        for old in slot.drain(..) {
+            old.abort();
+        }
+        let Ok(core) = self.core() else { return };
+        if !core.is_replica() {
+            return;
+        }
+        let _guard = tauri::async_runtime::handle().inner().enter();
+        slot.push(core.spawn_sync(SYNC_EVERY));
+        let wake = self.wake_sync.clone();
+        slot.push(tokio::spawn(async move {
+            loop {
+                // A wake-up while a sync runs is kept: one more sync follows it.
+                wake.notified().await;
+                if let Err(e) = core.sync_once().await {
+                    tracing::info!(error = %e, "sync after a write did not complete");
+                }
+            }
+        }));
+    }
+
+    /// Asks for a sync now (after a write), if this database is a replica.
+    pub fn sync_soon(&self) {
+        if !self.sync.lock().expect("sync lock").is_empty() {
+            self.wake_sync.notify_one();
+        }
+    }
+
+    /// Works on `core` from now on: the same database seen anew (after joining or leaving a
+    /// shop); the background tasks restart on it and the UI refetches everything.
+    pub fn replace(&self, app: &tauri::AppHandle, core: Stockdesk) {
+        self.state.write().expect("connection lock").core = Ok(core);
+        self.forward_events(app);
+        self.start_sweeper();
+        self.start_sync();
+        crate::notify(app, None);
+    }
+
     /// Where this terminal keeps its database file and settings.
     pub fn data_dir(&self) -> &Path {
         &self.launch.data_dir
@@ -171,6 +223,7 @@ impl Connection {
             source: s.source,
             data_dir: self.launch.data_dir.display().to_string(),
             actor: self.launch.actor.clone(),
+            default_terminal_name: stockdesk::sync::default_terminal_name(),
             error: s.core.as_ref().err().cloned(),
         }
     }
@@ -202,6 +255,7 @@ impl Connection {
         };
         self.forward_events(app);
         self.start_sweeper();
+        self.start_sync();
         crate::notify(app, None);
         Ok(self.info())
     }

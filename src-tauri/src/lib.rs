@@ -9,6 +9,7 @@
 mod app_commands;
 mod backups;
 mod connection;
+mod shop;
 mod signin;
 mod transfer;
 
@@ -34,6 +35,7 @@ use uuid::Uuid;
 
 pub use app_commands::APP_COMMANDS;
 pub use connection::{Connection, ConnectionInfo, DatabaseSource, Launch};
+pub use shop::{JoinProgressed, Joins};
 pub use signin::{LockSettings, SignIn, SignInState};
 pub use transfer::{ImportProgressed, Imports};
 
@@ -60,7 +62,10 @@ async fn apply(
     kind: CommandKind,
 ) -> Res<Applied> {
     let core = desk.acting(&conn)?;
-    Ok(core.apply(&core.command(Some(op_id), kind)).await?)
+    let applied = core.apply(&core.command(Some(op_id), kind)).await?;
+    // A terminal sends its writes to the shop at once, not at the next tick.
+    conn.sync_soon();
+    Ok(applied)
 }
 
 /// What a write would do now (an edit's merge, or the conflict it would meet), written nowhere:
@@ -425,8 +430,20 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             connection_info,
             test_connection,
             use_database,
+            shop::join_shop,
+            shop::cancel_join,
+            shop::sync_status,
+            shop::sync_now,
+            shop::sync_attention,
+            shop::sync_resolve,
+            shop::leave_shop,
+            shop::shop_terminals,
         ])
-        .events(collect_events![DataChanged, ImportProgressed])
+        .events(collect_events![
+            DataChanged,
+            ImportProgressed,
+            JoinProgressed
+        ])
         // Every code, for the UI's exhaustive handling (`ApiError` itself carries the details).
         .typ::<ErrorCode>()
         // Versions, prices and counts are i64 but far below 2^53.
@@ -489,9 +506,11 @@ pub fn run() {
             let conn = tauri::async_runtime::block_on(Connection::open(launch));
             conn.forward_events(app.handle());
             conn.start_sweeper();
+            conn.start_sync();
             app.manage(conn);
             app.manage(SignIn::default());
             app.manage(Imports::default());
+            app.manage(Joins::default());
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -553,6 +572,14 @@ mod tests {
             "connection_info",
             "test_connection",
             "use_database",
+            "join_shop",
+            "cancel_join",
+            "sync_status",
+            "sync_now",
+            "sync_attention",
+            "sync_resolve",
+            "leave_shop",
+            "shop_terminals",
         ]
         .into_iter()
         .map(String::from)

@@ -97,6 +97,17 @@ async fn killed_and_doubled_sync_processes_apply_each_command_once() {
     let status = ok(till.run(&["sync", "status"]));
     assert_eq!(status["online"], false);
     assert!(status["last_error"].is_string());
+    // Without asking the shop, the status says how the last sync ended, by its stable code.
+    let status = ok(till.run(&["sync", "status", "--local"]));
+    assert_eq!(
+        (
+            &status["online"],
+            &status["last_error_code"],
+            &status["syncing"]
+        ),
+        (&false.into(), &"unreachable".into(), &false.into()),
+        "{status}"
+    );
     proxy.set(Link::Forward);
 
     // Two processes flush the same outbox at once.
@@ -115,6 +126,10 @@ async fn killed_and_doubled_sync_processes_apply_each_command_once() {
         "{status}"
     );
     assert_eq!(status["last_error"], serde_json::Value::Null);
+    let status = ok(till.run(&["sync", "status", "--local"]));
+    assert_eq!(status["online"], true, "the last sync worked: {status}");
+    assert_eq!(status["last_error_code"], serde_json::Value::Null);
+    assert!(status["last_sync_at"].is_string(), "{status}");
 
     // Each receipt once: on hand, and one ledger row each.
     assert_eq!(shop.stock_level(v).await.unwrap().on_hand, 1 + queued);

@@ -55,6 +55,7 @@ pub mod transfer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use api::Resolved;
 pub use clock::{Clock, DatabaseClock, ManualClock, SystemClock};
 pub use ctx::Ctx;
 pub use error::{ApiError, Error, FieldError, Result};

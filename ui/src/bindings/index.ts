@@ -93,12 +93,39 @@ export const commands = {
 	 *  Whoever was signed in is signed out: their profile belongs to the other shop.
 	 */
 	useDatabase: (url: string | null) => typedError<ConnectionInfo, ApiError>(__TAURI_INVOKE("use_database", { url })),
+	/**
+	 *  Makes this terminal's database a replica of the shop at `url` as terminal `name` (the host's
+	 *  name when null), then works on the replica. Whoever was signed in is signed out: the shop
+	 *  has its own staff.
+	 */
+	joinShop: (url: string, name: string | null) => typedError<JoinReport, ApiError>(__TAURI_INVOKE("join_shop", { url, name })),
+	/**  Asks the running join to stop (it leaves nothing behind); false if none runs. */
+	cancelJoin: () => __TAURI_INVOKE<boolean>("cancel_join"),
+	/**
+	 *  How this terminal stands with its shop (`joined: false` on a database of its own), as the
+	 *  last sync found it; nothing is asked of the shop.
+	 */
+	syncStatus: () => typedError<SyncStatus, ApiError>(__TAURI_INVOKE("sync_status")),
+	/**  Pushes and pulls once, now. */
+	syncNow: () => typedError<SyncReport, ApiError>(__TAURI_INVOKE("sync_now")),
+	/**  What the shop set aside, waiting for a person. */
+	syncAttention: () => typedError<Attention[], ApiError>(__TAURI_INVOKE("sync_attention")),
+	/**  Resolves a set-aside command as the person signed in, then syncs it at once. */
+	syncResolve: (opId: string, resolution: Resolution) => typedError<Resolved, ApiError>(__TAURI_INVOKE("sync_resolve", { opId, resolution })),
+	/**
+	 *  Takes this terminal out of the shop (refused while anything is unsynced or set aside); the
+	 *  database keeps its copy as one of its own.
+	 */
+	leaveShop: () => typedError<SyncStatus, ApiError>(__TAURI_INVOKE("leave_shop")),
+	/**  The shop's terminals, as its server knows them. */
+	shopTerminals: () => typedError<Terminal[], ApiError>(__TAURI_INVOKE("shop_terminals")),
 };
 
 /** Events */
 export const events = {
 	dataChanged: makeEvent<DataChanged, DataChanged>("data-changed"),
 	importProgressed: makeEvent<ImportProgressed, ImportProgressed>("import-progressed"),
+	joinProgressed: makeEvent<JoinProgressed, JoinProgressed>("join-progressed"),
 };
 
 /* Types */
@@ -116,6 +143,22 @@ export type Applied = {
 	op_id: string,
 	replayed: boolean,
 	outcome: Outcome,
+};
+
+/**  A command the shop set aside, for a person to resolve. */
+export type Attention = {
+	op_id: string,
+	seq: number,
+	/**  The command's kind (`patch_product`, `receive_stock`, …). */
+	kind: string,
+	actor: string,
+	made_at: string,
+	decided_at: string | null,
+	/**  Why the shop set it aside; for a clash, base / mine / theirs per field. */
+	error: ApiError,
+	/**  The product it is about, if any. */
+	product_id: string | null,
+	command: Command,
 };
 
 export type Attribute = {
@@ -202,6 +245,25 @@ export type ChangedBy = {
 	at: string,
 };
 
+/**  One write, as it is stored, sent and applied. */
+export type Command = {
+	/**  Chosen by whoever makes the command; the same op id is applied once. */
+	op_id: string,
+	/**  Who asks for it (recorded in history, the ledger and orders): the profile's name. */
+	actor: string,
+	/**
+	 *  The staff profile acting. Required once the shop has profiles; the core checks the
+	 *  profile's role, read fresh inside the command's transaction.
+	 */
+	actor_id?: string | null,
+	/**
+	 *  When it was made, by the maker's clock. Rules are decided by the clock of the database
+	 *  it is applied to, not by this.
+	 */
+	made_at: string,
+	kind: CommandKind,
+};
+
 /**  What a command does: one variant per write the app or the CLI can make. */
 export type CommandKind = { type: "create_category"; category: NewCategory } | { type: "create_product"; product: NewProduct } | 
 /**  A version-checked edit: merged three-way when `expected_version` is stale. */
@@ -276,6 +338,8 @@ export type ConnectionInfo = {
 	source: DatabaseSource,
 	data_dir: string,
 	actor: string,
+	/**  The name this terminal joins a shop under unless told another (the host's name). */
+	default_terminal_name: string,
 	/**  Why the database could not be opened (the app still starts, so settings can fix it). */
 	error: ApiError | null,
 };
@@ -634,6 +698,33 @@ export type JobOutcome = {
 	counts: { [key in string]: number },
 	error: ApiError | null,
 	millis: number,
+};
+
+/**  How far joining a shop has come (for a progress bar). */
+export type JoinProgress = {
+	/**  `registering`, `copying`, `catching_up` or `done`. */
+	phase: string,
+	/**  The table being copied. */
+	table: string | null,
+	/**  Rows copied so far, and about how many there are in all. */
+	done: number,
+	total: number,
+};
+
+/**  How far joining a shop has come (for the settings' progress bar). */
+export type JoinProgressed = {
+	progress: JoinProgress,
+};
+
+/**  What joining copied. */
+export type JoinReport = {
+	terminal_id: string,
+	terminal_name: string,
+	shop: string,
+	rows: number,
+	products: number,
+	cursor: string,
+	seconds: number | null,
 };
 
 /**  This terminal's lock settings (kept in settings.json beside the database URL). */
@@ -1005,6 +1096,27 @@ export type ReservationStatus =
 /**  Given back because the payment window passed. */
 "expired";
 
+/**  A person's decision about a set-aside command. */
+export type Resolution = 
+/**  Drop it: what it asked for is not done. */
+{ action: "discard" } | 
+/**  Send it again as it was (the rule it broke may hold now: a SKU freed, a role changed). */
+{ action: "retry" } | 
+/**  An edit that clashed: my values for every clash, on top of the product as it is now. */
+{ action: "keep_mine" } | 
+/**  An edit that clashed: their values stay; the rest of my edit is applied. */
+{ action: "keep_theirs" } | 
+/**  An edit that clashed, resolved field by field (the conflict dialog's result). */
+{ action: "patch"; expected_version: number; patch: ProductPatch };
+
+/**  What resolving a set-aside command did. */
+export type Resolved = {
+	op_id: string,
+	/**  The command that resolved it (none when it was discarded), and its outcome here. */
+	resolved_by: string | null,
+	applied: Applied | null,
+};
+
 /**  A person's role. Each role may do everything the one below it may. */
 export type Role = "staff" | "manager" | "owner";
 
@@ -1254,6 +1366,67 @@ export type SweeperReport = {
 	total: SweepCounts,
 	/**  The latest runs of the range, newest first (at most `RECENT_RUNS`). */
 	recent: SweepSummary[],
+};
+
+/**  What one push and pull did. */
+export type SyncReport = {
+	/**  Commands the shop applied, set aside, and those still waiting. */
+	applied: number,
+	set_aside: number,
+	pending: number,
+	/**  Changes of the shop's feed brought into the replica, and the cursor after them. */
+	pulled: number,
+	cursor: string,
+	/**  Whether this terminal copied the shop afresh (the shop's server was restored or replaced). */
+	recopied: boolean,
+	at: string | null,
+};
+
+/**  How a replica stands with its shop (`stockdesk sync status`, the app's status bar). */
+export type SyncStatus = {
+	/**  Whether this database is a terminal's replica of a shop. */
+	joined: boolean,
+	terminal: string | null,
+	terminal_id: string | null,
+	/**  The shop's database, password hidden. */
+	shop: string | null,
+	/**
+	 *  Whether the shop's server answers: as it did just now when asked (`probe`), else as the
+	 *  last sync found it (absent before the first sync).
+	 */
+	online: boolean | null,
+	/**  Whether a sync over this handle's link runs now. */
+	syncing: boolean,
+	/**  When a sync last worked. */
+	last_sync_at: string | null,
+	/**  Commands waiting for the shop, and the age of the oldest in seconds. */
+	pending: number,
+	oldest_pending_secs: number | null,
+	/**  Commands the shop set aside, waiting for a person. */
+	attention: number,
+	cursor: string | null,
+	/**  Changes the shop has that this replica has not pulled yet (when online). */
+	lag: number | null,
+	last_push_at: string | null,
+	last_pull_at: string | null,
+	/**
+	 *  The last sync's error, if it failed: the message, its stable code (`unreachable`, …)
+	 *  and when.
+	 */
+	last_error: string | null,
+	last_error_code: string | null,
+	last_error_at: string | null,
+};
+
+/**  A terminal as the server knows it. */
+export type Terminal = {
+	id: string,
+	name: string,
+	joined_at: string,
+	last_seen_at: string,
+	/**  The highest sequence number of its commands decided. */
+	last_seq: number,
+	left_at: string | null,
 };
 
 export type TopProduct = {

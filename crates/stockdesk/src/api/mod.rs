@@ -14,6 +14,8 @@ mod sweeper;
 mod sync;
 mod transfer;
 
+pub use sync::Resolved;
+
 use uuid::Uuid;
 
 use crate::commands;

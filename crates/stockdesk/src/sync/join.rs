@@ -64,6 +64,8 @@ pub async fn join(
                     last_pull_at: Some(now),
                     last_error: None,
                     last_error_at: None,
+                    last_sync_at: None,
+                    last_error_code: None,
                 },
             )
             .await?;

@@ -3,6 +3,7 @@
 //! it has a time limit: a network that goes silent (a pulled cable) must not stall the terminal.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,8 @@ pub struct Link {
     pub terminal_name: String,
     url: String,
     upstream: Mutex<Option<Upstream>>,
+    /// Syncs running now over this link (the app's status bar shows "Syncing").
+    syncing: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -51,6 +54,7 @@ impl Link {
             terminal_name: s.terminal_name,
             url: s.shop_url,
             upstream: Mutex::new(None),
+            syncing: AtomicUsize::new(0),
         }))
     }
 
@@ -76,6 +80,23 @@ impl Link {
         Ok(up)
     }
 
+    /// Whether a sync runs over this link now.
+    pub fn syncing(&self) -> bool {
+        self.syncing.load(Ordering::SeqCst) > 0
+    }
+
+    /// Counts a sync as running until the guard is dropped.
+    pub(super) fn sync_running(&self) -> impl Drop + '_ {
+        struct Running<'a>(&'a AtomicUsize);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.syncing.fetch_add(1, Ordering::SeqCst);
+        Running(&self.syncing)
+    }
+
     /// Forgets the connection after `e` if `e` says the link is in trouble.
     pub async fn after_error(&self, e: &Error) {
         if offline(e) {
@@ -89,8 +110,13 @@ impl Link {
 /// Whether `e` means the shop's server could not be reached or did not answer in time (the
 /// terminal is offline), rather than an answer.
 pub fn offline(e: &Error) -> bool {
+    offline_code(e.code())
+}
+
+/// The codes that mean the shop's server did not answer (see `offline`).
+pub fn offline_code(code: ErrorCode) -> bool {
     matches!(
-        e.code(),
+        code,
         ErrorCode::Unreachable | ErrorCode::Busy | ErrorCode::Timeout | ErrorCode::Io
     )
 }

@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::commands;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiError, Error, ErrorCode, Result};
 use crate::feed::{self, Cursor};
 use crate::model::{Applied, Command, SyncReport};
 use crate::replica::{self, decisions, outbox};
@@ -54,8 +54,13 @@ pub struct SyncStatus {
     pub terminal_id: Option<Uuid>,
     /// The shop's database, password hidden.
     pub shop: Option<String>,
-    /// Whether the shop's server answered just now (absent when it was not asked).
+    /// Whether the shop's server answers: as it did just now when asked (`probe`), else as the
+    /// last sync found it (absent before the first sync).
     pub online: Option<bool>,
+    /// Whether a sync over this handle's link runs now.
+    pub syncing: bool,
+    /// When a sync last worked.
+    pub last_sync_at: Option<DateTime<Utc>>,
     /// Commands waiting for the shop, and the age of the oldest in seconds.
     pub pending: i64,
     pub oldest_pending_secs: Option<i64>,
@@ -66,8 +71,10 @@ pub struct SyncStatus {
     pub lag: Option<i64>,
     pub last_push_at: Option<DateTime<Utc>>,
     pub last_pull_at: Option<DateTime<Utc>>,
-    /// The last sync's error, if it failed, and when.
+    /// The last sync's error, if it failed: the message, its stable code (`unreachable`, …)
+    /// and when.
     pub last_error: Option<String>,
+    pub last_error_code: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
 }
 
@@ -98,12 +105,24 @@ pub async fn status(local: &Ctx, link: Option<&Link>, probe: bool) -> Result<Syn
     let counts = outbox::counts(&mut conn).await?;
     drop(conn);
     let now = local.now();
+    // The last sync's outcome: it failed for want of an answer, or it worked.
+    let last_online = match (&s.last_error_code, s.last_sync_at) {
+        (Some(code), _) => Some(
+            !ErrorCode::ALL
+                .iter()
+                .any(|c| c.as_str() == code.as_str() && link::offline_code(*c)),
+        ),
+        (None, Some(_)) => Some(true),
+        (None, None) => None,
+    };
     let mut status = SyncStatus {
         joined: true,
         terminal: Some(s.terminal_name.clone()),
         terminal_id: Some(s.terminal_id),
         shop: Some(crate::store::url::redact(&s.shop_url)),
-        online: None,
+        online: last_online,
+        syncing: link.is_some_and(Link::syncing),
+        last_sync_at: s.last_sync_at,
         pending: counts.pending,
         oldest_pending_secs: counts
             .oldest_pending
@@ -114,6 +133,7 @@ pub async fn status(local: &Ctx, link: Option<&Link>, probe: bool) -> Result<Syn
         last_push_at: s.last_push_at,
         last_pull_at: s.last_pull_at,
         last_error: s.last_error.clone(),
+        last_error_code: s.last_error_code.clone(),
         last_error_at: s.last_error_at,
     };
     if let (true, Some(link)) = (probe, link) {
@@ -174,6 +194,7 @@ pub async fn attention(local: &Ctx) -> Result<Vec<Attention>> {
 /// afresh. The outcome is noted in the replica (`status`).
 pub async fn sync_once(link: &Link) -> Result<SyncReport> {
     let span = tracing::info_span!("sync", terminal = %link.terminal_name);
+    let _running = link.sync_running();
     let result = async {
         let up = link.upstream().await?;
         let s = state::joined(&mut link.local.store.conn().await?).await?;
@@ -200,14 +221,13 @@ pub async fn sync_once(link: &Link) -> Result<SyncReport> {
     }
     .instrument(span)
     .await;
-    let error = result.as_ref().err().map(|e| e.to_string());
     if let Err(e) = &result {
         link.after_error(e).await;
     }
     let now = link.local.now();
     with_retry(|| async {
         let mut tx = link.local.store.write().await?;
-        let r = state::note_error(&mut tx, error.as_deref(), now).await;
+        let r = state::note_outcome(&mut tx, result.as_ref().map(|_| ()), now).await;
         tx.finish(r).await
     })
     .await?;

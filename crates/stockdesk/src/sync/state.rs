@@ -21,6 +21,8 @@ pub struct State {
     pub last_pull_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error_code: Option<String>,
 }
 
 impl State {
@@ -33,7 +35,8 @@ impl State {
 }
 
 const COLUMNS: &str = "terminal_id, terminal_name, shop_url, server_identity, cursor_tx, \
-    cursor_seq, joined_at, last_push_at, last_pull_at, last_error, last_error_at";
+    cursor_seq, joined_at, last_push_at, last_pull_at, last_error, last_error_at, last_sync_at, \
+    last_error_code";
 
 pub async fn read(on: &mut impl Session) -> Result<Option<State>> {
     Stmt::new(format!("SELECT {COLUMNS} FROM sync_replica LIMIT 1"))
@@ -52,7 +55,8 @@ pub async fn joined(on: &mut impl Session) -> Result<State> {
 
 pub async fn insert(tx: &mut Tx, s: &State) -> Result<()> {
     Stmt::new(format!(
-        "INSERT INTO sync_replica ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO sync_replica ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13)"
     ))
     .arg(s.terminal_id)
     .arg(s.terminal_name.as_str())
@@ -65,6 +69,8 @@ pub async fn insert(tx: &mut Tx, s: &State) -> Result<()> {
     .arg(s.last_pull_at)
     .arg(Arg::OptText(s.last_error.clone()))
     .arg(s.last_error_at)
+    .arg(s.last_sync_at)
+    .arg(Arg::OptText(s.last_error_code.clone()))
     .run(tx)
     .await?;
     Ok(())
@@ -110,13 +116,28 @@ pub async fn pushed(tx: &mut Tx, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
-/// What went wrong last (`None` clears it after a sync that worked).
-pub async fn note_error(tx: &mut Tx, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-    Stmt::new("UPDATE sync_replica SET last_error = $1, last_error_at = $2")
-        .arg(Arg::OptText(error.map(str::to_string)))
-        .arg(error.map(|_| now))
-        .run(tx)
-        .await?;
+/// How the last sync ended: `Ok` notes when it worked and clears the error; `Err` keeps the
+/// error's message and stable code, and the time of the last success.
+pub async fn note_outcome(
+    tx: &mut Tx,
+    outcome: std::result::Result<(), &Error>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match outcome {
+        Ok(()) => Stmt::new(
+            "UPDATE sync_replica SET last_sync_at = $1, last_error = NULL, last_error_at = NULL, \
+             last_error_code = NULL",
+        )
+        .arg(now),
+        Err(e) => Stmt::new(
+            "UPDATE sync_replica SET last_error = $1, last_error_at = $2, last_error_code = $3",
+        )
+        .arg(e.to_string().as_str())
+        .arg(now)
+        .arg(e.code().as_str()),
+    }
+    .run(tx)
+    .await?;
     Ok(())
 }
 

@@ -8,8 +8,9 @@ import { keys, useConnection, useSignIn } from "../../lib/queries";
 import { useToast } from "../../components/Toasts";
 import type { Theme } from "../../components/theme";
 import { StaffSettings } from "../staff/StaffSettings";
+import { ShopSettings } from "../sync/ShopSettings";
 
-export type SettingsTab = "general" | "staff";
+export type SettingsTab = "general" | "staff" | "shop";
 
 type Props = {
   /** The tab shown; null: closed. */
@@ -67,6 +68,9 @@ export function SettingsDialog({ tab, onTab, onClose, theme, onTheme }: Props) {
             <Tabs.Trigger className="tab" value="staff" data-testid="settings-staff-tab">
               Staff and sign-in
             </Tabs.Trigger>
+            <Tabs.Trigger className="tab" value="shop" data-testid="settings-shop-tab">
+              Shop
+            </Tabs.Trigger>
           </Tabs.List>
           <Tabs.Content value="general">
           <h3 className="dialog-sub">Database</h3>
@@ -119,6 +123,9 @@ export function SettingsDialog({ tab, onTab, onClose, theme, onTheme }: Props) {
           </Tabs.Content>
           <Tabs.Content value="staff">
             <StaffSettings />
+          </Tabs.Content>
+          <Tabs.Content value="shop">
+            <ShopSettings />
           </Tabs.Content>
           </Tabs.Root>
           <div className="dialog-actions">

@@ -1,6 +1,7 @@
 import { timeAgo } from "../../lib/format";
 import { useBackupStatus, useConnection, useSignIn, useSweeperHealth } from "../../lib/queries";
 import { ROLE_LABEL } from "../staff/permissions";
+import { SyncStatusItem } from "../sync/SyncStatusItem";
 
 /** Which database, who is acting, and the background sweeper's health. */
 export function StatusBar({ onSettings }: { onSettings: () => void }) {
@@ -49,6 +50,7 @@ export function StatusBar({ onSettings }: { onSettings: () => void }) {
       ) : (
         <span className="status-item muted">Connecting…</span>
       )}
+      <SyncStatusItem />
       <span className="spacer" />
       {sweeper && (
         <span className={`status-item ${sweeper.bad ? "status-bad" : "muted"}`} title={sweeper.title} data-testid="sweeper-status">
