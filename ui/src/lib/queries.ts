@@ -1,10 +1,10 @@
 // TanStack Query hooks over the commands. Keys: ["products", filters, page], ["product", id],
 // ["history", id], ["categories"], ["connection"], ["session"], ["staff", …]. The core's change
 // events invalidate them.
-import { useEffect } from "react";
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { commands, events, type OrderStatus, type ProductQuery } from "../bindings";
 import { call } from "./api";
+import { useAppEvent } from "./events";
 
 export const PAGE_SIZE = 200;
 
@@ -119,12 +119,7 @@ export function invalidateProduct(qc: QueryClient, id: string) {
 /** Refetches what a change event touched (everything when the event says `null`). */
 export function useChangeEvents() {
   const qc = useQueryClient();
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    events.dataChanged
-      .listen((e) => {
-        const change = e.payload.change;
+  useAppEvent(events.dataChanged, ({ change }) => {
         // A save ends someone's editing: ask again at once rather than at the next poll.
         void qc.invalidateQueries({ queryKey: keys.editors });
         // Every kind of change moves some figure of the reports (only an open Reports view refetches).
@@ -150,14 +145,5 @@ export function useChangeEvents() {
           void qc.invalidateQueries({ queryKey: keys.stock });
           void qc.invalidateQueries({ queryKey: keys.sweeper });
         } else void qc.invalidateQueries();
-      })
-      .then((u) => (cancelled ? u() : (unlisten = u)))
-      .catch(() => {
-        /* outside Tauri (unit tests): no events */
-      });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, [qc]);
+  });
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands, events, type JoinProgress } from "../../bindings";
 import { call, errorCode, explain } from "../../lib/api";
@@ -6,6 +6,7 @@ import { dateTime, timeAgo } from "../../lib/format";
 import { useConnection } from "../../lib/queries";
 import { useToast } from "../../components/Toasts";
 import { usePermissions } from "../staff/permissions";
+import { useAppEvent } from "../../lib/events";
 import { syncKeys, useSyncStatus } from "./queries";
 
 /** Joining and leaving are the owner's, as the core decides (`owner_only`: managing staff). */
@@ -46,20 +47,7 @@ export function ShopSettings() {
   const s = status.data;
   const terminals = useQuery({ queryKey: [...syncKeys.all, "terminals"], queryFn: () => call(commands.shopTerminals()), enabled: !!s?.joined, retry: false });
 
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    events.joinProgressed
-      .listen((e) => setProgress(e.payload.progress))
-      .then((u) => (cancelled ? u() : (unlisten = u)))
-      .catch(() => {
-        /* outside Tauri (unit tests): no events */
-      });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, []);
+  useAppEvent(events.joinProgressed, (e) => setProgress(e.progress));
 
   const refresh = () => void qc.invalidateQueries();
   const join = async () => {

@@ -1,10 +1,11 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import * as Dialog from "@radix-ui/react-dialog";
 import { open as pickFile } from "@tauri-apps/plugin-dialog";
 import { useQueryClient } from "@tanstack/react-query";
 import { commands, events, type ImportProgress, type ImportReport } from "../../bindings";
 import { useToast } from "../../components/Toasts";
 import { call, explain } from "../../lib/api";
+import { useAppEvent } from "../../lib/events";
 import { counts, hasWork, headline, percent, sortedProblems } from "./summary";
 
 type Props = { open: boolean; onClose: () => void };
@@ -25,21 +26,7 @@ export function ImportDialog({ open, onClose }: Props) {
   const qc = useQueryClient();
   const toast = useToast();
 
-  useEffect(() => {
-    if (phase !== "importing" && phase !== "checking") return;
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    events.importProgressed
-      .listen((e) => setProgress(e.payload.progress))
-      .then((u) => (cancelled ? u() : (unlisten = u)))
-      .catch(() => {
-        /* no events outside the app (unit tests) */
-      });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, [phase]);
+  useAppEvent(events.importProgressed, (e) => setProgress(e.progress), phase === "importing" || phase === "checking");
 
   const reset = () => {
     setPhase("choose");
