@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use stockdesk_testkit::proxy::{upstream_of, Link, Proxy};
+use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -1038,11 +1039,27 @@ impl App {
     }
 
     async fn click(&self, css: &str) {
-        let el = self.wait_css(css).await;
-        el.scroll_into_view().await.unwrap();
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        // React may replace the node between finding it and clicking it (a query refetched, a
+        // list re-keyed): a stale node was never clicked, so it is found again. Any other error
+        // fails the test.
+        for _ in 0..5 {
+            let el = self.wait_css(css).await;
+            let clicked = match el.scroll_into_view().await {
+                Ok(()) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) if matches!(&*e, WebDriverErrorInner::StaleElementReference(_)) => {
+                    tokio::time::sleep(POLL).await
+                }
+                Err(e) => panic!("clicking {css}: {e} (screen: {})", self.failure_shot()),
+            }
+        }
+        panic!(
+            "clicking {css}: it was replaced five times in a row (screen: {})",
+            self.failure_shot()
+        );
     }
 
     /// Replaces the text of an input the way a person does: select all, type.

@@ -120,6 +120,7 @@ impl Store {
             }
             let pool = PgPoolOptions::new()
                 .max_connections(session.pool_size)
+                .idle_timeout(session.idle_close)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts)
                 .await

@@ -27,6 +27,9 @@ pub struct PgSession {
     /// How long opening a store waits for the server's first answer before it reports the
     /// database `unreachable` (a terminal whose Postgres is down learns so at once).
     pub connect_timeout: Duration,
+    /// How long an unused connection stays open. A terminal syncing every few seconds keeps
+    /// one; fifty terminals that went quiet should not hold fifty of the server's slots.
+    pub idle_close: Duration,
 }
 
 impl Default for PgSession {
@@ -40,6 +43,7 @@ impl Default for PgSession {
             keepalive_interval: Duration::from_secs(2),
             keepalive_count: 3,
             connect_timeout: Duration::from_secs(5),
+            idle_close: Duration::from_secs(600),
         }
     }
 }

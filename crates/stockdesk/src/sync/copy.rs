@@ -15,6 +15,26 @@ use crate::store::{Arg, Stmt, Tx};
 const PAGE: i64 = 5_000;
 const BLOB_PAGE: i64 = 20;
 
+fn page_of(table: usize) -> i64 {
+    if TABLES[table].name == "blobs" {
+        BLOB_PAGE
+    } else {
+        PAGE
+    }
+}
+
+/// A page of the table `TABLES[table]` after the key `after`, and the last key in it.
+async fn fetch(
+    up: &Upstream,
+    srv: &mut Tx,
+    table: usize,
+    after: Option<&[Arg]>,
+) -> Result<(Vec<Vec<Arg>>, Option<Vec<Arg>>)> {
+    up.columns
+        .fetch_page(srv, TABLES[table].name, after, page_of(table))
+        .await
+}
+
 /// Copies every replicated table into `tx` from one snapshot of the server. `upsert` when the
 /// replica may already hold some of the rows (a copy afresh). Returns the rows copied.
 pub async fn copy_all(
@@ -36,30 +56,41 @@ pub async fn copy_all(
             .await?;
     }
     let mut done = 0;
-    for t in TABLES {
-        let page = if t.name == "blobs" { BLOB_PAGE } else { PAGE };
-        let mut after: Option<Vec<Arg>> = None;
-        loop {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::BadInput("cancelled: nothing was copied".into()));
-            }
-            let (rows, last) = cols
-                .fetch_page(&mut srv, t.name, after.as_deref(), page)
-                .await?;
-            let n = rows.len() as i64;
-            after = last;
-            cols.write(tx, t.name, rows, upsert).await?;
-            done += n;
-            progress(JoinProgress {
-                phase: "copying".into(),
-                table: Some(t.name.to_string()),
-                done,
-                total: total.max(done),
-            });
-            if n < page {
-                break;
-            }
+    // Where the next page starts: a table, and the key to continue after.
+    let mut at: Option<(usize, Option<Vec<Arg>>)> = Some((0, None));
+    let mut fetched = fetch(up, &mut srv, 0, None).await?;
+    while let Some((t, _)) = at.take() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::BadInput("cancelled: nothing was copied".into()));
         }
+        let table = TABLES[t].name;
+        let (rows, last) = fetched;
+        let n = rows.len() as i64;
+        at = if n == page_of(t) {
+            Some((t, last))
+        } else if t + 1 < TABLES.len() {
+            Some((t + 1, None))
+        } else {
+            None
+        };
+        // The server reads the next page while the replica writes this one: the two halves of a
+        // join take about as long each, on different processes.
+        let next = async {
+            match &at {
+                Some((t, after)) => fetch(up, &mut srv, *t, after.as_deref()).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (written, next) = tokio::join!(cols.write(tx, table, rows, upsert), next);
+        written?;
+        done += n;
+        progress(JoinProgress {
+            phase: "copying".into(),
+            table: Some(table.to_string()),
+            done,
+            total: total.max(done),
+        });
+        fetched = next?.unwrap_or_default();
     }
     srv.rollback().await?;
     Ok(done)

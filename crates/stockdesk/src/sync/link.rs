@@ -141,8 +141,12 @@ pub async fn connect(shop_url: &str, local: &Ctx) -> Result<Upstream> {
             url::redact(shop_url)
         )));
     }
+    // A terminal syncs one step at a time; the second connection serves an order taken while a
+    // sync runs. Two each (one while idle, none after a minute of it) keeps a shop of fifty
+    // terminals inside Postgres's default 100 connections.
     let session = PgSession {
-        pool_size: 4,
+        pool_size: 2,
+        idle_close: Duration::from_secs(60),
         ..PgSession::default()
     };
     let store = step(Store::open_with(shop_url, &session)).await?;
