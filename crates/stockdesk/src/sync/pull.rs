@@ -23,7 +23,7 @@ use crate::store::idempotency;
 use crate::store::{Arg, Conn, Session, Stmt, Tx};
 
 /// Changes read per page.
-const PAGE: i64 = 500;
+const PAGE: i64 = crate::feed::MAX_PAGE;
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 500;
 
