@@ -136,6 +136,11 @@ pub struct Op<'a> {
     pub actor_id: Option<Uuid>,
     pub now: DateTime<Utc>,
     ids: Ids,
+    /// Whether the transaction claimed `id` and records the outcome before it commits: a body
+    /// whose last write already knows the outcome may record it in that write (`records_outcome`,
+    /// `outcome_recorded`), one statement fewer on the path of every edit.
+    record_outcome: bool,
+    outcome_recorded: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Op<'a> {
@@ -147,7 +152,42 @@ impl<'a> Op<'a> {
             actor_id: None,
             now,
             ids: Ids::new(id),
+            record_outcome: false,
+            outcome_recorded: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// This op, in a transaction that claimed its op id and records its outcome (see
+    /// `commands::in_transaction`).
+    pub(crate) fn recording_outcome(self) -> Op<'a> {
+        Op {
+            record_outcome: true,
+            ..self
+        }
+    }
+
+    /// The statement that records `outcome` as this op's, if the body may write it itself (the
+    /// caller runs it in its last write, then says so with `outcome_written`).
+    pub(crate) fn outcome_record<T: serde::Serialize>(
+        &self,
+        outcome: impl FnOnce() -> T,
+    ) -> crate::error::Result<Option<crate::store::Stmt>> {
+        if !self.record_outcome {
+            return Ok(None);
+        }
+        crate::store::idempotency::finish_stmt(self.id, &outcome()).map(Some)
+    }
+
+    /// Says that the statement of `outcome_record` ran.
+    pub(crate) fn outcome_written(&self) {
+        self.outcome_recorded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the body recorded the outcome itself (then the command layer does not).
+    pub(crate) fn outcome_is_recorded(&self) -> bool {
+        self.outcome_recorded
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// This op, made by the staff profile `actor_id`.

@@ -135,15 +135,59 @@ pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
 /// write stores in the same transaction as the rows. That is one read instead of three, on the
 /// path every edit takes under the lock; `check_invariants` verifies that the two agree. A
 /// product without that row (written by other means) is read from its rows.
-pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
-    lock_products(tx, &BTreeSet::from([id])).await?;
-    let snapshot: Option<Json<Product>> = Stmt::new(
-        "SELECT h.snapshot FROM products p JOIN product_history h \
-         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
-    )
-    .arg(id)
-    .scalar_optional(tx)
-    .await?;
+///
+/// With `lock_variants`, the product's variants are locked too, in id order, after the product:
+/// the lock an edit that changes variant rows needs (`persist::update`). On Postgres the locks
+/// and the read are one statement.
+pub async fn load_for_edit(tx: &mut Tx, id: Uuid, lock_variants: bool) -> Result<Option<Product>> {
+    #[derive(sqlx::FromRow)]
+    struct ForEdit {
+        snapshot: Option<Json<Product>>,
+    }
+    let read = if tx.backend().has_row_locks() {
+        // The row lock may wait for another edit to commit; the locked row is then its latest
+        // version, but the history row it made is not in this statement's snapshot (taken before
+        // the wait): the snapshot comes back empty and is read again below, after the wait.
+        let variants = if lock_variants {
+            ", v AS (SELECT id FROM variants WHERE product_id = (SELECT id FROM p) \
+             ORDER BY id FOR UPDATE)"
+        } else {
+            ""
+        };
+        let counted = if lock_variants {
+            ", (SELECT COUNT(*) FROM v) AS variants_locked"
+        } else {
+            ""
+        };
+        format!(
+            "WITH p AS (SELECT id, version FROM products WHERE id = $1 FOR UPDATE){variants} \
+             SELECT h.snapshot{counted} FROM p LEFT JOIN product_history h \
+             ON h.product_id = p.id AND h.version = p.version"
+        )
+    } else {
+        "SELECT h.snapshot FROM products p LEFT JOIN product_history h \
+         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1"
+            .to_string()
+    };
+    let Some(row) = Stmt::new(read)
+        .arg(id)
+        .fetch_optional::<ForEdit>(tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let snapshot = match row.snapshot {
+        Some(s) => Some(s),
+        None => {
+            Stmt::new(
+                "SELECT h.snapshot FROM products p JOIN product_history h \
+             ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
+            )
+            .arg(id)
+            .scalar_optional::<Json<Product>>(tx)
+            .await?
+        }
+    };
     match snapshot {
         Some(Json(mut p)) => {
             p.sort_parts();

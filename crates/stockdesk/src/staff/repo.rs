@@ -36,6 +36,60 @@ impl Row {
     }
 }
 
+/// `claim` (an `INSERT … ON CONFLICT DO NOTHING`), then what `authorize` reads for `actor_id`,
+/// in one Postgres statement: whether it claimed, and the standing. The profile is share-locked
+/// as `get` locks it; the live-profile check reads the statement's snapshot.
+pub async fn claim_then_standing(
+    tx: &mut Tx,
+    claim: Stmt,
+    actor_id: Option<Uuid>,
+) -> Result<(bool, super::Standing)> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        claimed: i64,
+        any_live: bool,
+        id: Option<Uuid>,
+        name: Option<String>,
+        role: Option<String>,
+        created_at: Option<DateTime<Utc>>,
+        created_by: Option<String>,
+        locked_until: Option<DateTime<Utc>>,
+        removed_at: Option<DateTime<Utc>>,
+    }
+    let mut s = claim;
+    let id = s.param(actor_id);
+    let lock = tx.backend().for_share();
+    let f: Found = s
+        .wrap(|claim| {
+            format!(
+                "WITH claim AS ({claim} RETURNING 1), \
+                 who AS (SELECT {COLUMNS} FROM staff WHERE id = {id}{lock}) \
+                 SELECT (SELECT COUNT(*) FROM claim) AS claimed, \
+                 EXISTS (SELECT 1 FROM staff WHERE removed_at IS NULL) AS any_live, who.* \
+                 FROM (SELECT 1) AS one LEFT JOIN who ON true"
+            )
+        })
+        .fetch_one(tx)
+        .await?;
+    let standing = match (actor_id, f.id) {
+        (None, _) => super::Standing::AnyLive(f.any_live),
+        (Some(_), None) => super::Standing::Profile(None),
+        (Some(_), Some(id)) => {
+            let row = Row {
+                id,
+                name: f.name.unwrap_or_default(),
+                role: f.role.unwrap_or_default(),
+                created_at: f.created_at.unwrap_or_default(),
+                created_by: f.created_by.unwrap_or_default(),
+                locked_until: f.locked_until,
+                removed_at: f.removed_at,
+            };
+            super::Standing::Profile(Some(row.into_profile()?))
+        }
+    };
+    Ok((f.claimed == 1, standing))
+}
+
 pub async fn any_live(on: &mut impl Session) -> Result<bool> {
     Stmt::new("SELECT COUNT(*) FROM (SELECT 1 FROM staff WHERE removed_at IS NULL LIMIT 1) s")
         .counts_any(on)

@@ -446,6 +446,30 @@ impl Batch {
         count_rows(tx, &self.join(Some(last))).await
     }
 
+    /// `run_then`, as one statement on Postgres too: the batch's statements become the
+    /// data-modifying parts of a `WITH` whose query is `last` (SQLite runs them one after
+    /// another, as `run_then` does). All of them see the database as it was before any of them
+    /// ran, so this is for batches where no two statements touch the same row and none needs
+    /// another's effect (a row it inserts, a unique value it frees); the caller decides that.
+    pub async fn run_fused_then(self, tx: &mut Tx, last: Stmt) -> Result<usize> {
+        if !tx.backend().writes_in_ctes() || self.stmts.is_empty() {
+            return self.run_then(tx, last).await;
+        }
+        let mut fused = Stmt::new("WITH ");
+        fused.cached = last.cached;
+        for (n, s) in self.stmts.into_iter().enumerate() {
+            let sep = if n == 0 { "" } else { ", " };
+            let sql = renumber(&s.sql, fused.args.len());
+            fused.sql.push_str(&format!("{sep}w{n} AS ({sql})"));
+            fused.args.extend(s.args);
+            fused.cached &= s.cached;
+        }
+        fused.sql.push(' ');
+        fused.sql.push_str(&renumber(&last.sql, fused.args.len()));
+        fused.args.extend(last.args);
+        count_rows(tx, &fused).await
+    }
+
     /// One statement text and one list of values for all the statements.
     fn join(self, last: Option<Stmt>) -> Stmt {
         let mut joined = Stmt::new("");
