@@ -43,7 +43,8 @@ const PRODUCTS: usize = 100;
 const VARIANTS_PER_PRODUCT: usize = 5;
 /// Buyers placing orders one after another while the sweeper works.
 const BUYERS: usize = 4;
-/// How long the buyers' quiet round lasts (their latency without a sweep, for comparison).
+/// The longest the buyers' quiet round lasts (their latency without a sweep, for comparison):
+/// as long as the sweeper took alone, within half a second and this.
 const QUIET: Duration = Duration::from_secs(2);
 
 pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
@@ -86,7 +87,7 @@ pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
 
     // Buyers: alone, then while the sweeper clears the same backlog again.
     let ((), mut quiet) = buyers_while(sd, &variants, async {
-        tokio::time::sleep(QUIET).await;
+        tokio::time::sleep(expire_time.clamp(Duration::from_millis(500), QUIET)).await;
         Ok(())
     })
     .await?;
@@ -191,7 +192,7 @@ async fn sweep_backlog(sd: &Stockdesk) -> Result<(i64, usize, Duration)> {
 }
 
 /// `BUYERS` tasks each ordering one unit at a time (of the catalog's variants in turn) until
-/// `work` is done; what it gave, and the time each order took.
+/// `work` is done (one order each at least); what it gave, and the time each order took.
 async fn buyers_while<T>(
     sd: &Stockdesk,
     variants: &[Uuid],
@@ -204,7 +205,8 @@ async fn buyers_while<T>(
             tokio::spawn(async move {
                 let mut took = Vec::new();
                 let mut k = b;
-                while !stop.load(Ordering::Relaxed) {
+                // At least one order each, however short the work.
+                loop {
                     let order = NewOrder {
                         id: None,
                         items: vec![NewOrderItem {
@@ -217,6 +219,9 @@ async fn buyers_while<T>(
                     sd.create_order(order, None).await?;
                     took.push(start.elapsed());
                     k += BUYERS;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                 }
                 Ok::<_, Error>(took)
             })

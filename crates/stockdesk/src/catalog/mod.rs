@@ -176,9 +176,22 @@ async fn edit_product(
     // Only an edit with variant operations can change variant rows: those are locked with the
     // product, in the same statement.
     let lock_variants = !patch.variants.is_empty();
-    let current = product::load_for_edit(tx, product_id, lock_variants)
-        .await?
-        .ok_or_else(|| Error::not_found("product", product_id))?;
+    // The command's claim and role check, when it left them to this read (`Op::with_prelude`):
+    // settled before anything else, so a replay or a refusal wins over what the edit would say.
+    let prelude = op.take_prelude();
+    let (settle, ctes) = match prelude {
+        Some(p) => {
+            let crate::ctx::OpPrelude { ctes, settle } = p;
+            (Some(settle), Some(ctes))
+        }
+        None => (None, None),
+    };
+    let (current, found) = product::load_for_edit(tx, product_id, lock_variants, ctes).await?;
+    if let Some(settle) = settle {
+        let found = found.ok_or_else(|| Error::Internal("the role check did not run".into()))?;
+        op.settle_prelude(settle, found)?;
+    }
+    let current = current.ok_or_else(|| Error::not_found("product", product_id))?;
     let lowest = if carried.is_some() { 0 } else { 1 };
     if expected_version < lowest || expected_version > current.version {
         return Err(Error::BadInput(format!(
@@ -299,8 +312,9 @@ pub async fn add_images_patch(
     if staged.is_empty() {
         return Err(Error::validation("staged", "no image files given"));
     }
-    let has_thumbnail = product::load_for_edit(tx, product_id, false)
+    let has_thumbnail = product::load_for_edit(tx, product_id, false, None)
         .await?
+        .0
         .ok_or_else(|| Error::not_found("product", product_id))?
         .images
         .iter()

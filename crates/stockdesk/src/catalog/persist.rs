@@ -363,8 +363,8 @@ fn insert_variant(
     }
 }
 
-fn movement<'a>(
-    op: &Op<'a>,
+fn movement<'a, 'o: 'a>(
+    op: &Op<'o>,
     variant_id: Uuid,
     kind: MovementKind,
     quantity: i64,

@@ -15,13 +15,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::ctx::{Ctx, Op};
+use crate::ctx::{Ctx, Op, OpPrelude};
 use crate::error::{Error, Result};
 use crate::model::{
     CommandKind, NewStaff, Permission, Refusal, Role, Session as StaffSession, StaffEvent,
     StaffEventKind, StaffProfile, Withheld,
 };
-use crate::store::{with_retry, Session, Stmt, Tx};
+use crate::store::{with_retry, Backend, Session, Stmt, Tx};
 
 /// Wrong PINs in a row that lock a profile.
 pub const ATTEMPTS: i64 = 5;
@@ -67,6 +67,26 @@ pub async fn claim_and_authorize(
         decide(who, kind, standing)?;
     }
     Ok(claimed)
+}
+
+/// `claim_and_authorize` for the body's first statement to run (Postgres: `Op::with_prelude`),
+/// with what decides on what it found.
+pub fn claim_prelude<'a>(
+    backend: Backend,
+    claim: Stmt,
+    who: Who<'a>,
+    kind: &'a CommandKind,
+) -> OpPrelude<'a> {
+    OpPrelude {
+        ctes: repo::claim_prelude(claim, who.actor_id, backend.for_share()),
+        settle: Box::new(move |found| {
+            let (claimed, standing) = repo::prelude_found(found, who.actor_id)?;
+            if claimed {
+                decide(who, kind, standing)?;
+            }
+            Ok(claimed)
+        }),
+    }
 }
 
 /// What `authorize` decides on: without a profile named, whether the shop has any live one;

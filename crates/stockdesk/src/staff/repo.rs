@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Role, StaffEvent, StaffEventKind, StaffProfile};
-use crate::store::{Session, Stmt, Tx};
+use crate::store::{Prelude, Session, Stmt, Tx};
 
 const COLUMNS: &str = "id, name, role, created_at, created_by, locked_until, removed_at";
 
@@ -83,6 +83,68 @@ pub async fn claim_then_standing(
                 created_by: f.created_by.unwrap_or_default(),
                 locked_until: f.locked_until,
                 removed_at: f.removed_at,
+            };
+            super::Standing::Profile(Some(row.into_profile()?))
+        }
+    };
+    Ok((f.claimed == 1, standing))
+}
+
+/// `claim_then_standing` as common table expressions for another statement to run first
+/// (`store::Prelude`): `claim` and `who`, and a `prelude` column saying what they found, read
+/// back by `prelude_found`.
+pub fn claim_prelude(claim: Stmt, actor_id: Option<Uuid>, lock: &str) -> Prelude {
+    let mut s = claim;
+    let id = s.param(actor_id);
+    Prelude {
+        ctes: s.wrap(|claim| {
+            format!(
+                "claim AS ({claim} RETURNING 1), \
+                 who AS (SELECT {COLUMNS} FROM staff WHERE id = {id}{lock})"
+            )
+        }),
+        first: "(SELECT COUNT(*) FROM claim) >= 0",
+        column: "json_build_object('claimed', (SELECT COUNT(*) FROM claim), \
+             'any_live', EXISTS (SELECT 1 FROM staff WHERE removed_at IS NULL), \
+             'who', (SELECT row_to_json(who) FROM who)) AS prelude",
+    }
+}
+
+/// What a `claim_prelude` found: whether it claimed, and the standing.
+pub fn prelude_found(
+    found: serde_json::Value,
+    actor_id: Option<Uuid>,
+) -> Result<(bool, super::Standing)> {
+    #[derive(serde::Deserialize)]
+    struct Found {
+        claimed: i64,
+        any_live: bool,
+        who: Option<Who>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Who {
+        id: Uuid,
+        name: String,
+        role: String,
+        created_at: DateTime<Utc>,
+        created_by: String,
+        locked_until: Option<DateTime<Utc>>,
+        removed_at: Option<DateTime<Utc>>,
+    }
+    let f: Found = serde_json::from_value(found)
+        .map_err(|e| Error::Internal(format!("role check unreadable: {e}")))?;
+    let standing = match (actor_id, f.who) {
+        (None, _) => super::Standing::AnyLive(f.any_live),
+        (Some(_), None) => super::Standing::Profile(None),
+        (Some(_), Some(w)) => {
+            let row = Row {
+                id: w.id,
+                name: w.name,
+                role: w.role,
+                created_at: w.created_at,
+                created_by: w.created_by,
+                locked_until: w.locked_until,
+                removed_at: w.removed_at,
             };
             super::Standing::Profile(Some(row.into_profile()?))
         }

@@ -412,6 +412,18 @@ impl Stmt {
     }
 }
 
+/// Common table expressions that another statement runs first, inside itself (Postgres): a
+/// command's claim of its op id and its role check, run by the first statement of its body
+/// (`Op::with_prelude`). `ctes` is their text (`a AS (…), b AS (…)`) with their values, `first` a
+/// condition that holds once they ran (a statement that must run them before anything else
+/// puts it in its first step), and `column` a select-list item that reports what they found, as
+/// JSON named `prelude`.
+pub struct Prelude {
+    pub ctes: Stmt,
+    pub first: &'static str,
+    pub column: &'static str,
+}
+
 /// Statements to run one after another.
 #[derive(Default)]
 pub struct Batch {
