@@ -116,6 +116,16 @@ fn every_bench(db: &str, backend: &str) {
     );
     assert_eq!(sweep["reservations_expired"], 30, "{sweep}");
     assert!(number(&sweep, "expire_ms") > 0.0 && number(&sweep, "idle_sweep_ms") > 0.0);
+    // The plain baseline expired the same backlog; the buyers ordered while the sweeper worked.
+    assert!(
+        number(&sweep, "baseline_ms") > 0.0 && number(&sweep, "ratio") > 0.0,
+        "{sweep}"
+    );
+    assert!(
+        number(&sweep, "buyers_p99_ms_during_sweep") > 0.0,
+        "{sweep}"
+    );
+    assert!(number(&sweep, "buyers_p99_ms_quiet") > 0.0, "{sweep}");
 
     let search = bench(db, &["search", "--products", "40", "--queries", "20"]);
     assert_eq!(

@@ -136,7 +136,29 @@ pub struct Op<'a> {
     pub actor_id: Option<Uuid>,
     pub now: DateTime<Utc>,
     ids: Ids,
+    /// Whether the transaction claimed `id` and records the outcome before it commits: a body
+    /// whose last write already knows the outcome may record it in that write (`records_outcome`,
+    /// `outcome_recorded`), one statement fewer on the path of every edit.
+    record_outcome: bool,
+    outcome_recorded: std::sync::atomic::AtomicBool,
+    /// The claim and role check the body's first statement runs (see `with_prelude`).
+    prelude: std::sync::Mutex<Option<OpPrelude<'a>>>,
+    /// Set when that claim found the op id claimed before: the command is a replay.
+    replay: std::sync::atomic::AtomicBool,
 }
+
+/// A command's claim of its op id and its role check, for its body's first statement to run
+/// (`store::Prelude`), and what decides on what they found: true if the op id was claimed now
+/// (and the command may go on), false if it was claimed before (a replay); an error if the role
+/// check refuses.
+pub struct OpPrelude<'a> {
+    pub ctes: crate::store::Prelude,
+    pub settle: PreludeSettle<'a>,
+}
+
+/// What decides on what a prelude found (see `OpPrelude`).
+pub type PreludeSettle<'a> =
+    Box<dyn FnOnce(serde_json::Value) -> crate::error::Result<bool> + Send + 'a>;
 
 impl<'a> Op<'a> {
     pub fn new(ctx: &'a Ctx, id: Uuid, actor: &'a str, now: DateTime<Utc>) -> Op<'a> {
@@ -147,7 +169,86 @@ impl<'a> Op<'a> {
             actor_id: None,
             now,
             ids: Ids::new(id),
+            record_outcome: false,
+            outcome_recorded: std::sync::atomic::AtomicBool::new(false),
+            prelude: std::sync::Mutex::new(None),
+            replay: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// This op, whose claim and role check are left to the first statement of its body (one
+    /// round trip fewer): the body takes them with `take_prelude`, runs them, and settles what
+    /// they found before anything else (`settle_prelude`).
+    pub(crate) fn with_prelude(self, prelude: OpPrelude<'a>) -> Op<'a> {
+        Op {
+            prelude: std::sync::Mutex::new(Some(prelude)),
+            ..self
+        }
+    }
+
+    pub(crate) fn take_prelude(&self) -> Option<OpPrelude<'a>> {
+        self.prelude.lock().expect("prelude lock").take()
+    }
+
+    /// Whether a prelude was given and not taken.
+    pub(crate) fn prelude_pending(&self) -> bool {
+        self.prelude.lock().expect("prelude lock").is_some()
+    }
+
+    /// Decides on what a prelude found: Ok if the command goes on; if its op id was claimed
+    /// before, marks the op a replay and returns an error that only ends the body (the command
+    /// layer then answers with the first outcome, see `found_replay`).
+    pub(crate) fn settle_prelude(
+        &self,
+        settle: PreludeSettle<'a>,
+        found: serde_json::Value,
+    ) -> crate::error::Result<()> {
+        if settle(found)? {
+            return Ok(());
+        }
+        self.replay
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Err(crate::error::Error::Internal(
+            "op id claimed before: a replay".into(),
+        ))
+    }
+
+    /// Whether the body found its op id claimed before (see `settle_prelude`).
+    pub(crate) fn found_replay(&self) -> bool {
+        self.replay.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// This op, in a transaction that claimed its op id and records its outcome (see
+    /// `commands::in_transaction`).
+    pub(crate) fn recording_outcome(self) -> Op<'a> {
+        Op {
+            record_outcome: true,
+            ..self
+        }
+    }
+
+    /// The statement that records `outcome` as this op's, if the body may write it itself (the
+    /// caller runs it in its last write, then says so with `outcome_written`).
+    pub(crate) fn outcome_record<T: serde::Serialize>(
+        &self,
+        outcome: impl FnOnce() -> T,
+    ) -> crate::error::Result<Option<crate::store::Stmt>> {
+        if !self.record_outcome {
+            return Ok(None);
+        }
+        crate::store::idempotency::finish_stmt(self.id, &outcome()).map(Some)
+    }
+
+    /// Says that the statement of `outcome_record` ran.
+    pub(crate) fn outcome_written(&self) {
+        self.outcome_recorded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the body recorded the outcome itself (then the command layer does not).
+    pub(crate) fn outcome_is_recorded(&self) -> bool {
+        self.outcome_recorded
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// This op, made by the staff profile `actor_id`.

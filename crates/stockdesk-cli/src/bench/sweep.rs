@@ -1,24 +1,32 @@
-//! `bench sweep`: how long the sweeper takes to expire a backlog of overdue orders, and how long
-//! a sweep with nothing to do takes when many orders are pending and within their window (the
-//! sweeper runs every minute or so, so its idle cost is what a shop pays all day).
+//! `bench sweep`: how long the sweeper takes to expire a backlog of overdue orders, against the
+//! plain baseline (one transaction of the fewest statements that expire the same orders, their
+//! reservations and the variants' `held` counters, on the same database settings and the same
+//! seeded rows); how long buyers wait for an order while the sweeper clears such a backlog; and
+//! how long a sweep with nothing to do takes when many orders are pending and within their window
+//! (the sweeper runs every minute or so, so its idle cost is what a shop pays all day).
 //!
 //! The orders, lines and reservations are made in bulk by SQL in the scratch database (one row
 //! each per order, spread over the variants of a small catalog, with the variants' `held`
 //! counters set to match), not through `create_order`: the bench times the sweeper, not the
-//! seeding.
+//! seeding. Each timed side gets a backlog of its own, seeded the same way beside the same
+//! pending orders (the tables vacuumed in between, on Postgres), so both sides do the same work.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use super::scratch::Scratch;
 use super::stats::{per_second, percentile_ms, round};
 use super::BenchReport;
 use stockdesk::catalog::{NewProduct, NewVariant, ProductStatus, MAX_STOCK};
 use stockdesk::error::{Error, Result};
-use stockdesk::store::on_tx;
+use stockdesk::stock::{NewOrder, NewOrderItem};
+use stockdesk::store::{on_tx, Backend, Store};
 use stockdesk::Stockdesk;
 
 pub struct SweepOptions {
@@ -33,11 +41,16 @@ const IDLE_RUNS: usize = 5;
 /// The catalog the orders are for: this many products of `VARIANTS_PER_PRODUCT` variants.
 const PRODUCTS: usize = 100;
 const VARIANTS_PER_PRODUCT: usize = 5;
+/// Buyers placing orders one after another while the sweeper works.
+const BUYERS: usize = 4;
+/// The longest the buyers' quiet round lasts (their latency without a sweep, for comparison):
+/// as long as the sweeper took alone, within half a second and this.
+const QUIET: Duration = Duration::from_secs(2);
 
 pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
     let sd = &scratch.sd;
     let now = sd.now();
-    seed_catalog(sd).await?;
+    let variants = seed_catalog(sd).await?;
 
     seed_orders(sd, opts.active, now + TimeDelta::hours(1), "bench-active").await?;
     let mut idle = Vec::with_capacity(IDLE_RUNS);
@@ -53,38 +66,82 @@ pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
     }
     let idle_ms = percentile_ms(&mut idle, 50.0);
 
-    seed_orders(sd, opts.overdue, now - TimeDelta::hours(1), "bench-overdue").await?;
+    // The baseline: the same backlog, expired in one plain transaction.
+    let due = now - TimeDelta::hours(1);
+    seed_orders(sd, opts.overdue, due, "bench-baseline").await?;
     let start = Instant::now();
-    let (mut reservations, mut runs) = (0, 0);
-    loop {
-        let run = sd.sweep_once().await?;
-        runs += 1;
-        let n = expired(&run);
-        reservations += n;
-        if n == 0 {
-            break;
-        }
+    let baseline_rows = plain_expiry(sd, sd.now()).await?;
+    let baseline_time = start.elapsed();
+    if baseline_rows != opts.overdue as i64 {
+        return Err(Error::BadInput(format!(
+            "the baseline expired {baseline_rows} reservations, not {}",
+            opts.overdue
+        )));
     }
-    let expire_time = start.elapsed();
+    tidy(sd).await?;
+
+    // The sweeper, alone.
+    seed_orders(sd, opts.overdue, due, "bench-overdue").await?;
+    let (reservations, runs, expire_time) = sweep_backlog(sd).await?;
+    tidy(sd).await?;
+
+    // Buyers: alone, then while the sweeper clears the same backlog again.
+    let ((), mut quiet) = buyers_while(sd, &variants, async {
+        tokio::time::sleep(expire_time.clamp(Duration::from_millis(500), QUIET)).await;
+        Ok(())
+    })
+    .await?;
+    seed_orders(sd, opts.overdue, due, "bench-overdue-2").await?;
+    let ((loaded_reservations, _, loaded_time), mut during) =
+        buyers_while(sd, &variants, sweep_backlog(sd)).await?;
+    if loaded_reservations != opts.overdue as i64 {
+        return Err(Error::BadInput(format!(
+            "with buyers, the sweeper expired {loaded_reservations} reservations, not {}",
+            opts.overdue
+        )));
+    }
+    let buyers_quiet_p99 = percentile_ms(&mut quiet, 99.0);
+    let buyers_p50 = percentile_ms(&mut during, 50.0);
+    let buyers_p99 = percentile_ms(&mut during, 99.0);
+
     let expire_ms = expire_time.as_secs_f64() * 1000.0;
+    let baseline_ms = baseline_time.as_secs_f64() * 1000.0;
+    let ratio = baseline_ms / expire_ms.max(f64::EPSILON);
     let expire_rate = per_second(reservations as usize, expire_time);
+    let baseline_rate = per_second(baseline_rows as usize, baseline_time);
     let idle_rate = per_second(opts.active, Duration::from_secs_f64(idle_ms / 1000.0));
 
     let backend = sd.backend().name();
     let table = format!(
         "sweep on {backend}\n\
-         {:<52} {:>10} {:>14}\n\
-         {:<52} {:>10.1} {:>14.0}\n\
-         {:<52} {:>10.1} {:>14.0}",
+         {:<58} {:>10} {:>14}\n\
+         {:<58} {:>10.1} {:>14.0}\n\
+         {:<58} {:>10.1} {:>14.0}\n\
+         {:<58} {:>10.3}\n\
+         {:<58} {:>10.1}\n\
+         {:<58} {:>10.1}\n\
+         {:<58} {:>10.1}\n\
+         {:<58} {:>10.1} {:>14.0}",
         "case",
         "ms",
         "rows/s",
         format!(
-            "expire {} overdue reservations ({runs} sweeps)",
+            "sweeper: expire {} overdue reservations ({runs} sweeps)",
             opts.overdue
         ),
         expire_ms,
         expire_rate,
+        "baseline: the same in one plain transaction",
+        baseline_ms,
+        baseline_rate,
+        "ratio sweeper/baseline (speed)",
+        ratio,
+        format!("sweeper with {BUYERS} buyers ordering meanwhile"),
+        loaded_time.as_secs_f64() * 1000.0,
+        "buyers' p99 per order during that sweep",
+        buyers_p99,
+        "buyers' p99 per order without a sweep",
+        buyers_quiet_p99,
         format!(
             "idle sweep over {} active reservations (median)",
             opts.active
@@ -103,10 +160,148 @@ pub async fn run(scratch: &Scratch, opts: SweepOptions) -> Result<BenchReport> {
             "expire_sweeps": runs,
             "expire_ms": round(expire_ms),
             "expire_rows_per_s": round(expire_rate),
+            "baseline_ms": round(baseline_ms),
+            "baseline_rows_per_s": round(baseline_rate),
+            "ratio": round(ratio),
+            "buyers": BUYERS,
+            "expire_with_buyers_ms": round(loaded_time.as_secs_f64() * 1000.0),
+            "buyer_orders_during_sweep": during.len(),
+            "buyers_p50_ms_during_sweep": round(buyers_p50),
+            "buyers_p99_ms_during_sweep": round(buyers_p99),
+            "buyers_p99_ms_quiet": round(buyers_quiet_p99),
             "idle_sweep_ms": round(idle_ms),
             "idle_rows_per_s": round(idle_rate),
         }),
     })
+}
+
+/// Sweeps until a sweep expires nothing: the reservations expired, the sweeps run, the time.
+async fn sweep_backlog(sd: &Stockdesk) -> Result<(i64, usize, Duration)> {
+    let start = Instant::now();
+    let (mut reservations, mut runs) = (0, 0);
+    loop {
+        let run = sd.sweep_once().await?;
+        runs += 1;
+        let n = expired(&run);
+        reservations += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok((reservations, runs, start.elapsed()))
+}
+
+/// `BUYERS` tasks each ordering one unit at a time (of the catalog's variants in turn) until
+/// `work` is done (one order each at least); what it gave, and the time each order took.
+async fn buyers_while<T>(
+    sd: &Stockdesk,
+    variants: &[Uuid],
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<(T, Vec<Duration>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..BUYERS)
+        .map(|b| {
+            let (sd, stop, variants) = (sd.clone(), stop.clone(), variants.to_vec());
+            tokio::spawn(async move {
+                let mut took = Vec::new();
+                let mut k = b;
+                // At least one order each, however short the work.
+                loop {
+                    let order = NewOrder {
+                        id: None,
+                        items: vec![NewOrderItem {
+                            variant_id: variants[k % variants.len()],
+                            quantity: 1,
+                        }],
+                        expires_in_secs: None,
+                    };
+                    let start = Instant::now();
+                    sd.create_order(order, None).await?;
+                    took.push(start.elapsed());
+                    k += BUYERS;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                Ok::<_, Error>(took)
+            })
+        })
+        .collect();
+    let worked = work.await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for task in tasks {
+        let took = task
+            .await
+            .map_err(|e| Error::BadInput(format!("buyer failed: {e}")))??;
+        all.extend(took);
+    }
+    worked.map(|t| (t, all))
+}
+
+/// The plain baseline: every overdue pending order expired, with its active reservations and the
+/// variants' counters, in one transaction of the fewest statements the backend allows (one on
+/// Postgres, where a `WITH` can write; three on SQLite). No change feed, no batches, no locks
+/// beyond what the statements take. Returns the reservations it expired.
+async fn plain_expiry(sd: &Stockdesk, now: DateTime<Utc>) -> Result<i64> {
+    let mut tx = sd.store().write().await?;
+    let expired = match tx.backend() {
+        Backend::Postgres => {
+            let sql = "WITH o AS (UPDATE orders SET status = 'expired', closed_at = $1, \
+                 updated_at = $1, updated_by = $2 \
+                 WHERE status = 'pending' AND payment_expires_at <= $1 RETURNING id), \
+                 r AS (UPDATE reservations SET status = 'expired', closed_at = $1 \
+                 WHERE status = 'active' AND order_id IN (SELECT id FROM o) \
+                 RETURNING variant_id, quantity), \
+                 v AS (UPDATE variants SET held = variants.held - d.q \
+                 FROM (SELECT variant_id, SUM(quantity) AS q FROM r GROUP BY variant_id) d \
+                 WHERE variants.id = d.variant_id) \
+                 SELECT COUNT(*) FROM r";
+            on_tx!(&mut tx, c => sqlx::query_scalar::<_, i64>(sql)
+                .bind(now).bind("baseline").fetch_one(&mut **c).await?)
+        }
+        Backend::Sqlite => {
+            let due = "SELECT id FROM orders WHERE status = 'pending' AND payment_expires_at <= $1";
+            let counters = format!(
+                "UPDATE variants SET held = variants.held - d.q \
+                 FROM (SELECT variant_id, SUM(quantity) AS q FROM reservations \
+                 WHERE status = 'active' AND order_id IN ({due}) GROUP BY variant_id) d \
+                 WHERE variants.id = d.variant_id"
+            );
+            on_tx!(&mut tx, c => sqlx::query(&counters).bind(now).execute(&mut **c).await?
+                .rows_affected());
+            let holds = format!(
+                "UPDATE reservations SET status = 'expired', closed_at = $1 \
+                 WHERE status = 'active' AND order_id IN ({due})"
+            );
+            let n = on_tx!(&mut tx, c => sqlx::query(&holds).bind(now).execute(&mut **c).await?
+                .rows_affected());
+            on_tx!(&mut tx, c => sqlx::query(
+                "UPDATE orders SET status = 'expired', closed_at = $1, updated_at = $1, \
+                 updated_by = $2 WHERE status = 'pending' AND payment_expires_at <= $1")
+                .bind(now).bind("baseline").execute(&mut **c).await?.rows_affected());
+            n as i64
+        }
+    };
+    tx.commit().await?;
+    Ok(expired)
+}
+
+/// Tidies the tables after a side has expired its backlog (VACUUM on Postgres, which an
+/// autovacuum would do in time; ANALYZE on SQLite), so the next side starts from clean tables.
+/// The expired rows stay (deleting them costs more than the sweep: nothing indexes the lines'
+/// and holds' references for the foreign-key checks), so each later side works beside the
+/// earlier sides' expired orders: if anything, that favours the baseline, which goes first.
+async fn tidy(sd: &Stockdesk) -> Result<()> {
+    match sd.store() {
+        Store::Postgres(pool) => {
+            sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+        }
+        Store::Sqlite(pool) => {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+    }
+    Ok(())
 }
 
 fn expired(run: &stockdesk::sweeper::SweepRun) -> i64 {
@@ -116,8 +311,9 @@ fn expired(run: &stockdesk::sweeper::SweepRun) -> i64 {
         .sum()
 }
 
-/// The products the orders are for, made the normal way.
-async fn seed_catalog(sd: &Stockdesk) -> Result<()> {
+/// The products the orders are for, made the normal way; their variants' ids.
+async fn seed_catalog(sd: &Stockdesk) -> Result<Vec<Uuid>> {
+    let mut ids = Vec::new();
     for p in 0..PRODUCTS {
         let variants = (0..VARIANTS_PER_PRODUCT)
             .map(|v| NewVariant {
@@ -138,9 +334,10 @@ async fn seed_catalog(sd: &Stockdesk) -> Result<()> {
             category_id: None,
             variants,
         };
-        sd.create_product(product, None).await?;
+        let product = sd.create_product(product, None).await?;
+        ids.extend(product.variants.iter().map(|v| v.id));
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// `n` pending orders due at `due`, each with one line and one active reservation, tagged with

@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::persist::{self, StockNote};
-use super::{edit_product, repo, validate, Edited};
+use super::{edit_product, repo, validate, Edit, Edited};
 use crate::ctx::Op;
 use crate::error::{Error, FieldError, Result};
 use crate::model::{
@@ -62,8 +62,13 @@ pub async fn import_product(tx: &mut Tx, op: &Op<'_>, import: &ProductImport) ->
                     },
                     ..Default::default()
                 };
-                let Edited { outcome, outbox } =
-                    edit_product(tx, op, created.id, created.version, &patch, None, note).await?;
+                let Edited { outcome, outbox } = edit_product(
+                    tx,
+                    op,
+                    created.id,
+                    import_edit(created.version, &patch, note),
+                )
+                .await?;
                 (outcome.product, outbox)
             };
             Ok(Imported {
@@ -86,8 +91,13 @@ pub async fn import_product(tx: &mut Tx, op: &Op<'_>, import: &ProductImport) ->
             if *move_category {
                 patch.category_id = Some(category_id);
             }
-            let Edited { outcome, outbox } =
-                edit_product(tx, op, *product_id, *expected_version, &patch, None, note).await?;
+            let Edited { outcome, outbox } = edit_product(
+                tx,
+                op,
+                *product_id,
+                import_edit(*expected_version, &patch, note),
+            )
+            .await?;
             Ok(Imported {
                 outcome: ImportedProduct {
                     product: outcome.product,
@@ -207,5 +217,20 @@ fn check_source(source: &str) -> Result<()> {
     match crate::model::text_problem(source, false) {
         Some(reason) => Err(Error::validation("source", reason)),
         None => Ok(()),
+    }
+}
+
+/// An edit made by an import: its stock changes are counts, and its outcome is the import's.
+fn import_edit<'a>(
+    expected_version: i64,
+    patch: &'a ProductPatch,
+    note: StockNote<'a>,
+) -> Edit<'a> {
+    Edit {
+        expected_version,
+        patch,
+        carried: None,
+        note,
+        as_outcome: false,
     }
 }

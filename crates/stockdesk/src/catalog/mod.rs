@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::images;
+use crate::model::Outcome;
 use crate::product_rows::product;
 use crate::store::Tx;
 
@@ -136,22 +137,61 @@ pub async fn patch_product_on(
     carried: Option<&Product>,
 ) -> Result<Edited> {
     let note = StockNote::Edit;
-    edit_product(tx, op, product_id, expected_version, patch, carried, note).await
+    let edit = Edit {
+        expected_version,
+        patch,
+        carried,
+        note,
+        as_outcome: true,
+    };
+    edit_product(tx, op, product_id, edit).await
 }
 
-/// `patch_product_on`, with its stock changes recorded as `note` says.
+/// What an edit asks for (see `patch_product_on`).
+struct Edit<'a> {
+    expected_version: i64,
+    patch: &'a ProductPatch,
+    carried: Option<&'a Product>,
+    /// How its stock changes are recorded.
+    note: StockNote<'a>,
+    /// Whether its `PatchOutcome` is the command's outcome (an edit command, not an import), so
+    /// its last write may record it (`Op::outcome_record`).
+    as_outcome: bool,
+}
+
+/// `patch_product_on`, with its stock changes recorded as `edit.note` says.
 async fn edit_product(
     tx: &mut Tx,
     op: &Op<'_>,
     product_id: Uuid,
-    expected_version: i64,
-    patch: &ProductPatch,
-    carried: Option<&Product>,
-    note: StockNote<'_>,
+    edit: Edit<'_>,
 ) -> Result<Edited> {
-    let current = product::load_for_edit(tx, product_id)
-        .await?
-        .ok_or_else(|| Error::not_found("product", product_id))?;
+    let Edit {
+        expected_version,
+        patch,
+        carried,
+        note,
+        as_outcome,
+    } = edit;
+    // Only an edit with variant operations can change variant rows: those are locked with the
+    // product, in the same statement.
+    let lock_variants = !patch.variants.is_empty();
+    // The command's claim and role check, when it left them to this read (`Op::with_prelude`):
+    // settled before anything else, so a replay or a refusal wins over what the edit would say.
+    let prelude = op.take_prelude();
+    let (settle, ctes) = match prelude {
+        Some(p) => {
+            let crate::ctx::OpPrelude { ctes, settle } = p;
+            (Some(settle), Some(ctes))
+        }
+        None => (None, None),
+    };
+    let (current, found) = product::load_for_edit(tx, product_id, lock_variants, ctes).await?;
+    if let Some(settle) = settle {
+        let found = found.ok_or_else(|| Error::Internal("the role check did not run".into()))?;
+        op.settle_prelude(settle, found)?;
+    }
+    let current = current.ok_or_else(|| Error::not_found("product", product_id))?;
     let lowest = if carried.is_some() { 0 } else { 1 };
     if expected_version < lowest || expected_version > current.version {
         return Err(Error::BadInput(format!(
@@ -191,17 +231,32 @@ async fn edit_product(
             current,
         })));
     }
-    let product = persist::update(tx, op, &current, merged.next, note).await?;
+    let merge = stale.then_some(MergeReport {
+        base_version: expected_version,
+        merged_with: history,
+        applied: merged.applied,
+        stock: merged.stock,
+    });
+    let outcome_of = |product: &Product| PatchOutcome {
+        product: product.clone(),
+        merge: merge.clone(),
+        replayed: false,
+    };
+    let record = |product: &Product| match as_outcome {
+        true => op.outcome_record(|| Outcome::Patch(outcome_of(product))),
+        false => Ok(None),
+    };
+    let writes = persist::Writes {
+        note,
+        variants_locked: lock_variants,
+        record,
+    };
+    let product = persist::update(tx, op, &current, merged.next, writes).await?;
     let outbox = images::finish_claim(tx, &staged, &current, &product, op.now).await?;
     Ok(Edited {
         outcome: PatchOutcome {
             product,
-            merge: stale.then_some(MergeReport {
-                base_version: expected_version,
-                merged_with: history,
-                applied: merged.applied,
-                stock: merged.stock,
-            }),
+            merge,
             replayed: false,
         },
         outbox,
@@ -257,8 +312,9 @@ pub async fn add_images_patch(
     if staged.is_empty() {
         return Err(Error::validation("staged", "no image files given"));
     }
-    let has_thumbnail = product::load_for_edit(tx, product_id)
+    let has_thumbnail = product::load_for_edit(tx, product_id, false, None)
         .await?
+        .0
         .ok_or_else(|| Error::not_found("product", product_id))?
         .images
         .iter()

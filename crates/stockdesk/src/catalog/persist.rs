@@ -98,15 +98,32 @@ pub async fn create(
     Ok(product)
 }
 
+/// How `update` writes: how its stock changes are recorded, whether the caller already locked
+/// the product's variants (`load_for_edit`), and `record`, which gives the statement that records
+/// the command's outcome for the product as committed, if the edit's last write is to run it.
+pub struct Writes<'a, F> {
+    pub note: StockNote<'a>,
+    pub variants_locked: bool,
+    pub record: F,
+}
+
 /// Writes `next` over `current` (which the transaction has locked). Returns the product as
-/// committed; an edit that changes nothing commits no new version.
-pub async fn update(
+/// committed; an edit that changes nothing commits no new version (and records no outcome).
+pub async fn update<F>(
     tx: &mut Tx,
     op: &Op<'_>,
     current: &Product,
     mut next: Product,
-    note: StockNote<'_>,
-) -> Result<Product> {
+    writes: Writes<'_, F>,
+) -> Result<Product>
+where
+    F: FnOnce(&Product) -> Result<Option<Stmt>>,
+{
+    let Writes {
+        note,
+        variants_locked,
+        record,
+    } = writes;
     let (actor, now) = (op.actor, op.now);
     let changes = diff(current, &next);
     if changes.is_empty() {
@@ -121,7 +138,7 @@ pub async fn update(
         .variants
         .iter()
         .any(|old| next.variants.iter().find(|v| v.id == old.id) != Some(old));
-    if touches_variants {
+    if touches_variants && !variants_locked {
         tx.lock_rows("variants", Stmt::new("product_id = $1").arg(current.id))
             .await?;
     }
@@ -135,10 +152,15 @@ pub async fn update(
     // updates. A new category means new attribute ids even where the names and values read the
     // same.
     let mut batch = Batch::default();
+    // Whether the writes can be one statement on Postgres (`Batch::run_fused_then`): only when
+    // no two of them touch the same row and none needs another's effect. Removals, parked SKUs,
+    // new rows, attribute rows and images (one thumbnail per product) go one by one.
+    let mut fusable = true;
     let (opening, change) = (note.opening(), note.change());
     let category_changed = current.category_id != next.category_id;
     for old in &current.variants {
         if !next.variants.iter().any(|v| v.id == old.id) {
+            fusable = false;
             if old.stock_on_hand != 0 {
                 let kind = MovementKind::Adjustment;
                 let m = movement(op, old.id, kind, -old.stock_on_hand, 0, "variant deleted");
@@ -150,6 +172,7 @@ pub async fn update(
     for v in &next.variants {
         if let Some(old) = current.variants.iter().find(|o| o.id == v.id) {
             if old.sku != v.sku {
+                fusable = false;
                 repo::park_sku(&mut batch, v.id);
             }
         }
@@ -157,6 +180,7 @@ pub async fn update(
     for v in next.variants.iter_mut() {
         match current.variants.iter().find(|o| o.id == v.id) {
             None => {
+                fusable = false;
                 v.version = 1;
                 insert_variant(&mut batch, op, current.id, v, &attribute_ids, &opening);
             }
@@ -164,6 +188,7 @@ pub async fn update(
                 v.version = old.version + 1;
                 repo::update_variant(&mut batch, old, v, now);
                 if old.attributes != v.attributes || category_changed {
+                    fusable = false;
                     repo::set_variant_attributes(&mut batch, v.id, &attribute_ids[&v.id]);
                 }
                 if old.stock_on_hand != v.stock_on_hand {
@@ -207,17 +232,29 @@ pub async fn update(
         repo::insert_image(&mut batch, next.id, &next.images[n], now);
     }
 
+    fusable &= next.images == current.images;
+
     product::insert_history(&mut batch, &next, &changes, Some(op.id), op.actor_id)?;
+    let recorded = match record(&next)? {
+        Some(outcome) => {
+            batch.push(outcome);
+            true
+        }
+        None => false,
+    };
     let cas = product::update_product_row(current, &next);
-    if batch
-        .run_then(tx, cas)
-        .await
-        .map_err(unique_to_validation)?
-        == 0
-    {
+    let written = if fusable {
+        batch.run_fused_then(tx, cas).await
+    } else {
+        batch.run_then(tx, cas).await
+    };
+    if written.map_err(unique_to_validation)? == 0 {
         // The row is locked by this transaction, so this means another writer slipped in: the
         // caller rolls back and the whole edit runs again on fresh data.
         return Err(Error::Busy);
+    }
+    if recorded {
+        op.outcome_written();
     }
     Ok(next)
 }
@@ -326,8 +363,8 @@ fn insert_variant(
     }
 }
 
-fn movement<'a>(
-    op: &Op<'a>,
+fn movement<'a, 'o: 'a>(
+    op: &Op<'o>,
     variant_id: Uuid,
     kind: MovementKind,
     quantity: i64,

@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::model::PatchOutcome;
-use crate::store::idempotency::{self, Claim, OpKey};
+use crate::store::idempotency::{self, OpKey};
 use crate::store::{with_retry, Tx};
 use crate::{catalog, images, replica, reports, staff, stock};
 
@@ -271,20 +271,52 @@ async fn in_transaction(
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();
         let op = Op::new(ctx, cmd.op_id, &cmd.actor, now).by(cmd.actor_id);
+        // A replica's queue records an outcome of its own (`queue_locally`).
+        let op = if ctx.replica.is_none() {
+            op.recording_outcome()
+        } else {
+            op
+        };
+        // On fresh data, in this transaction: a role changed or a profile removed on another
+        // terminal a moment ago counts. An edit on Postgres leaves the claim and the check to
+        // the first statement of its body (its locked read): one round trip fewer.
+        let claim = idempotency::claim_stmt(key, now);
+        let (op, claim) = match &body {
+            Body::Kind(kind @ CommandKind::PatchProduct { .. })
+                if tx.backend().writes_in_ctes() && ctx.replica.is_none() =>
+            {
+                let prelude = staff::claim_prelude(tx.backend(), claim, who(cmd), kind);
+                (op.with_prelude(prelude), None)
+            }
+            _ => (op, Some(claim)),
+        };
         let result = async {
-            if let Claim::Done(first) = idempotency::claim::<Outcome>(&mut tx, key, now).await? {
+            if let Some(claim) = claim {
+                if !staff::claim_and_authorize(&mut tx, claim, who(cmd), &cmd.kind).await? {
+                    let first = idempotency::first_outcome::<Outcome>(&mut tx, key).await?;
+                    return Ok((replayed(first), true, Vec::new()));
+                }
+            }
+            let ran = match &body {
+                Body::Kind(kind) if ctx.replica.is_some() => {
+                    queued::queue_locally(&mut tx, &op, cmd, kind).await
+                }
+                body => run_body(&mut tx, &op, body).await,
+            };
+            if op.found_replay() {
+                let first = idempotency::first_outcome::<Outcome>(&mut tx, key).await?;
                 return Ok((replayed(first), true, Vec::new()));
             }
-            // On fresh data, in this transaction: a role changed or a profile removed on another
-            // terminal a moment ago counts.
-            staff::authorize(&mut tx, who(cmd), &cmd.kind).await?;
-            let (outcome, outbox) = match &body {
-                Body::Kind(kind) if ctx.replica.is_some() => {
-                    queued::queue_locally(&mut tx, &op, cmd, kind).await?
-                }
-                body => run_body(&mut tx, &op, body).await?,
-            };
-            idempotency::finish(&mut tx, cmd.op_id, &outcome).await?;
+            let (outcome, outbox) = ran?;
+            if op.prelude_pending() {
+                return Err(Error::Internal(format!(
+                    "{} did not claim its op id",
+                    cmd.kind.name()
+                )));
+            }
+            if !op.outcome_is_recorded() {
+                idempotency::finish(&mut tx, cmd.op_id, &outcome).await?;
+            }
             ctx.failpoint("commit.in_tx")?;
             Ok((outcome, false, outbox))
         }

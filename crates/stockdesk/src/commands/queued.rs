@@ -145,14 +145,18 @@ async fn decide(
         )));
     }
     Stmt::new("SAVEPOINT pushed").run(tx).await?;
-    let op = Op::new(ctx, cmd.op_id, &cmd.actor, now).by(cmd.actor_id);
+    let op = Op::new(ctx, cmd.op_id, &cmd.actor, now)
+        .by(cmd.actor_id)
+        .recording_outcome();
     let body = async {
         if let Claim::Done(first) = idempotency::claim::<Outcome>(tx, key, now).await? {
             return Ok((replayed(first), true, Vec::new()));
         }
         staff::authorize(tx, who(cmd), &cmd.kind).await?;
         let (outcome, outbox) = run(tx, &op, &cmd.kind).await?;
-        idempotency::finish(tx, cmd.op_id, &outcome).await?;
+        if !op.outcome_is_recorded() {
+            idempotency::finish(tx, cmd.op_id, &outcome).await?;
+        }
         Ok::<_, Error>((outcome, false, outbox))
     }
     .await;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{HistoryEntry, Image, Product, ProductStatus, Variant};
-use crate::store::{Arg, Batch, Stmt, Tx};
+use crate::store::{Arg, Batch, Prelude, Stmt, Tx};
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -135,22 +135,88 @@ pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
 /// write stores in the same transaction as the rows. That is one read instead of three, on the
 /// path every edit takes under the lock; `check_invariants` verifies that the two agree. A
 /// product without that row (written by other means) is read from its rows.
-pub async fn load_for_edit(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
-    lock_products(tx, &BTreeSet::from([id])).await?;
-    let snapshot: Option<Json<Product>> = Stmt::new(
-        "SELECT h.snapshot FROM products p JOIN product_history h \
-         ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
-    )
-    .arg(id)
-    .scalar_optional(tx)
-    .await?;
-    match snapshot {
+///
+/// With `lock_variants`, the product's variants are locked too, in id order, after the product:
+/// the lock an edit that changes variant rows needs (`persist::update`). On Postgres the locks
+/// and the read are one statement, which also runs `prelude` first if given (the command's claim
+/// and role check) and returns what it found, whether or not the product exists.
+pub async fn load_for_edit(
+    tx: &mut Tx,
+    id: Uuid,
+    lock_variants: bool,
+    prelude: Option<Prelude>,
+) -> Result<(Option<Product>, Option<serde_json::Value>)> {
+    #[derive(sqlx::FromRow)]
+    struct ForEdit {
+        product_id: Option<Uuid>,
+        snapshot: Option<Json<Product>>,
+        #[sqlx(default)]
+        prelude: Option<Json<serde_json::Value>>,
+    }
+    let read = if tx.backend().has_row_locks() {
+        // The row lock may wait for another edit to commit; the locked row is then its latest
+        // version, but the history row it made is not in this statement's snapshot (taken before
+        // the wait): the snapshot comes back empty and is read again below, after the wait.
+        let (mut s, sep, first, column, from) = match prelude {
+            Some(p) => (
+                p.ctes,
+                ", ",
+                format!(" AND {}", p.first),
+                format!(", {}", p.column),
+                "(SELECT 1) AS one LEFT JOIN p ON true",
+            ),
+            None => (Stmt::new(""), "", String::new(), String::new(), "p"),
+        };
+        let n = s.param(id);
+        let (variants, counted) = if lock_variants {
+            (
+                ", v AS (SELECT id FROM variants WHERE product_id = (SELECT id FROM p) \
+                 ORDER BY id FOR UPDATE)",
+                ", (SELECT COUNT(*) FROM v) AS variants_locked",
+            )
+        } else {
+            ("", "")
+        };
+        s.wrap(|ctes| {
+            format!(
+                "WITH {ctes}{sep}p AS (SELECT id, version FROM products \
+                 WHERE id = {n}{first} FOR UPDATE){variants} \
+                 SELECT p.id AS product_id, h.snapshot{counted}{column} FROM {from} \
+                 LEFT JOIN product_history h ON h.product_id = p.id AND h.version = p.version"
+            )
+        })
+    } else {
+        Stmt::new(
+            "SELECT p.id AS product_id, h.snapshot FROM products p LEFT JOIN product_history h \
+             ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
+        )
+        .arg(id)
+    };
+    let row = read.fetch_optional::<ForEdit>(tx).await?;
+    let found = row.as_ref().and_then(|r| r.prelude.clone()).map(|j| j.0);
+    let Some(row) = row.filter(|r| r.product_id.is_some()) else {
+        return Ok((None, found));
+    };
+    let snapshot = match row.snapshot {
+        Some(s) => Some(s),
+        None => {
+            Stmt::new(
+                "SELECT h.snapshot FROM products p JOIN product_history h \
+             ON h.product_id = p.id AND h.version = p.version WHERE p.id = $1",
+            )
+            .arg(id)
+            .scalar_optional::<Json<Product>>(tx)
+            .await?
+        }
+    };
+    let product = match snapshot {
         Some(Json(mut p)) => {
             p.sort_parts();
-            Ok(Some(p))
+            Some(p)
         }
-        None => load_product(tx, id).await,
-    }
+        None => load_product(tx, id).await?,
+    };
+    Ok((product, found))
 }
 
 /// Locks products in id order (Postgres; SQLite's write transaction is the lock already): the

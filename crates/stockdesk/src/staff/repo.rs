@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Role, StaffEvent, StaffEventKind, StaffProfile};
-use crate::store::{Session, Stmt, Tx};
+use crate::store::{Prelude, Session, Stmt, Tx};
 
 const COLUMNS: &str = "id, name, role, created_at, created_by, locked_until, removed_at";
 
@@ -34,6 +34,122 @@ impl Row {
             removed_at: self.removed_at,
         })
     }
+}
+
+/// `claim` (an `INSERT … ON CONFLICT DO NOTHING`), then what `authorize` reads for `actor_id`,
+/// in one Postgres statement: whether it claimed, and the standing. The profile is share-locked
+/// as `get` locks it; the live-profile check reads the statement's snapshot.
+pub async fn claim_then_standing(
+    tx: &mut Tx,
+    claim: Stmt,
+    actor_id: Option<Uuid>,
+) -> Result<(bool, super::Standing)> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        claimed: i64,
+        any_live: bool,
+        id: Option<Uuid>,
+        name: Option<String>,
+        role: Option<String>,
+        created_at: Option<DateTime<Utc>>,
+        created_by: Option<String>,
+        locked_until: Option<DateTime<Utc>>,
+        removed_at: Option<DateTime<Utc>>,
+    }
+    let mut s = claim;
+    let id = s.param(actor_id);
+    let lock = tx.backend().for_share();
+    let f: Found = s
+        .wrap(|claim| {
+            format!(
+                "WITH claim AS ({claim} RETURNING 1), \
+                 who AS (SELECT {COLUMNS} FROM staff WHERE id = {id}{lock}) \
+                 SELECT (SELECT COUNT(*) FROM claim) AS claimed, \
+                 EXISTS (SELECT 1 FROM staff WHERE removed_at IS NULL) AS any_live, who.* \
+                 FROM (SELECT 1) AS one LEFT JOIN who ON true"
+            )
+        })
+        .fetch_one(tx)
+        .await?;
+    let standing = match (actor_id, f.id) {
+        (None, _) => super::Standing::AnyLive(f.any_live),
+        (Some(_), None) => super::Standing::Profile(None),
+        (Some(_), Some(id)) => {
+            let row = Row {
+                id,
+                name: f.name.unwrap_or_default(),
+                role: f.role.unwrap_or_default(),
+                created_at: f.created_at.unwrap_or_default(),
+                created_by: f.created_by.unwrap_or_default(),
+                locked_until: f.locked_until,
+                removed_at: f.removed_at,
+            };
+            super::Standing::Profile(Some(row.into_profile()?))
+        }
+    };
+    Ok((f.claimed == 1, standing))
+}
+
+/// `claim_then_standing` as common table expressions for another statement to run first
+/// (`store::Prelude`): `claim` and `who`, and a `prelude` column saying what they found, read
+/// back by `prelude_found`.
+pub fn claim_prelude(claim: Stmt, actor_id: Option<Uuid>, lock: &str) -> Prelude {
+    let mut s = claim;
+    let id = s.param(actor_id);
+    Prelude {
+        ctes: s.wrap(|claim| {
+            format!(
+                "claim AS ({claim} RETURNING 1), \
+                 who AS (SELECT {COLUMNS} FROM staff WHERE id = {id}{lock})"
+            )
+        }),
+        first: "(SELECT COUNT(*) FROM claim) >= 0",
+        column: "json_build_object('claimed', (SELECT COUNT(*) FROM claim), \
+             'any_live', EXISTS (SELECT 1 FROM staff WHERE removed_at IS NULL), \
+             'who', (SELECT row_to_json(who) FROM who)) AS prelude",
+    }
+}
+
+/// What a `claim_prelude` found: whether it claimed, and the standing.
+pub fn prelude_found(
+    found: serde_json::Value,
+    actor_id: Option<Uuid>,
+) -> Result<(bool, super::Standing)> {
+    #[derive(serde::Deserialize)]
+    struct Found {
+        claimed: i64,
+        any_live: bool,
+        who: Option<Who>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Who {
+        id: Uuid,
+        name: String,
+        role: String,
+        created_at: DateTime<Utc>,
+        created_by: String,
+        locked_until: Option<DateTime<Utc>>,
+        removed_at: Option<DateTime<Utc>>,
+    }
+    let f: Found = serde_json::from_value(found)
+        .map_err(|e| Error::Internal(format!("role check unreadable: {e}")))?;
+    let standing = match (actor_id, f.who) {
+        (None, _) => super::Standing::AnyLive(f.any_live),
+        (Some(_), None) => super::Standing::Profile(None),
+        (Some(_), Some(w)) => {
+            let row = Row {
+                id: w.id,
+                name: w.name,
+                role: w.role,
+                created_at: w.created_at,
+                created_by: w.created_by,
+                locked_until: w.locked_until,
+                removed_at: w.removed_at,
+            };
+            super::Standing::Profile(Some(row.into_profile()?))
+        }
+    };
+    Ok((f.claimed == 1, standing))
 }
 
 pub async fn any_live(on: &mut impl Session) -> Result<bool> {

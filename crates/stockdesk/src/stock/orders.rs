@@ -18,7 +18,7 @@ use crate::ctx::{Ctx, Op};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::product_rows::{self, ledger};
-use crate::store::{idempotency, with_retry, Tx};
+use crate::store::{idempotency, with_retry, Backend, Tx};
 
 pub async fn get_order(ctx: &Ctx, id: Uuid) -> Result<Order> {
     let mut tx = ctx.store.read().await?;
@@ -181,6 +181,15 @@ pub(super) async fn expire_batch(
     limit: i64,
     holding: Option<&BTreeSet<Uuid>>,
 ) -> Result<(ExpiryBatch, Vec<Uuid>)> {
+    if ctx.store.backend() == Backend::Postgres {
+        // One statement, committed as it ends: a batch is one round trip, and its row locks last
+        // only while it runs.
+        return with_retry(|| async {
+            let mut conn = ctx.store.conn().await?;
+            repo::expire_in_one(&mut conn, ctx.now(), limit, holding, actor).await
+        })
+        .await;
+    }
     with_retry(|| async {
         let mut tx = ctx.store.write().await?;
         let now = ctx.now();

@@ -429,6 +429,18 @@ impl Stmt {
     }
 }
 
+/// Common table expressions that another statement runs first, inside itself (Postgres): a
+/// command's claim of its op id and its role check, run by the first statement of its body
+/// (`Op::with_prelude`). `ctes` is their text (`a AS (…), b AS (…)`) with their values, `first` a
+/// condition that holds once they ran (a statement that must run them before anything else
+/// puts it in its first step), and `column` a select-list item that reports what they found, as
+/// JSON named `prelude`.
+pub struct Prelude {
+    pub ctes: Stmt,
+    pub first: &'static str,
+    pub column: &'static str,
+}
+
 /// Statements to run one after another.
 #[derive(Default)]
 pub struct Batch {
@@ -461,6 +473,30 @@ impl Batch {
             return last.rows(tx).await;
         }
         count_rows(tx, &self.join(Some(last))).await
+    }
+
+    /// `run_then`, as one statement on Postgres too: the batch's statements become the
+    /// data-modifying parts of a `WITH` whose query is `last` (SQLite runs them one after
+    /// another, as `run_then` does). All of them see the database as it was before any of them
+    /// ran, so this is for batches where no two statements touch the same row and none needs
+    /// another's effect (a row it inserts, a unique value it frees); the caller decides that.
+    pub async fn run_fused_then(self, tx: &mut Tx, last: Stmt) -> Result<usize> {
+        if !tx.backend().writes_in_ctes() || self.stmts.is_empty() {
+            return self.run_then(tx, last).await;
+        }
+        let mut fused = Stmt::new("WITH ");
+        fused.cached = last.cached;
+        for (n, s) in self.stmts.into_iter().enumerate() {
+            let sep = if n == 0 { "" } else { ", " };
+            let sql = renumber(&s.sql, fused.args.len());
+            fused.sql.push_str(&format!("{sep}w{n} AS ({sql})"));
+            fused.args.extend(s.args);
+            fused.cached &= s.cached;
+        }
+        fused.sql.push(' ');
+        fused.sql.push_str(&renumber(&last.sql, fused.args.len()));
+        fused.args.extend(last.args);
+        count_rows(tx, &fused).await
     }
 
     /// One statement text and one list of values for all the statements.

@@ -36,7 +36,17 @@ pub async fn claim<T: DeserializeOwned>(
     op: &OpKey<'_>,
     now: DateTime<Utc>,
 ) -> Result<Claim<T>> {
-    let inserted = Stmt::new(
+    if claim_stmt(op, now).run(tx).await? == 1 {
+        return Ok(Claim::New);
+    }
+    first_outcome(tx, op).await.map(Claim::Done)
+}
+
+/// The statement of `claim`: it inserts one row if the op id is new, none if it was claimed
+/// (waiting for a transaction that holds it). For a caller that runs it inside a statement of
+/// its own (`staff::claim_and_authorize`), then reads `first_outcome` if it inserted none.
+pub fn claim_stmt(op: &OpKey<'_>, now: DateTime<Utc>) -> Stmt {
+    Stmt::new(
         "INSERT INTO applied_ops (op_id, kind, fingerprint, actor, created_at, actor_id) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (op_id) DO NOTHING",
     )
@@ -46,13 +56,13 @@ pub async fn claim<T: DeserializeOwned>(
     .arg(op.actor)
     .arg(now)
     .arg(op.actor_id)
-    .run(tx)
-    .await?;
-    if inserted == 1 {
-        return Ok(Claim::New);
-    }
+}
+
+/// The outcome of `op`'s first application, for a replay (`bad_input` if its id was used for
+/// another command).
+pub async fn first_outcome<T: DeserializeOwned>(tx: &mut Tx, op: &OpKey<'_>) -> Result<T> {
     let applied: AppliedOp = applied_op(op.id).fetch_one(tx).await?;
-    applied.decode(op).map(Claim::Done)
+    applied.decode(op)
 }
 
 /// The outcome recorded for `op_id`, read outside any transaction: a look that lets a replay be
@@ -64,14 +74,19 @@ pub async fn stored<T: DeserializeOwned>(conn: &mut Conn, op: &OpKey<'_>) -> Res
 
 /// Records the outcome of a claimed operation, in the same transaction.
 pub async fn finish<T: Serialize>(tx: &mut Tx, op_id: Uuid, outcome: &T) -> Result<()> {
+    finish_stmt(op_id, outcome)?.run(tx).await?;
+    Ok(())
+}
+
+/// The statement `finish` runs, for a body that records the outcome in its own last write.
+pub fn finish_stmt<T: Serialize>(op_id: Uuid, outcome: &T) -> Result<Stmt> {
     let value = serde_json::to_value(outcome)
         .map_err(|e| Error::BadInput(format!("outcome not serialisable: {e}")))?;
-    Stmt::new("UPDATE applied_ops SET outcome = $2 WHERE op_id = $1")
-        .arg(op_id)
-        .arg(Arg::json(&value)?)
-        .run(tx)
-        .await?;
-    Ok(())
+    Ok(
+        Stmt::new("UPDATE applied_ops SET outcome = $2 WHERE op_id = $1")
+            .arg(op_id)
+            .arg(Arg::json(&value)?),
+    )
 }
 
 /// Starts a write that is no command (the sweeper expiring orders): takes the change feed's

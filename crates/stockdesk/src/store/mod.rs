@@ -24,7 +24,7 @@ use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
 
-pub use batch::{Arg, Batch, ColumnType, Record, Session, Stmt};
+pub use batch::{Arg, Batch, ColumnType, Prelude, Record, Session, Stmt};
 pub use dialect::{placeholders, Backend, ProductSearch};
 pub use retry::{is_transient, with_retry};
 pub use session::PgSession;

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::model::{Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus};
-use crate::store::{Arg, Stmt, Tx};
+use crate::model::{
+    ExpiryBatch, Money, Order, OrderItem, OrderStatus, Reservation, ReservationStatus,
+};
+use crate::store::{Arg, Conn, Stmt, Tx};
 
 pub struct OrderRow {
     pub status: OrderStatus,
@@ -152,6 +154,74 @@ pub async fn lock_overdue(
         tx.backend().for_update_skip_locked()
     ));
     s.scalars(tx).await
+}
+
+/// A batch of `expire_batch` on Postgres, as one statement outside any transaction (it commits
+/// as it ends): up to `limit` overdue pending orders locked (`SKIP LOCKED`: several sweepers
+/// split the work) and expired where still pending, their variants locked in id order, their
+/// active reservations expired and the units given back to the variants' `held` counters, and
+/// the change recorded in the feed (nothing when nothing changed). The locks come in the order
+/// every writer takes them (orders, variants, reservations); the statement takes the feed's
+/// lock before it has a transaction id, as the feed requires (a table an `INSERT` names is
+/// locked before the statement runs). Every change is conditional on the old status, so a
+/// payment and an expiry of one order never both win. Returns the batch and the expired ids.
+pub async fn expire_in_one(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: i64,
+    holding: Option<&BTreeSet<Uuid>>,
+    actor: &str,
+) -> Result<(ExpiryBatch, Vec<Uuid>)> {
+    #[derive(sqlx::FromRow)]
+    struct Expired {
+        order_id: Option<Uuid>,
+        locked: i64,
+        reservations: i64,
+    }
+    let mut s = Stmt::new("");
+    let (now_p, limit) = (s.param(now), s.param(limit));
+    let (actor, op_id) = (s.param(actor), s.param(Uuid::now_v7()));
+    let filter = match holding {
+        Some(variants) => format!(
+            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
+             AND reserved_until <= {now_p} AND variant_id IN ({}))",
+            s.list(variants.iter().copied().map(Arg::Id))
+        ),
+        None => String::new(),
+    };
+    let now = now_p;
+    let s = s.text(format!(
+        "WITH due AS (SELECT id FROM orders WHERE status = 'pending' \
+           AND payment_expires_at <= {now}{filter} \
+           ORDER BY payment_expires_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED), \
+         o AS (UPDATE orders SET status = 'expired', closed_at = {now}, updated_at = {now}, \
+           updated_by = {actor}, updated_by_id = NULL \
+           WHERE status = 'pending' AND id IN (SELECT id FROM due) RETURNING id), \
+         lv AS (SELECT id FROM variants WHERE id IN (SELECT variant_id FROM reservations \
+           WHERE status = 'active' AND order_id IN (SELECT id FROM o)) ORDER BY id FOR UPDATE), \
+         r AS (UPDATE reservations SET status = 'expired', closed_at = {now} \
+           WHERE status = 'active' AND order_id IN (SELECT id FROM o) \
+           AND (SELECT COUNT(*) FROM lv) >= 0 RETURNING variant_id, quantity), \
+         v AS (UPDATE variants SET held = variants.held - d.quantity \
+           FROM (SELECT variant_id, SUM(quantity) AS quantity FROM r GROUP BY variant_id) d \
+           WHERE variants.id = d.variant_id), \
+         feed AS (INSERT INTO applied_ops (op_id, kind, outcome, actor, created_at) \
+           SELECT {op_id}, 'expire_orders', \
+           jsonb_agg(jsonb_build_object('kind', 'order', 'id', id)), {actor}, {now} FROM o \
+           HAVING COUNT(*) > 0) \
+         SELECT o.id AS order_id, (SELECT COUNT(*) FROM due) AS locked, \
+           (SELECT COUNT(*) FROM r) AS reservations \
+         FROM (SELECT 1) AS one LEFT JOIN o ON true"
+    ));
+    let rows: Vec<Expired> = s.write_alone(conn).await?;
+    let expired: Vec<Uuid> = rows.iter().filter_map(|r| r.order_id).collect();
+    let first = rows.first();
+    let batch = ExpiryBatch {
+        locked: first.map_or(0, |r| r.locked),
+        orders_expired: expired.len() as i64,
+        reservations_expired: first.map_or(0, |r| r.reservations),
+    };
+    Ok((batch, expired))
 }
 
 /// Marks the given orders expired where they are still pending, in one statement; returns the
