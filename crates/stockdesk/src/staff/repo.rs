@@ -10,7 +10,8 @@ use crate::store::{Prelude, Session, Stmt, Tx};
 
 const COLUMNS: &str = "id, name, role, created_at, created_by, locked_until, removed_at";
 
-#[derive(sqlx::FromRow)]
+// Also read from the role check's JSON (`prelude_found`).
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct Row {
     id: Uuid,
     name: String,
@@ -119,35 +120,14 @@ pub fn prelude_found(
     struct Found {
         claimed: i64,
         any_live: bool,
-        who: Option<Who>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Who {
-        id: Uuid,
-        name: String,
-        role: String,
-        created_at: DateTime<Utc>,
-        created_by: String,
-        locked_until: Option<DateTime<Utc>>,
-        removed_at: Option<DateTime<Utc>>,
+        who: Option<Row>,
     }
     let f: Found = serde_json::from_value(found)
         .map_err(|e| Error::Internal(format!("role check unreadable: {e}")))?;
     let standing = match (actor_id, f.who) {
         (None, _) => super::Standing::AnyLive(f.any_live),
         (Some(_), None) => super::Standing::Profile(None),
-        (Some(_), Some(w)) => {
-            let row = Row {
-                id: w.id,
-                name: w.name,
-                role: w.role,
-                created_at: w.created_at,
-                created_by: w.created_by,
-                locked_until: w.locked_until,
-                removed_at: w.removed_at,
-            };
-            super::Standing::Profile(Some(row.into_profile()?))
-        }
+        (Some(_), Some(row)) => super::Standing::Profile(Some(row.into_profile()?)),
     };
     Ok((f.claimed == 1, standing))
 }

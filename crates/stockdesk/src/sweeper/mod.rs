@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, Result};
 use crate::model::ChangeEvent;
+use crate::store::Backend;
 
 /// Who a sweep acts as, and where it works.
 pub struct Sweeper<'a> {
@@ -100,24 +101,24 @@ pub async fn sweep_once(ctx: &Ctx, actor: &str) -> Result<SweepRun> {
     async {
         let started_at = ctx.now();
         runs::start(&ctx.store, id, actor, started_at).await?;
-        // The groups run side by side, each on a connection of its own: their jobs touch
-        // different rows and are safe to run from several processes at once anyway, and an idle
-        // run then takes as long as its slowest group, not the sum of every job's round trips.
+        // On Postgres the groups run side by side, each on a connection of its own: their jobs
+        // touch different rows and are safe to run from several processes at once anyway, and an
+        // idle run then takes as long as its slowest group. SQLite has one writer: side by side
+        // they would only queue on its busy handler's sleeps, so there they run in turn.
         let groups = jobs();
-        let outcomes: Vec<JobOutcome> = futures::future::join_all(groups.iter().map(|group| {
-            let sweeper = &sweeper;
-            async move {
-                let mut outcomes = Vec::new();
-                for job in group {
-                    outcomes.push(run_job(job.as_ref(), sweeper).await);
-                }
-                outcomes
+        let mut outcomes: Vec<JobOutcome> = Vec::new();
+        if ctx.store.backend() == Backend::Postgres {
+            outcomes.extend(
+                futures::future::join_all(groups.iter().map(|g| run_group(g, &sweeper)))
+                    .await
+                    .into_iter()
+                    .flatten(),
+            );
+        } else {
+            for group in &groups {
+                outcomes.extend(run_group(group, &sweeper).await);
             }
-        }))
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+        }
         let errors = outcomes.iter().filter(|o| o.error.is_some()).count() as i64;
         let run = SweepRun {
             id,
@@ -139,6 +140,15 @@ pub async fn sweep_once(ctx: &Ctx, actor: &str) -> Result<SweepRun> {
     }
     .instrument(span)
     .await
+}
+
+/// The jobs of a group, one after another.
+async fn run_group(group: &[Box<dyn Job>], sweeper: &Sweeper<'_>) -> Vec<JobOutcome> {
+    let mut outcomes = Vec::new();
+    for job in group {
+        outcomes.push(run_job(job.as_ref(), sweeper).await);
+    }
+    outcomes
 }
 
 /// One job, timed; its failure is recorded, not raised.

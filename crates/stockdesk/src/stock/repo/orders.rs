@@ -129,6 +129,19 @@ pub async fn order_lines(tx: &mut Tx, order_id: Uuid) -> Result<Vec<OrderLine>> 
     .await
 }
 
+/// The condition that narrows overdue orders to those holding one of `holding`'s variants
+/// (a buyer's sweep of the variants it wants), or none.
+fn overdue_holding(s: &mut Stmt, now: &str, holding: Option<&BTreeSet<Uuid>>) -> String {
+    match holding {
+        Some(variants) => format!(
+            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
+             AND reserved_until <= {now} AND variant_id IN ({}))",
+            s.list(variants.iter().copied().map(Arg::Id))
+        ),
+        None => String::new(),
+    }
+}
+
 /// Pending orders whose payment window has passed, oldest deadline first, locked; with
 /// `holding`, only those with lapsed holds of these variants. On Postgres rows another sweeper
 /// (or a payment) holds are skipped, so several sweepers split the work.
@@ -140,14 +153,7 @@ pub async fn lock_overdue(
 ) -> Result<Vec<Uuid>> {
     let mut s = Stmt::new("");
     let (now, limit) = (s.param(now), s.param(limit));
-    let filter = match holding {
-        Some(variants) => format!(
-            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
-             AND reserved_until <= {now} AND variant_id IN ({}))",
-            s.list(variants.iter().copied().map(Arg::Id))
-        ),
-        None => String::new(),
-    };
+    let filter = overdue_holding(&mut s, &now, holding);
     let s = s.text(format!(
         "SELECT id FROM orders WHERE status = 'pending' AND payment_expires_at <= {now}{filter} \
          ORDER BY payment_expires_at, id LIMIT {limit}{}",
@@ -181,14 +187,7 @@ pub async fn expire_in_one(
     let mut s = Stmt::new("");
     let (now_p, limit) = (s.param(now), s.param(limit));
     let (actor, op_id) = (s.param(actor), s.param(Uuid::now_v7()));
-    let filter = match holding {
-        Some(variants) => format!(
-            " AND id IN (SELECT order_id FROM reservations WHERE status = 'active' \
-             AND reserved_until <= {now_p} AND variant_id IN ({}))",
-            s.list(variants.iter().copied().map(Arg::Id))
-        ),
-        None => String::new(),
-    };
+    let filter = overdue_holding(&mut s, &now_p, holding);
     let now = now_p;
     let s = s.text(format!(
         "WITH due AS (SELECT id FROM orders WHERE status = 'pending' \
