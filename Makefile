@@ -14,7 +14,7 @@ DEMO_PRODUCTS ?= 500
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 SHOTS := $(TARGET_DIR)/screenshots
 
-.PHONY: run test lint test-rust cli ui-deps ui-check bindings deb screenshots
+.PHONY: run test lint test-rust cli ui-deps ui-check bindings deb screenshots bench-app
 
 ## Start the desktop app on SQLite in the default data directory, with a demo catalog the first
 ## time (STOCKDESK_DB / STOCKDESK_DATA_DIR choose another database, as for the CLI).
@@ -71,6 +71,13 @@ screenshots: ui/dist/index.html
 	done
 	cp $(SHOTS)/*.png docs/screenshots/
 	git status --short docs/screenshots/
+
+## The release app's start-up and memory on a 100,000-product shop (BENCH_PRODUCTS) against a
+## bare Tauri window, under Xvfb (benches/app.rs; seeds the shop once, in target/tmp/bench-app/).
+BENCH_PRODUCTS ?= 100000
+bench-app: ui/dist/index.html
+	cargo build --release --features custom-protocol --example bare-window
+	STOCKDESK_BENCH_PRODUCTS=$(BENCH_PRODUCTS) cargo bench --features custom-protocol --bench app
 
 ## Regenerate ui/src/bindings/ from the Rust types (a test fails while they are stale).
 bindings:
