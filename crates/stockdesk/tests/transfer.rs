@@ -552,8 +552,11 @@ both_backends!(
         let moved = import(&sd, &file("c.csv", "", "96385074"), false).await;
         assert_eq!(moved.updated, 1, "{moved:#?}");
         let scarf = product_by_slug(&sd, "scarf").await;
-        let barcodes: Vec<Option<&str>> =
-            scarf.variants.iter().map(|v| v.barcode.as_deref()).collect();
+        let barcodes: Vec<Option<&str>> = scarf
+            .variants
+            .iter()
+            .map(|v| v.barcode.as_deref())
+            .collect();
         assert_eq!(barcodes, [None, Some("96385074")]);
         let without = dir.join("d.csv");
         std::fs::write(

@@ -81,7 +81,10 @@ mod tests {
             problem("036000291450").as_deref(),
             Some("check digit should be 2")
         );
-        assert_eq!(problem("96385070").as_deref(), Some("check digit should be 4"));
+        assert_eq!(
+            problem("96385070").as_deref(),
+            Some("check digit should be 4")
+        );
         assert_eq!(with_check_digit("400638133393"), "4006381333931");
     }
 

@@ -74,7 +74,10 @@ pub async fn find_for_sale(ctx: &Ctx, query: &str) -> Result<Vec<VariantForSale>
     let rows = select(
         &mut tx,
         s,
-        &format!("{} ORDER BY p.name, p.id, v.position, v.id LIMIT {limit}", search.filter),
+        &format!(
+            "{} ORDER BY p.name, p.id, v.position, v.id LIMIT {limit}",
+            search.filter
+        ),
         now,
     )
     .await?;

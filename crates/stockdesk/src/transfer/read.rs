@@ -450,8 +450,8 @@ impl Reader {
             Field::Qty,
             Field::VariantId,
         ]
-            .iter()
-            .any(|f| text(*f).is_some())
+        .iter()
+        .any(|f| text(*f).is_some())
             || !option_values.is_empty();
         if !is_variant {
             return;
@@ -537,9 +537,10 @@ impl Reader {
             }
         };
         // Checked by the core when the product is written (a bad one is a problem of this row).
-        let barcode = self.has.contains_key(&Field::Barcode).then(|| {
-            text(Field::Barcode).and_then(|b| crate::catalog::barcode::normalise(&b))
-        });
+        let barcode = self
+            .has
+            .contains_key(&Field::Barcode)
+            .then(|| text(Field::Barcode).and_then(|b| crate::catalog::barcode::normalise(&b)));
         for (field, reason) in problems {
             self.problem(row, Some(field), reason, Some(handle));
         }
