@@ -13,6 +13,7 @@ pub const APP_COMMANDS: &[&str] = &[
     "product_history",
     "product_version",
     "list_categories",
+    "find_for_sale",
     "image_file",
     "set_editing",
     "editors",

@@ -16,7 +16,9 @@ mod transfer;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use stockdesk::catalog::{Category, HistoryEntry, Product, ProductPage, ProductQuery};
+use stockdesk::catalog::{
+    Category, HistoryEntry, Product, ProductPage, ProductQuery, VariantForSale,
+};
 use stockdesk::error::ErrorCode;
 use stockdesk::images::{ImageFile, StagedBlob};
 use stockdesk::model::{
@@ -130,6 +132,13 @@ async fn product_version(conn: State<'_, Connection>, id: Uuid, version: i64) ->
 #[specta::specta]
 async fn list_categories(conn: State<'_, Connection>) -> Res<Vec<Category>> {
     Ok(conn.core()?.list_categories().await?)
+}
+
+/// Variants to sell for what was scanned or typed at the till (exact barcode, exact SKU, text).
+#[tauri::command]
+#[specta::specta]
+async fn find_for_sale(conn: State<'_, Connection>, query: String) -> Res<Vec<VariantForSale>> {
+    Ok(conn.core()?.find_for_sale(&query).await?)
 }
 
 // ---- images --------------------------------------------------------------------------------
@@ -402,6 +411,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             product_history,
             product_version,
             list_categories,
+            find_for_sale,
             image_file,
             set_editing,
             editors,
@@ -544,6 +554,7 @@ mod tests {
             "product_history",
             "product_version",
             "list_categories",
+            "find_for_sale",
             "image_file",
             "set_editing",
             "editors",

@@ -6,6 +6,7 @@ import { applyTheme, loadTheme, type Theme } from "./components/theme";
 import { Editor } from "./features/editor/Editor";
 import { OrdersView } from "./features/orders/OrdersView";
 import { ReportsView } from "./features/reports/ReportsView";
+import { SaleView } from "./features/sale/SaleView";
 import { stopEditing } from "./features/presence/presence";
 import { NewProductDialog } from "./features/products/NewProductDialog";
 import { ProductList } from "./features/products/ProductList";
@@ -29,7 +30,7 @@ import { useChangeEvents, useLockSettings, useSignIn } from "./lib/queries";
 export function App() {
   useChangeEvents();
   const toast = useToast();
-  const [section, setSection] = useState<"products" | "orders" | "reports">("products");
+  const [section, setSection] = useState<"products" | "sale" | "orders" | "reports">("products");
   const [selected, setSelected] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
@@ -134,7 +135,7 @@ export function App() {
           Stockdesk
         </div>
         <nav className="nav" aria-label="Sections">
-          {(["products", "orders", "reports"] as const).map((s) => (
+          {(["products", "sale", "orders", "reports"] as const).map((s) => (
             <button
               key={s}
               className={`nav-item ${section === s ? "nav-on" : ""}`}
@@ -142,7 +143,7 @@ export function App() {
               data-testid={`nav-${s}`}
               onClick={() => setSection(s)}
             >
-              {s === "products" ? "Products" : s === "orders" ? "Orders" : "Reports"}
+              {{ products: "Products", sale: "New sale", orders: "Orders", reports: "Reports" }[s]}
             </button>
           ))}
         </nav>
@@ -169,6 +170,10 @@ export function App() {
       <main className="workspace" hidden={section !== "products"} key={`products-${work.key}`}>
         <ProductList selectedId={selected} onOpen={open} onNew={() => setCreating(true)} />
         <Editor productId={selected} onDirtyChange={onDirtyChange} />
+      </main>
+      {/* Stays mounted too: a sale being rung up survives a look at the orders. */}
+      <main className="workspace workspace-single" hidden={section !== "sale"} key={`sale-${work.key}`}>
+        <SaleView active={section === "sale"} />
       </main>
       {section === "orders" && (
         <main className="workspace workspace-single" key={`orders-${work.key}`}>

@@ -66,6 +66,17 @@ pub enum ProductCmd {
 }
 
 #[derive(Subcommand)]
+pub enum VariantsCmd {
+    /// Variants to sell for QUERY, as a till finds them: [{"variant_id", "product_name",
+    /// "variant_label", "sku", "barcode", "price_minor", "currency", "available", "matched"}]
+    /// (an exact barcode, else an exact SKU, else name or SKU text; at most 20).
+    Find {
+        #[arg(allow_hyphen_values = true)]
+        query: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum CategoryCmd {
     List,
     /// Create a category from JSON on stdin: {"name": "...", "attributes": {"Size": ["S", "M"]}}.
@@ -165,5 +176,11 @@ pub async fn category(sd: &Stockdesk, op_id: Option<Uuid>, cmd: CategoryCmd) -> 
             let category: NewCategory = read_stdin()?;
             write(sd, op_id, CommandKind::CreateCategory { category }).await
         }
+    }
+}
+
+pub async fn variants(sd: &Stockdesk, cmd: VariantsCmd) -> Result<Value> {
+    match cmd {
+        VariantsCmd::Find { query } => to_json(&sd.find_for_sale(&query).await?),
     }
 }

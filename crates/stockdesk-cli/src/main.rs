@@ -69,6 +69,9 @@ enum Command {
     /// Products: list, get, create, patch, history, restore.
     #[command(subcommand)]
     Product(catalog::ProductCmd),
+    /// Variants: find one to sell (by barcode, SKU or name).
+    #[command(subcommand)]
+    Variants(catalog::VariantsCmd),
     /// Categories and their attributes.
     #[command(subcommand)]
     Category(catalog::CategoryCmd),
@@ -177,6 +180,7 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Seed(args) => catalog::seed(&sd, cli.op_id, args).await,
         Command::Product(cmd) => catalog::product(&sd, cli.op_id, cmd).await,
         Command::Category(cmd) => catalog::category(&sd, cli.op_id, cmd).await,
+        Command::Variants(cmd) => catalog::variants(&sd, cmd).await,
         Command::Order(cmd) => order::order(&sd, cli.op_id, cmd).await,
         Command::Stock(cmd) => stock::stock(&sd, cli.op_id, cmd).await,
         Command::Sweep(args) => sweep::sweep(&sd, args).await,

@@ -25,6 +25,7 @@ fn variant(sku: &str, stock: i64) -> NewVariant {
     NewVariant {
         id: None,
         sku: sku.into(),
+        barcode: None,
         price_minor: 1999,
         currency: "EUR".into(),
         stock_on_hand: stock,

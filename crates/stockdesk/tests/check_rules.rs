@@ -46,6 +46,7 @@ async fn shop(db: &TestDb) -> Shop {
                     .map(|(i, &stock)| NewVariant {
                         id: None,
                         sku: format!("MUG-{i}"),
+                        barcode: None,
                         price_minor: 900,
                         currency: "EUR".into(),
                         stock_on_hand: stock,

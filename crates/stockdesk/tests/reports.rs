@@ -42,6 +42,7 @@ async fn single(
         variants: vec![NewVariant {
             id: None,
             sku: format!("{}-0", name.replace(' ', "-")),
+            barcode: None,
             price_minor: price,
             currency: currency.into(),
             stock_on_hand: stock,

@@ -49,6 +49,7 @@ both_backends!(
                     .map(|v| NewVariant {
                         id: None,
                         sku: format!("R{p}-{v}"),
+                        barcode: None,
                         price_minor: 500,
                         currency: "EUR".into(),
                         stock_on_hand: 15,

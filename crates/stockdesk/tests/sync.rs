@@ -417,6 +417,59 @@ async fn two_offline_terminals_merge_or_set_aside_and_resolving_syncs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_barcode_given_offline_that_the_shop_gave_elsewhere_is_set_aside() {
+    const CODE: &str = "4006381333931";
+    let shop = shop().await;
+    let mug = stocked(&shop.sd, "Mug", &[2]).await[0];
+    let cup = stocked(&shop.sd, "Cup", &[2]).await[0];
+    let product_of = |sku: &'static str| {
+        let sd = shop.sd.clone();
+        async move { sd.find_for_sale(sku).await.unwrap()[0].product_id }
+    };
+    let (mug_product, cup_product) = (product_of("Mug-0").await, product_of("Cup-0").await);
+    let t = terminal(&shop, "till").await;
+    let barcode = |product_id: Uuid, variant: Uuid| PatchRequest {
+        product_id,
+        expected_version: 1,
+        patch: ProductPatch {
+            variants: VariantOps {
+                update: vec![VariantUpdate {
+                    id: variant,
+                    barcode: Some(Some(CODE.into())),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        op_id: None,
+    };
+
+    // The till gives the mug the code offline (its replica takes it); the shop gives the cup.
+    t.offline();
+    t.sd.patch_product(barcode(mug_product, mug)).await.unwrap();
+    assert_eq!(t.sd.find_for_sale(CODE).await.unwrap()[0].variant_id, mug);
+    shop.sd
+        .patch_product(barcode(cup_product, cup))
+        .await
+        .unwrap();
+
+    // The shop refuses the mug's, by the rule; the replica takes the cup's without tripping
+    // over its own copy of the code.
+    t.online();
+    let report = t.sd.sync_once().await.unwrap();
+    assert_eq!((report.applied, report.set_aside), (0, 1), "{report:?}");
+    let attention = t.sd.sync_attention().await.unwrap();
+    let stockdesk::ApiError::Validation { details, .. } = &attention[0].error else {
+        panic!("{:?}", attention[0].error);
+    };
+    assert_eq!(details.field, format!("variants.{mug}.barcode"));
+    t.settle().await;
+    assert_eq!(t.sd.find_for_sale(CODE).await.unwrap()[0].variant_id, cup);
+    assert_replica_equals_shop(&shop.sd, &t.sd).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_offline_count_keeps_the_sales_made_elsewhere() {
     let shop = shop().await;
     let v = stocked(&shop.sd, "Candle", &[10]).await[0];

@@ -128,9 +128,10 @@ both_backends!(
             .iter()
             .map(|c| c.column.as_str())
             .collect();
-        for column in ["Vendor", "Tags", "Variant Grams", "Variant Barcode"] {
+        for column in ["Vendor", "Tags", "Variant Grams"] {
             assert!(ignored.contains(&column), "{column} in {ignored:?}");
         }
+        assert!(!ignored.contains(&"Variant Barcode"), "barcodes are read");
 
         // The import: two products; the tee whole (options, category, both images, stock counted);
         // the mug without its missing image, which is the row's problem.
@@ -160,6 +161,9 @@ both_backends!(
             skus,
             [("TEE-S", 2500, 10), ("TEE-M", 2500, 4), ("TEE-L", 2750, 0)]
         );
+        let barcodes: Vec<Option<&str>> =
+            tee.variants.iter().map(|v| v.barcode.as_deref()).collect();
+        assert_eq!(barcodes, [Some("4006381333931"), None, None]);
         assert_eq!(tee.variants[1].attributes["Size"], "M");
         assert_eq!(tee.variants[1].attributes["Colour"], "Navy");
         assert_eq!(tee.images.len(), 2);
@@ -215,6 +219,10 @@ both_backends!(
         let text = export(&sd, products(), &exported).await;
         assert!(text.starts_with("Handle,Title,Body (HTML),Type,Published,Option1 Name"));
         assert!(text.contains("Stockdesk Product ID"));
+        assert!(
+            text.contains("Variant SKU,Variant Barcode,") && text.contains(",TEE-S,4006381333931,"),
+            "{text}"
+        );
         assert!(text.contains("stockdesk:"), "images are named by their key");
         let before = dump(&sd).await;
         let preview = import(&sd, &exported, true).await;
@@ -497,5 +505,71 @@ both_backends!(
         // And the export of a whole catalog imports as unchanged.
         let round = import(&sd, &exported, true).await;
         assert_eq!(round.unchanged, 1_100, "{:#?}", round.problems);
+    }
+);
+
+both_backends!(
+    a_file_sets_clears_and_checks_barcodes_by_row,
+    |db: TestDb| async move {
+        let sd = db.sd.clone();
+        let dir = db.data_dir.join("files");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, first: &str, second: &str| {
+            let path = dir.join(name);
+            let text = format!(
+                "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price,Variant Barcode\n\
+                 scarf,Wool Scarf,Colour,Red,SCARF-R,30.00,{first}\n\
+                 scarf,,,Blue,SCARF-B,30.00,{second}\n"
+            );
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+
+        // Spaces as printed under the bars are dropped.
+        let done = import(&sd, &file("a.csv", "4 006381 33393 1", ""), false).await;
+        assert_eq!((done.created, done.problems.len()), (1, 0), "{done:#?}");
+        let scarf = product_by_slug(&sd, "scarf").await;
+        assert_eq!(scarf.variants[0].barcode.as_deref(), Some("4006381333931"));
+        assert_eq!(scarf.variants[1].barcode, None);
+
+        // A wrong check digit is the row's problem, in the barcode's column; nothing written.
+        let before = dump(&sd).await;
+        let bad = import(&sd, &file("b.csv", "4006381333931", "96385070"), false).await;
+        assert_eq!(bad.invalid, 1, "{bad:#?}");
+        let problem = &bad.problems[0];
+        assert_eq!(
+            (problem.row, problem.column.as_deref()),
+            (3, Some("Variant Barcode")),
+            "{problem:?}"
+        );
+        assert!(
+            problem.reason.contains("check digit should be 4"),
+            "{problem:?}"
+        );
+        assert_eq!(dump(&sd).await, before);
+
+        // An empty cell clears a barcode; a file without the column leaves them alone.
+        let moved = import(&sd, &file("c.csv", "", "96385074"), false).await;
+        assert_eq!(moved.updated, 1, "{moved:#?}");
+        let scarf = product_by_slug(&sd, "scarf").await;
+        let barcodes: Vec<Option<&str>> = scarf
+            .variants
+            .iter()
+            .map(|v| v.barcode.as_deref())
+            .collect();
+        assert_eq!(barcodes, [None, Some("96385074")]);
+        let without = dir.join("d.csv");
+        std::fs::write(
+            &without,
+            "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Price\n\
+             scarf,Wool Scarf,Colour,Red,SCARF-R,31.00\n\
+             scarf,,,Blue,SCARF-B,30.00\n",
+        )
+        .unwrap();
+        let priced = import(&sd, &without, false).await;
+        assert_eq!(priced.updated, 1, "{priced:#?}");
+        let scarf = product_by_slug(&sd, "scarf").await;
+        assert_eq!(scarf.variants[0].price_minor, 3100);
+        assert_eq!(scarf.variants[1].barcode.as_deref(), Some("96385074"));
     }
 );

@@ -15,6 +15,7 @@ pub async fn stocked(sd: &Stockdesk, name: &str, stocks: &[i64]) -> Vec<Uuid> {
         .map(|(i, &stock)| NewVariant {
             id: None,
             sku: format!("{name}-{i}"),
+            barcode: None,
             price_minor: 1000 + i as i64,
             currency: "EUR".into(),
             stock_on_hand: stock,

@@ -31,6 +31,8 @@ export const commands = {
 	productHistory: (id: string) => typedError<HistoryEntry[], ApiError>(__TAURI_INVOKE("product_history", { id })),
 	productVersion: (id: string, version: number) => typedError<Product, ApiError>(__TAURI_INVOKE("product_version", { id, version })),
 	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
+	/**  Variants to sell for what was scanned or typed at the till (exact barcode, exact SKU, text). */
+	findForSale: (query: string) => typedError<VariantForSale[], ApiError>(__TAURI_INVOKE("find_for_sale", { query })),
 	/**  The bytes of an image's `blob_key` or `thumb_key`, to show. */
 	imageFile: (key: string) => typedError<ImageFile, ApiError>(__TAURI_INVOKE("image_file", { key })),
 	/**
@@ -846,6 +848,8 @@ export type NewStaff = {
 export type NewVariant = {
 	id?: string | null,
 	sku: string,
+	/**  EAN-13, EAN-8 or UPC-A; spaces are dropped, the check digit is checked. */
+	barcode?: string | null,
 	price_minor: number,
 	currency: string,
 	stock_on_hand?: number,
@@ -1137,6 +1141,12 @@ export type RunStatus =
 "running" | "ok" | 
 /**  At least one job failed. */
 "failed";
+
+/**
+ *  How a variant was found for a sale: the whole query was its barcode or its SKU (what a
+ *  scanner sends), or the query is part of its product's name or of its SKU.
+ */
+export type SaleMatch = "barcode" | "sku" | "text";
 
 /**
  *  Sales of one day or one week. Revenue is per currency: amounts in different currencies are
@@ -1454,6 +1464,11 @@ export type Value = null | boolean | number | string | Value[] | { [key in strin
 export type Variant = {
 	id: string,
 	sku: string,
+	/**
+	 *  EAN-13, EAN-8 or UPC-A, digits only; unique among variants. Absent in snapshots taken
+	 *  before variants had barcodes.
+	 */
+	barcode?: string | null,
 	price_minor: number,
 	currency: string,
 	stock_on_hand: number,
@@ -1461,6 +1476,25 @@ export type Variant = {
 	attributes: { [key in string]: string },
 	position: number,
 	version: number,
+};
+
+/**  A variant the till can sell, with what a sale line needs of it (`find_for_sale`). */
+export type VariantForSale = {
+	variant_id: string,
+	product_id: string,
+	product_name: string,
+	/**  The variant's attribute values in the category's order ("M / Navy"); empty without any. */
+	variant_label: string,
+	sku: string,
+	barcode: string | null,
+	price_minor: number,
+	currency: string,
+	/**
+	 *  On hand less what pending orders hold right now (in this database: a terminal's replica
+	 *  says what it last heard from the shop).
+	 */
+	available: number,
+	matched: SaleMatch,
 };
 
 export type VariantOps = {
@@ -1472,6 +1506,8 @@ export type VariantOps = {
 export type VariantUpdate = {
 	id: string,
 	sku?: string | null,
+	/**  `null` (or an empty string) removes the barcode; omitted leaves it. */
+	barcode?: string | null,
 	price_minor?: number | null,
 	currency?: string | null,
 	/**

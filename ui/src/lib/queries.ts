@@ -18,6 +18,8 @@ export const keys = {
   orders: ["orders"] as const,
   orderList: (status: OrderStatus | null) => ["orders", status] as const,
   stock: ["stock"] as const,
+  /** The till's look-ups (`find_for_sale`): availability moves with every order and edit. */
+  forSale: ["for-sale"] as const,
   stockLevel: (variantId: string) => ["stock", "level", variantId] as const,
   movements: (variantId: string) => ["stock", "movements", variantId] as const,
   sweeper: ["sweeper"] as const,
@@ -124,6 +126,8 @@ export function useChangeEvents() {
         void qc.invalidateQueries({ queryKey: keys.editors });
         // Every kind of change moves some figure of the reports (only an open Reports view refetches).
         void qc.invalidateQueries({ queryKey: keys.reports });
+        // The till's list shows names, prices and what is available: any change may move them.
+        void qc.invalidateQueries({ queryKey: keys.forSale });
         if (change?.kind === "product") {
           invalidateProduct(qc, change.id);
           void qc.invalidateQueries({ queryKey: keys.stock });

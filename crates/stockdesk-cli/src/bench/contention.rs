@@ -497,6 +497,7 @@ async fn fresh_variant(sd: &Stockdesk, sku: &str, units: i64) -> Result<Uuid> {
                 variants: vec![NewVariant {
                     id: None,
                     sku: sku.to_string(),
+                    barcode: None,
                     price_minor: 1000,
                     currency: "EUR".into(),
                     stock_on_hand: units,

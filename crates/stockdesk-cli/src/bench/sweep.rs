@@ -319,6 +319,7 @@ async fn seed_catalog(sd: &Stockdesk) -> Result<Vec<Uuid>> {
             .map(|v| NewVariant {
                 id: None,
                 sku: format!("SWEEP-{p}-{v}"),
+                barcode: None,
                 price_minor: 100,
                 currency: "EUR".into(),
                 stock_on_hand: MAX_STOCK,

@@ -44,6 +44,14 @@ impl Stockdesk {
             .await
     }
 
+    /// Variants to sell for what was scanned or typed at the till: an exact barcode, else an
+    /// exact SKU, else products whose name or SKUs hold the text (`catalog::find_for_sale`).
+    pub async fn find_for_sale(&self, query: &str) -> Result<Vec<VariantForSale>> {
+        catalog::find_for_sale(&self.ctx, query)
+            .instrument(tracing::debug_span!("find_for_sale"))
+            .await
+    }
+
     /// A version-checked edit (see `catalog::patch_product`). Nothing is committed on any error.
     pub async fn patch_product(&self, req: PatchRequest) -> Result<PatchOutcome> {
         let kind = CommandKind::PatchProduct {

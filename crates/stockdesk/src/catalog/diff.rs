@@ -23,6 +23,7 @@ pub fn diff(before: &Product, after: &Product) -> Vec<String> {
             Some(b) => {
                 for (changed, field) in [
                     (a.sku != b.sku, "sku"),
+                    (a.barcode != b.barcode, "barcode"),
                     (a.price_minor != b.price_minor, "price_minor"),
                     (a.currency != b.currency, "currency"),
                     (a.stock_on_hand != b.stock_on_hand, "stock_on_hand"),

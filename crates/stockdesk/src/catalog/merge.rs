@@ -13,6 +13,8 @@ use crate::model::{
 };
 use crate::model::{HistoryEntry, Image, Product, Variant};
 
+use super::barcode;
+
 /// For each named field the edit sets: the three-way rule, and the result into `out`.
 /// Paths are `<prefix><field>`: `name` for the product, `variants.<id>.sku` for a part.
 macro_rules! merge_fields {
@@ -100,6 +102,7 @@ pub fn merge(
         next.variants.push(Variant {
             id,
             sku: new.sku.clone(),
+            barcode: new.barcode.as_deref().and_then(barcode::normalise),
             price_minor: new.price_minor,
             currency: new.currency.clone(),
             stock_on_hand: new.stock_on_hand,
@@ -333,6 +336,14 @@ impl Merger<'_> {
             return Ok(());
         };
         let out = Variant::find_mut(next, id);
+        // Merged as stored: " 4006381 333931" and "4006381333931" are one change, not a clash.
+        let upd = &VariantUpdate {
+            barcode: upd
+                .barcode
+                .as_ref()
+                .map(|b| b.as_deref().and_then(barcode::normalise)),
+            ..upd.clone()
+        };
         merge_fields!(
             self,
             "variant",
@@ -341,7 +352,7 @@ impl Merger<'_> {
             b,
             cur,
             out,
-            [sku, price_minor, currency, attributes, position]
+            [sku, barcode, price_minor, currency, attributes, position]
         );
         if let Some(mine) = upd.stock_on_hand {
             // Delta merge: what the editor changed is added to whatever happened meanwhile.
@@ -457,6 +468,7 @@ impl Part for Variant {
     }
     fn edited(&self, b: &Self) -> bool {
         self.sku != b.sku
+            || self.barcode != b.barcode
             || self.price_minor != b.price_minor
             || self.currency != b.currency
             || self.attributes != b.attributes

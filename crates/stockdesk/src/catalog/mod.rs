@@ -3,7 +3,9 @@
 //! (`product_rows::ledger`), and image files only through `images` (claimed uploads, the
 //! deletion outbox). Writes run inside the transaction of the command that asks for them.
 
+pub(crate) mod barcode;
 mod diff;
+mod for_sale;
 mod import;
 mod list;
 mod merge;
@@ -23,6 +25,7 @@ use crate::store::Tx;
 
 pub use crate::model::catalog::*;
 pub use crate::model::patch::*;
+pub use for_sale::{find_for_sale, FOR_SALE_LIMIT};
 pub use import::{import_product, Imported};
 use persist::StockNote;
 pub use validate::{is_currency, slugify, MAX_STOCK};

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::diff::diff;
-use super::{repo, validate};
+use super::{barcode, repo, validate};
 use crate::ctx::Op;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -175,6 +175,10 @@ where
                 fusable = false;
                 repo::park_sku(&mut batch, v.id);
             }
+            if old.barcode.is_some() && old.barcode != v.barcode {
+                fusable = false;
+                repo::park_barcode(&mut batch, v.id);
+            }
         }
     }
     for v in next.variants.iter_mut() {
@@ -268,6 +272,7 @@ pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
             None => variants.create.push(NewVariant {
                 id: Some(v.id),
                 sku: v.sku.clone(),
+                barcode: v.barcode.clone(),
                 price_minor: v.price_minor,
                 currency: v.currency.clone(),
                 stock_on_hand: 0,
@@ -277,6 +282,7 @@ pub fn patch_towards(from: &Product, to: &Product) -> ProductPatch {
                 let upd = VariantUpdate {
                     id: v.id,
                     sku: differs(&f.sku, &v.sku),
+                    barcode: (f.barcode != v.barcode).then(|| v.barcode.clone()),
                     price_minor: (f.price_minor != v.price_minor).then_some(v.price_minor),
                     currency: differs(&f.currency, &v.currency),
                     stock_on_hand: None,
@@ -336,6 +342,7 @@ fn new_variant(v: &NewVariant, position: i64, op: &Op<'_>) -> Variant {
     Variant {
         id: v.id.unwrap_or_else(|| op.new_id()),
         sku: v.sku.clone(),
+        barcode: v.barcode.as_deref().and_then(barcode::normalise),
         price_minor: v.price_minor,
         currency: v.currency.clone(),
         stock_on_hand: v.stock_on_hand,
@@ -402,7 +409,7 @@ async fn free_slug(tx: &mut Tx, id: Uuid, base: &str) -> Result<String> {
 fn unique_to_validation(e: Error) -> Error {
     if let Error::Storage(sqlx::Error::Database(db)) = &e {
         if db.is_unique_violation() {
-            for field in ["sku", "slug"] {
+            for field in ["barcode", "sku", "slug"] {
                 if db.message().contains(field) {
                     return Error::validation(field, "already in use");
                 }

@@ -218,6 +218,39 @@ pub async fn skus_taken_elsewhere(
     .await
 }
 
+/// A barcode another product's variant has: the barcode as stored there, and that variant's SKU.
+pub struct BarcodeTaken {
+    pub barcode: String,
+    pub sku: String,
+}
+
+/// Variants of other products whose barcode is one of `barcodes` (one query, on the unique
+/// index).
+pub async fn barcodes_taken_elsewhere(
+    tx: &mut Tx,
+    product_id: Uuid,
+    barcodes: &[String],
+) -> Result<Vec<BarcodeTaken>> {
+    if barcodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = Stmt::new("");
+    let product = stmt.param(product_id);
+    let list = stmt.list(barcodes.iter().cloned().map(Arg::Text));
+    let rows: Vec<(String, String)> = stmt
+        .text(format!(
+            "SELECT barcode, sku FROM variants WHERE barcode IN ({list}) \
+             AND product_id <> {product} ORDER BY barcode"
+        ))
+        .uncached()
+        .fetch(tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(barcode, sku)| BarcodeTaken { barcode, sku })
+        .collect())
+}
+
 /// Whether a product with this id exists.
 pub async fn product_exists(tx: &mut Tx, id: Uuid) -> Result<bool> {
     Stmt::new("SELECT COUNT(*) FROM products WHERE id = $1")
@@ -264,9 +297,9 @@ pub fn insert_variant(batch: &mut Batch, product_id: Uuid, v: &Variant, now: Dat
     batch.push(
         Stmt::new(
             "INSERT INTO variants (id, product_id, sku, price_minor, currency, stock_on_hand, \
-             position, version, created_at, updated_at, held) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             1, $8, $8, (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM reservations \
-             WHERE variant_id = $1 AND status = 'active'))",
+             position, version, created_at, updated_at, held, barcode) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, 1, $8, $8, (SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) \
+             FROM reservations WHERE variant_id = $1 AND status = 'active'), $9)",
         )
         .arg(v.id)
         .arg(product_id)
@@ -275,7 +308,8 @@ pub fn insert_variant(batch: &mut Batch, product_id: Uuid, v: &Variant, now: Dat
         .arg(v.currency.as_str())
         .arg(v.stock_on_hand)
         .arg(v.position)
-        .arg(now),
+        .arg(now)
+        .arg(Arg::OptText(v.barcode.clone())),
     );
 }
 
@@ -285,6 +319,12 @@ pub fn update_variant(batch: &mut Batch, old: &Variant, v: &Variant, now: DateTi
     let id = s.param(v.id);
     let mut set = Vec::new();
     s.set_if(&mut set, "sku", v.sku != old.sku, v.sku.as_str());
+    s.set_if(
+        &mut set,
+        "barcode",
+        v.barcode != old.barcode,
+        Arg::OptText(v.barcode.clone()),
+    );
     s.set_if(
         &mut set,
         "price_minor",
@@ -315,6 +355,12 @@ pub fn park_sku(batch: &mut Batch, variant_id: Uuid) {
             .arg(variant_id)
             .arg(format!("\u{1}parked-{variant_id}")),
     );
+}
+
+/// Frees the barcode of a variant about to change it, for the same reason as `park_sku` (a
+/// barcode moved from one variant to another in one patch). NULL clashes with nothing.
+pub fn park_barcode(batch: &mut Batch, variant_id: Uuid) {
+    batch.push(Stmt::new("UPDATE variants SET barcode = NULL WHERE id = $1").arg(variant_id));
 }
 
 pub fn delete_variant(batch: &mut Batch, id: Uuid) {

@@ -7,7 +7,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{persist, repo};
+use super::{barcode, persist, repo};
 use crate::ctx::Op;
 use crate::error::Result;
 use crate::model::{
@@ -224,6 +224,8 @@ fn demo_product(rng: &mut ChaCha8Rng, n: usize, kind: &Kind, category: &Category
             NewVariant {
                 id: None,
                 sku: format!("{prefix}-{n:06}-{}", i + 1),
+                // GS1's prefix 20 is for a shop's own numbering: never a real product's code.
+                barcode: Some(barcode::with_check_digit(&format!("20{n:08}{:02}", i + 1))),
                 price_minor: price + i as i64 * 100,
                 currency: "EUR".into(),
                 stock_on_hand: if rng.random_range(0..8) == 0 {

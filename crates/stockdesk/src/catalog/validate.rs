@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::repo;
+use super::{barcode, repo};
 use crate::error::{Error, FieldError, Result};
 use crate::model::{text_problem, Category, Product, ProductStatus};
 use crate::store::Tx;
@@ -139,6 +139,8 @@ pub async fn validate(
     };
 
     let mut seen_skus: HashMap<&str, Uuid> = HashMap::new();
+    // Barcodes by their one key (a UPC-A and its EAN-13 spelling are one code).
+    let mut seen_barcodes: HashMap<String, Uuid> = HashMap::new();
     let mut attribute_ids = AttributeIds::new();
     for v in &next.variants {
         let p = |f: &str| format!("variants.{}.{f}", v.id);
@@ -159,6 +161,16 @@ pub async fn validate(
                 p("sku"),
                 &format!("also used by variant {other} of this product"),
             );
+        }
+        if let Some(code) = &v.barcode {
+            if let Some(reason) = barcode::problem(code) {
+                err(p("barcode"), &reason);
+            } else if let Some(other) = seen_barcodes.insert(barcode::key(code), v.id) {
+                err(
+                    p("barcode"),
+                    &format!("also the barcode of variant {other} of this product"),
+                );
+            }
         }
         if !(0..=MAX_PRICE_MINOR).contains(&v.price_minor) {
             err(
@@ -199,6 +211,26 @@ pub async fn validate(
         err(
             format!("variants.{id}.sku"),
             "already used by another product's variant",
+        );
+    }
+
+    // New or changed barcodes against other products' variants, in every spelling.
+    let barcodes: Vec<String> = next
+        .variants
+        .iter()
+        .filter(|v| before(v.id).is_none_or(|b| b.barcode != v.barcode))
+        .filter_map(|v| v.barcode.as_deref().map(|code| (v.id, code)))
+        .filter(|(id, code)| seen_barcodes.get(&barcode::key(code)) == Some(id))
+        .flat_map(|(_, code)| barcode::spellings(code))
+        .collect();
+    for taken in repo::barcodes_taken_elsewhere(tx, next.id, &barcodes).await? {
+        let id = seen_barcodes[&barcode::key(&taken.barcode)];
+        err(
+            format!("variants.{id}.barcode"),
+            &format!(
+                "already used by another product's variant (SKU {})",
+                taken.sku
+            ),
         );
     }
 

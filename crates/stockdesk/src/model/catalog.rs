@@ -62,6 +62,10 @@ impl Product {
 pub struct Variant {
     pub id: Uuid,
     pub sku: String,
+    /// EAN-13, EAN-8 or UPC-A, digits only; unique among variants. Absent in snapshots taken
+    /// before variants had barcodes.
+    #[serde(default)]
+    pub barcode: Option<String>,
     pub price_minor: i64,
     pub currency: String,
     pub stock_on_hand: i64,
@@ -182,6 +186,9 @@ pub struct NewVariant {
     #[serde(default)]
     pub id: Option<Uuid>,
     pub sku: String,
+    /// EAN-13, EAN-8 or UPC-A; spaces are dropped, the check digit is checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
     pub price_minor: i64,
     pub currency: String,
     #[serde(default)]
@@ -209,4 +216,32 @@ pub struct SeedSummary {
     pub products: usize,
     pub variants: usize,
     pub images: usize,
+}
+
+/// How a variant was found for a sale: the whole query was its barcode or its SKU (what a
+/// scanner sends), or the query is part of its product's name or of its SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleMatch {
+    Barcode,
+    Sku,
+    Text,
+}
+
+/// A variant the till can sell, with what a sale line needs of it (`find_for_sale`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct VariantForSale {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: String,
+    /// The variant's attribute values in the category's order ("M / Navy"); empty without any.
+    pub variant_label: String,
+    pub sku: String,
+    pub barcode: Option<String>,
+    pub price_minor: i64,
+    pub currency: String,
+    /// On hand less what pending orders hold right now (in this database: a terminal's replica
+    /// says what it last heard from the shop).
+    pub available: i64,
+    pub matched: SaleMatch,
 }

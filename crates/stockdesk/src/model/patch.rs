@@ -68,6 +68,14 @@ pub struct VariantUpdate {
     pub id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    /// `null` (or an empty string) removes the barcode; omitted leaves it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[specta(type = Option<String>)]
+    pub barcode: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_minor: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

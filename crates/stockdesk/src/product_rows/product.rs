@@ -31,6 +31,7 @@ struct ProductRow {
 struct VariantRow {
     id: Uuid,
     sku: String,
+    barcode: Option<String>,
     price_minor: i64,
     currency: String,
     stock_on_hand: i64,
@@ -64,7 +65,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
     // Variants and their attributes in one round trip: loading is on every edit's path, under
     // the product's lock.
     let rows: Vec<VariantRow> = Stmt::new(
-        "SELECT v.id, v.sku, v.price_minor, v.currency, v.stock_on_hand, v.position, v.version, \
+        "SELECT v.id, v.sku, v.barcode, v.price_minor, v.currency, v.stock_on_hand, v.position, v.version, \
          a.name AS attr_name, av.value AS attr_value FROM variants v \
          LEFT JOIN variant_attributes va ON va.variant_id = v.id \
          LEFT JOIN attributes a ON a.id = va.attribute_id \
@@ -89,6 +90,7 @@ pub async fn load_product(tx: &mut Tx, id: Uuid) -> Result<Option<Product>> {
                 attributes: BTreeMap::new(),
                 id: v.id,
                 sku: v.sku,
+                barcode: v.barcode,
                 price_minor: v.price_minor,
                 currency: v.currency,
                 stock_on_hand: v.stock_on_hand,

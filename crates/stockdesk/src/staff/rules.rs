@@ -59,7 +59,10 @@ fn patch_needs(patch: &ProductPatch) -> BTreeSet<Permission> {
         need(P::AdjustStock, u.stock_on_hand.is_some());
         need(
             P::EditCatalog,
-            u.sku.is_some() || u.attributes.is_some() || u.position.is_some(),
+            u.sku.is_some()
+                || u.barcode.is_some()
+                || u.attributes.is_some()
+                || u.position.is_some(),
         );
     }
     let i = &patch.images;
@@ -135,9 +138,20 @@ mod tests {
             },
             ..Default::default()
         };
+        let barcode = ProductPatch {
+            variants: VariantOps {
+                update: vec![VariantUpdate {
+                    id: Uuid::nil(),
+                    barcode: Some(Some("4006381333931".into())),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         assert!(allowed(Role::Staff, description.clone()));
         assert!(allowed(Role::Staff, alt));
-        for p in [price.clone(), rename, archive, delete_variant] {
+        for p in [price.clone(), rename, archive, delete_variant, barcode] {
             assert!(!allowed(Role::Staff, p.clone()), "{p:?}");
             assert!(allowed(Role::Manager, p));
         }

@@ -288,7 +288,7 @@ async fn apply_page(
 }
 
 /// Reads `products` from the server with all their rows, and the products whose rows in the
-/// replica would clash with them on a unique SKU or slug (they moved between products), until
+/// replica would clash with them on a unique SKU, barcode or slug (they moved between products), until
 /// nothing new clashes: the replica then takes one consistent state of all of them.
 async fn fetch_products(
     srv: &mut Tx,
@@ -300,6 +300,7 @@ async fn fetch_products(
     let mut todo: BTreeSet<Uuid> = products.clone();
     while !todo.is_empty() {
         let mut skus = Vec::new();
+        let mut barcodes = Vec::new();
         let mut slugs = Vec::new();
         for chunk in chunks(&todo) {
             let seen = seen_versions(&mut local.store.conn().await?, &chunk).await?;
@@ -320,6 +321,12 @@ async fn fetch_products(
                 .await?;
             let sku_col = cols.index("variants", "sku");
             skus.extend(rows.iter().map(|r| r[sku_col].clone()));
+            let barcode_col = cols.index("variants", "barcode");
+            barcodes.extend(
+                rows.iter()
+                    .map(|r| r[barcode_col].clone())
+                    .filter(|b| !matches!(b, Arg::OptText(None))),
+            );
             fetched.add("variants", rows);
             let of_variants = Stmt::ids_in("product_id", chunk.clone())
                 .wrap(|f| format!("variant_id IN (SELECT id FROM variants WHERE {f})"));
@@ -335,17 +342,19 @@ async fn fetch_products(
             fetched.add("product_history", rows);
         }
         fetched.products.extend(&todo);
-        // Rows of other products in the replica that hold these SKUs and slugs now.
+        // Rows of other products in the replica that hold these SKUs, barcodes and slugs now.
         let mut conn = local.store.conn().await?;
         let mut clashing = BTreeSet::new();
-        for chunk in skus.chunks(CHUNK) {
-            clashing.extend(
-                any_of("sku", chunk.iter().cloned())
-                    .wrap(|f| format!("SELECT DISTINCT product_id FROM variants WHERE {f}"))
-                    .uncached()
-                    .scalars::<Uuid>(&mut conn)
-                    .await?,
-            );
+        for (column, values) in [("sku", &skus), ("barcode", &barcodes)] {
+            for chunk in values.chunks(CHUNK) {
+                clashing.extend(
+                    any_of(column, chunk.iter().cloned())
+                        .wrap(|f| format!("SELECT DISTINCT product_id FROM variants WHERE {f}"))
+                        .uncached()
+                        .scalars::<Uuid>(&mut conn)
+                        .await?,
+                );
+            }
         }
         for chunk in slugs.chunks(CHUNK) {
             clashing.extend(

@@ -130,6 +130,9 @@ pub fn without(patch: &ProductPatch, conflicts: &[FieldConflict]) -> ProductPatc
         if field("sku") {
             u.sku = None;
         }
+        if field("barcode") {
+            u.barcode = None;
+        }
         if field("price_minor") {
             u.price_minor = None;
         }

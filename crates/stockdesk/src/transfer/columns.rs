@@ -18,6 +18,7 @@ pub enum Field {
     /// OptionN Value.
     OptionValue(u8),
     Sku,
+    Barcode,
     Qty,
     Price,
     Currency,
@@ -50,6 +51,7 @@ impl Field {
             "status" => Field::Status,
             "published" | "published on online store" => Field::Published,
             "variant sku" | "sku" => Field::Sku,
+            "variant barcode" | "barcode" => Field::Barcode,
             "variant inventory qty" | "variant inventory quantity" | "inventory quantity" => {
                 Field::Qty
             }
@@ -78,6 +80,7 @@ impl Field {
             Field::OptionName(n) => format!("Option{n} Name"),
             Field::OptionValue(n) => format!("Option{n} Value"),
             Field::Sku => "Variant SKU".into(),
+            Field::Barcode => "Variant Barcode".into(),
             Field::Qty => "Variant Inventory Qty".into(),
             Field::Price => "Variant Price".into(),
             Field::Currency => "Variant Currency".into(),
@@ -130,6 +133,7 @@ pub fn product_export_fields(options: u8) -> Vec<Field> {
     }
     out.extend([
         Field::Sku,
+        Field::Barcode,
         Field::Qty,
         Field::Price,
         Field::Currency,

@@ -172,6 +172,7 @@ fn product_rows(
                     text(Field::OptionValue(i as u8 + 1), value);
                 }
                 text(Field::Sku, &v.sku);
+                text(Field::Barcode, v.barcode.as_deref().unwrap_or(""));
                 text(Field::Qty, &v.stock_on_hand.to_string());
                 text(Field::Price, &format_price(v.price_minor));
                 text(Field::Currency, &v.currency);

@@ -297,6 +297,7 @@ fn new_variant(v: &VariantRecord, id: Uuid) -> NewVariant {
     NewVariant {
         id: Some(id),
         sku: v.sku.clone(),
+        barcode: v.barcode.clone().flatten(),
         price_minor: v.price_minor,
         currency: v.currency.clone(),
         stock_on_hand: v.qty.unwrap_or(0),
@@ -377,6 +378,7 @@ fn variant_ops(
                 let upd = VariantUpdate {
                     id: b.id,
                     sku: (f.sku != b.sku).then(|| f.sku.clone()),
+                    barcode: f.barcode.clone().filter(|code| *code != b.barcode),
                     price_minor: (f.price_minor != b.price_minor).then_some(f.price_minor),
                     currency: (f.currency != b.currency).then(|| f.currency.clone()),
                     stock_on_hand: f.qty.filter(|&q| q != b.stock_on_hand),
@@ -386,6 +388,7 @@ fn variant_ops(
                 let label = &f.sku;
                 for (changed, what) in [
                     (upd.sku.is_some(), "sku"),
+                    (upd.barcode.is_some(), "barcode"),
                     (upd.price_minor.is_some(), "price"),
                     (upd.currency.is_some(), "currency"),
                     (upd.stock_on_hand.is_some(), "stock (count)"),

@@ -41,6 +41,7 @@ impl Rows<'_> {
                     .unwrap_or(self.first);
                 let column = match field {
                     Some("sku") => col(Field::Sku),
+                    Some("barcode") => col(Field::Barcode),
                     Some("price_minor") => col(Field::Price),
                     Some("currency") => col(Field::Currency),
                     Some("stock_on_hand") => col(Field::Qty),

@@ -67,6 +67,8 @@ pub struct ProductRecord {
 pub struct VariantRecord {
     pub row: u32,
     pub sku: String,
+    /// None when the file has no barcode column; Some(None) when this row's cell is empty.
+    pub barcode: Option<Option<String>>,
     pub price_minor: i64,
     pub currency: String,
     /// None: the file says nothing about its stock.
@@ -441,9 +443,15 @@ impl Reader {
         let option_values: Vec<(u8, String)> = (1..=super::columns::MAX_OPTIONS)
             .filter_map(|n| text(Field::OptionValue(n)).map(|v| (n, v)))
             .collect();
-        let is_variant = [Field::Sku, Field::Price, Field::Qty, Field::VariantId]
-            .iter()
-            .any(|f| text(*f).is_some())
+        let is_variant = [
+            Field::Sku,
+            Field::Barcode,
+            Field::Price,
+            Field::Qty,
+            Field::VariantId,
+        ]
+        .iter()
+        .any(|f| text(*f).is_some())
             || !option_values.is_empty();
         if !is_variant {
             return;
@@ -528,6 +536,11 @@ impl Reader {
                 made_up_sku(handle, &attributes)
             }
         };
+        // Checked by the core when the product is written (a bad one is a problem of this row).
+        let barcode = self
+            .has
+            .contains_key(&Field::Barcode)
+            .then(|| text(Field::Barcode).and_then(|b| crate::catalog::barcode::normalise(&b)));
         for (field, reason) in problems {
             self.problem(row, Some(field), reason, Some(handle));
         }
@@ -535,6 +548,7 @@ impl Reader {
         p.variants.push(VariantRecord {
             row,
             sku,
+            barcode,
             price_minor,
             currency,
             qty,

@@ -7,6 +7,7 @@ const NAMES: Record<string, string> = {
   status: "status",
   category_id: "category",
   sku: "SKU",
+  barcode: "barcode",
   price_minor: "price",
   currency: "currency",
   stock_on_hand: "stock",

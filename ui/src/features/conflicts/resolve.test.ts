@@ -68,7 +68,7 @@ describe("rebase", () => {
 
   it("keeps new variants I added", () => {
     const d = draftFrom(base);
-    d.variants.push({ id: "n", isNew: true, sku: "LS-XL", price: "25.00", currency: "EUR", stock: "1", attributes: {} });
+    d.variants.push({ id: "n", isNew: true, sku: "LS-XL", barcode: "", price: "25.00", currency: "EUR", stock: "1", attributes: {} });
     const current = product({ version: 4, name: "Theirs" });
     const next = rebase(d, base, report(current, []), {});
     expect(next.variants.at(-1)?.sku).toBe("LS-XL");

@@ -46,6 +46,7 @@ const FIELD_LABELS: Record<string, string> = {
   status: "Status",
   category_id: "Category",
   sku: "SKU",
+  barcode: "Barcode",
   price_minor: "Price",
   currency: "Currency",
   attributes: "Attributes",
@@ -111,6 +112,7 @@ function editStart(field: string | null, value: Value): string | null {
     case "slug":
     case "description":
     case "sku":
+    case "barcode":
     case "currency":
     case "alt":
       return typeof value === "string" ? value : "";
@@ -174,8 +176,8 @@ export function editError(c: FieldConflict, value: string): string | null {
   return null;
 }
 
-function variantText(field: "sku" | "currency", v: Variant) {
-  return v[field];
+function variantText(field: "sku" | "barcode" | "currency", v: Variant): string {
+  return field === "barcode" ? (v.barcode ?? "") : v[field];
 }
 
 /**
@@ -230,8 +232,8 @@ export function rebase(
     }
     const o = outV.get(v.id)!;
     const p = (f: string) => `variants.${v.id}.${f}`;
-    for (const f of ["sku", "currency"] as const) {
-      if (v[f] !== variantText(f, b)) o[f] = pick(p(f), v[f], c[f], (s) => s);
+    for (const f of ["sku", "barcode", "currency"] as const) {
+      if (v[f] !== variantText(f, b)) o[f] = pick(p(f), v[f], variantText(f, c), (s) => s);
     }
     const price = parseMoney(v.price);
     if (price === null) o.price = v.price;
@@ -286,6 +288,7 @@ export function rebase(
 function variantEdited(v: VariantDraft, b: Variant): boolean {
   return (
     v.sku !== b.sku ||
+    v.barcode !== (b.barcode ?? "") ||
     parseMoney(v.price) !== b.price_minor ||
     v.currency !== b.currency ||
     parseCount(v.stock) !== b.stock_on_hand ||

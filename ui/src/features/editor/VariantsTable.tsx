@@ -11,7 +11,7 @@ type Props = {
   onChange: (d: Draft) => void;
 };
 
-/** Variants: SKU, price, currency, stock on hand and the category's attributes. */
+/** Variants: SKU, barcode, price, currency, stock on hand and the category's attributes. */
 export function VariantsTable({ draft, category, errors, onChange }: Props) {
   const perms = usePermissions();
   // A new row is set up whole by whoever may add variants; a saved one field by field.
@@ -58,6 +58,7 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
           <thead>
             <tr>
               <th>SKU</th>
+              <th>Barcode</th>
               <th className="num">Price</th>
               <th>Cur.</th>
               <th className="num">On hand</th>
@@ -80,6 +81,15 @@ export function VariantsTable({ draft, category, errors, onChange }: Props) {
                 >
                   {rowErr(v) && <div className="field-error">{rowErr(v)}</div>}
                 </Cell>
+                <Cell
+                  label="Barcode"
+                  kind="barcode"
+                  inputMode="numeric"
+                  value={v.barcode}
+                  locked={lockedFor(v, "edit_catalog")}
+                  error={err(v, "barcode")}
+                  onChange={(barcode) => update(v.id, { barcode })}
+                />
                 <Cell
                   label="Price"
                   kind="num"

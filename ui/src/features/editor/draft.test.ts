@@ -37,6 +37,24 @@ describe("buildPatch", () => {
     expect(b.errors).toEqual({ "variants.new-1.price_minor": "Enter an amount like 12.50" });
   });
 
+  it("sends a barcode as typed, an emptied one as null, and no change for spaces alone", () => {
+    const p = product({ variants: product().variants.map((v, i) => (i === 0 ? { ...v, barcode: "4006381333931" } : v)) });
+    const d = draftFrom(p);
+    expect(d.variants.map((v) => v.barcode)).toEqual(["4006381333931", ""]);
+    d.variants[0].barcode = "";
+    d.variants[1].barcode = " 96385074 ";
+    d.variants.push({ ...newVariant("new-1"), sku: "LS-L", barcode: "  " });
+    const b = buildPatch(p, d);
+    expect(b.patch.variants?.update).toEqual([
+      { id: V1, barcode: null },
+      { id: V2, barcode: "96385074" },
+    ]);
+    expect(b.patch.variants?.create?.[0]).toMatchObject({ id: "new-1", barcode: null });
+    const untouched = draftFrom(p);
+    untouched.variants[1].barcode = "   ";
+    expect(isDirty(p, untouched)).toBe(false);
+  });
+
   it("sends category removal as null", () => {
     const p = product({ category_id: "c1" });
     const d = { ...draftFrom(p), category_id: null };

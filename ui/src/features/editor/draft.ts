@@ -17,6 +17,8 @@ export type VariantDraft = {
   /** Added in this editor and not saved yet. */
   isNew: boolean;
   sku: string;
+  /** As typed; "" for none. The core checks it and stores its digits. */
+  barcode: string;
   /** As typed ("12.50"). */
   price: string;
   currency: string;
@@ -47,6 +49,7 @@ export function variantDraft(v: Variant): VariantDraft {
     id: v.id,
     isNew: false,
     sku: v.sku,
+    barcode: v.barcode ?? "",
     price: minorToText(v.price_minor),
     currency: v.currency,
     stock: String(v.stock_on_hand),
@@ -73,7 +76,7 @@ export function draftFrom(p: Product): Draft {
 }
 
 export function newVariant(id: string, currency = "EUR"): VariantDraft {
-  return { id, isNew: true, sku: "", price: "0.00", currency, stock: "0", attributes: {} };
+  return { id, isNew: true, sku: "", barcode: "", price: "0.00", currency, stock: "0", attributes: {} };
 }
 
 export function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -124,6 +127,7 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
       create.push({
         id: v.id,
         sku: v.sku,
+        barcode: barcodeOf(v),
         price_minor: price ?? 0,
         currency: v.currency,
         stock_on_hand: stock ?? 0,
@@ -140,6 +144,7 @@ export function buildPatch(base: Product, d: Draft): BuiltPatch {
       changed.push(p(k as string));
     };
     if (v.sku !== b.sku) set("sku", v.sku);
+    if (barcodeOf(v) !== (b.barcode ?? null)) set("barcode", barcodeOf(v));
     if (price !== null && price !== b.price_minor) set("price_minor", price);
     if (v.currency !== b.currency) set("currency", v.currency);
     if (stock !== null && stock !== b.stock_on_hand) set("stock_on_hand", stock);
@@ -191,6 +196,12 @@ export function changesSince(base: Product, newer: Product): string[] {
     else if (b.blob_key !== i.blob_key) changed.push(`images.${i.id}.blob_key`);
   }
   return changed;
+}
+
+/** The barcode field as sent: null when left empty (the core drops spaces and checks the rest). */
+export function barcodeOf(v: VariantDraft): string | null {
+  const typed = v.barcode.trim();
+  return typed === "" ? null : typed;
 }
 
 export function isDirty(base: Product, d: Draft): boolean {

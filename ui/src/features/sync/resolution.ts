@@ -39,6 +39,11 @@ export function resolutionFor(patch: ProductPatch, report: ConflictReport, choic
       }
       const u = variants.update?.find((x) => x.id === id) as Record<string, unknown> | undefined;
       if (!u) continue;
+      // An emptied barcode is removed (null), not left out.
+      if (field === "barcode" && edit !== null) {
+        u[field] = edit.trim() === "" ? null : edit.trim();
+        continue;
+      }
       const value = edit === null ? undefined : field === "price_minor" ? parseMoney(edit) : field === "stock_on_hand" ? parseCount(edit) : field === "sku" || field === "currency" ? edit.trim() : undefined;
       if (value === undefined || value === null) delete u[field];
       else u[field] = value;

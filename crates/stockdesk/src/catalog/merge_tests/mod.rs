@@ -34,6 +34,7 @@ fn variant(n: u128, sku: &str, stock: i64, position: i64) -> Variant {
     Variant {
         id: id(n),
         sku: sku.into(),
+        barcode: None,
         price_minor: 1000,
         currency: "EUR".into(),
         stock_on_hand: stock,

@@ -140,6 +140,7 @@ fn variants_created_on_both_sides_are_both_kept() {
             create: vec![NewVariant {
                 id: None,
                 sku: "MUG-XL".into(),
+                barcode: None,
                 price_minor: 1300,
                 currency: "EUR".into(),
                 stock_on_hand: 4,
@@ -167,6 +168,7 @@ fn a_created_variant_may_not_take_an_existing_id() {
             create: vec![NewVariant {
                 id: Some(id(13)),
                 sku: "MUG-XL".into(),
+                barcode: None,
                 price_minor: 1300,
                 currency: "EUR".into(),
                 stock_on_hand: 0,
