@@ -337,6 +337,66 @@ async fn orders_view_confirms_payment_and_stock_follows() {
     app.stop().await;
 }
 
+/// (16) A sale at the counter: a barcode "scanned" (keystrokes ending in Enter) twice adds its
+/// variant and then one more; Paid creates and pays the order, and stock follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanned_sale_is_paid_at_the_counter() {
+    let Some(app) = App::start("sale").await else {
+        return;
+    };
+    let product = app.cli_first_product();
+    let variant = &product["variants"][0];
+    let (variant_id, sku) = (
+        variant["id"].as_str().unwrap(),
+        variant["sku"].as_str().unwrap(),
+    );
+    let barcode = variant["barcode"]
+        .as_str()
+        .expect("the demo seed gives variants barcodes")
+        .to_string();
+    let on_hand = app.cli(&["stock", "get", variant_id], None)["on_hand"]
+        .as_i64()
+        .unwrap();
+    assert!(on_hand >= 2, "the seeded variant has two units to sell");
+
+    app.click("[data-testid=nav-sale]").await;
+    let line = format!("[data-testid=sale-line][data-sku='{sku}']");
+    for _ in 0..2 {
+        // One burst of keys, as a scanner types it (WebDriver's Enter is U+E007).
+        app.wait_css("[data-testid=sale-search]")
+            .await
+            .send_keys(format!("{barcode}\u{E007}"))
+            .await
+            .unwrap();
+        app.wait_css(&line).await;
+    }
+    app.wait_value(&format!("{line} input"), "2").await;
+    app.screenshot(
+        "sale",
+        r#"
+        const [sku] = arguments;
+        const problems = [];
+        const lines = $$('[data-testid=sale-line]');
+        if (lines.length !== 1 || !shown(lines[0]) || lines[0].dataset.sku !== sku)
+            problems.push(`the sale does not show one line of ${sku}`);
+        else if (lines[0].querySelector('input').value !== '2') problems.push('the line is not for 2');
+        if (!shown($('[data-testid=sale-total]'))) problems.push('no total on screen');
+        if (!shown($('[data-testid=sale-paid]'))) problems.push('no Paid button on screen');
+        return { problems, probes: [] };
+        "#,
+        vec![json!(sku)],
+    )
+    .await;
+    app.click("[data-testid=sale-paid]").await;
+    app.wait_text_contains("[data-testid=sale-notice]", "Paid")
+        .await;
+    app.wait_gone("[data-testid=sale-line]").await;
+    let after = app.cli(&["stock", "get", variant_id], None);
+    assert_eq!(after["on_hand"], on_hand - 2, "the sale took two units");
+    assert_eq!(after["reserved"], 0, "a paid sale holds nothing");
+    app.stop().await;
+}
+
 /// An image added from the CLI (`stockdesk image add`) shows its thumbnail in the editor (bytes
 /// from `image_file(thumb_key)` as a blob: URL, allowed by the CSP); then a receipt from the stock
 /// tab's actions lands in the ledger and the database.
@@ -953,6 +1013,43 @@ impl App {
             .not_exists()
             .await
             .unwrap_or_else(|e| panic!("waiting for {css} to go: {e}"));
+    }
+
+    /// Waits until the element's text holds `part`.
+    async fn wait_text_contains(&self, css: &str, part: &str) {
+        self.wait_until(css, "text", part, |el| async move {
+            el.text().await.ok().is_some_and(|t| t.contains(part))
+        })
+        .await
+    }
+
+    /// Waits until the input's value is `value`.
+    async fn wait_value(&self, css: &str, value: &str) {
+        self.wait_until(css, "value", value, |el| async move {
+            el.prop("value").await.ok().flatten().as_deref() == Some(value)
+        })
+        .await
+    }
+
+    async fn wait_until<F, Fut>(&self, css: &str, what: &str, want: &str, ok: F)
+    where
+        F: Fn(WebElement) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(el) = self.driver.find(By::Css(css)).await {
+                if ok(el).await {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waiting for the {what} of {css} to be {want:?} (screen: {})",
+                self.failure_shot()
+            );
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     async fn wait_text(&self, css: &str, text: &str) {
