@@ -47,6 +47,8 @@ CREATE TABLE oversell_exceptions (
     resolution    TEXT CHECK (resolution IN ('count', 'cancel_order', 'order_cancelled')),
     resolved_by   TEXT,
     resolved_op   BLOB,
+    -- The order a `cancel_order` settlement cancelled.
+    cancelled_order_id BLOB,
     note          TEXT
 );
 CREATE INDEX oversell_exceptions_open ON oversell_exceptions (created_at, id) WHERE resolved_at IS NULL;

@@ -551,6 +551,7 @@ async fn a_policy_tops_allotments_up_and_hands_units_back_on_each_sync() {
     b.settle().await;
     assert_eq!(b.holds(v).await, 0);
     assert_clean(&shop.sd).await;
+    a.settle().await;
     assert_replica_equals_shop(&shop.sd, &a.sd).await;
     assert_replica_equals_shop(&shop.sd, &b.sd).await;
 }

@@ -111,5 +111,7 @@ pub struct OversellException {
     /// left the shop).
     pub resolution: Option<String>,
     pub resolved_by: Option<String>,
+    /// The order a `cancel_order` settlement cancelled.
+    pub cancelled_order_id: Option<Uuid>,
     pub note: Option<String>,
 }

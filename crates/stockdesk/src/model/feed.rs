@@ -74,12 +74,13 @@ impl Outcome {
             }],
             // Every pull reads the shop's settings again; nothing else to name.
             Outcome::SellAnyway(_) => Vec::new(),
-            Outcome::Exception(e) => vec![
-                ChangeEvent::Order { id: e.order_id },
-                ChangeEvent::Stock {
+            Outcome::Exception(e) => std::iter::once(e.order_id)
+                .chain(e.cancelled_order_id)
+                .map(|id| ChangeEvent::Order { id })
+                .chain([ChangeEvent::Stock {
                     variant_id: e.variant_id,
-                },
-            ],
+                }])
+                .collect(),
         }
     }
 }

@@ -482,6 +482,7 @@ pub async fn till_order(
                 resolved_at: None,
                 resolution: None,
                 resolved_by: None,
+                cancelled_order_id: None,
                 note: None,
             });
         }

@@ -26,7 +26,7 @@ use crate::product_rows::{self, ledger};
 use crate::store::{Session, Stmt, Tx};
 
 const COLUMNS: &str = "id, order_id, order_item_id, variant_id, terminal_id, units, kind, \
-     created_at, resolved_at, resolution, resolved_by, note";
+     created_at, resolved_at, resolution, resolved_by, cancelled_order_id, note";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -41,6 +41,7 @@ struct Row {
     resolved_at: Option<DateTime<Utc>>,
     resolution: Option<String>,
     resolved_by: Option<String>,
+    cancelled_order_id: Option<Uuid>,
     note: Option<String>,
 }
 
@@ -60,6 +61,7 @@ impl Row {
             resolved_at: self.resolved_at,
             resolution: self.resolution,
             resolved_by: self.resolved_by,
+            cancelled_order_id: self.cancelled_order_id,
             note: self.note,
         })
     }
@@ -184,7 +186,7 @@ pub async fn resolve(
             action: "settle its oversell exception (pay or cancel the order first)",
         });
     }
-    let (what, note) = match resolution {
+    let (what, note, cancelled) = match resolution {
         ExceptionResolution::Count { counted } => {
             if !(0..=MAX_STOCK).contains(counted) {
                 return Err(Error::validation(
@@ -201,7 +203,7 @@ pub async fn resolve(
             );
             movement(tx, op, &e, MovementKind::Count, found - v, found, &reason).await?;
             movement(tx, op, &e, MovementKind::Sale, -e.units, *counted, &reason).await?;
-            ("count", format!("counted {counted}"))
+            ("count", format!("counted {counted}"), None)
         }
         ExceptionResolution::CancelOrder { order_id } => {
             if *order_id == e.order_id {
@@ -230,14 +232,18 @@ pub async fn resolve(
             let reason = format!("oversell exception {id}: order {order_id} cancelled");
             let after = on_hand - e.units;
             movement(tx, op, &e, MovementKind::Sale, -e.units, after, &reason).await?;
-            ("cancel_order", format!("cancelled order {order_id}"))
+            (
+                "cancel_order",
+                format!("cancelled order {order_id}"),
+                Some(*order_id),
+            )
         }
     };
     let product = product_rows::lock_product_of_variant(tx, e.variant_id).await?;
     product_rows::record_stock_change(tx, op, product, &[e.variant_id]).await?;
     Stmt::new(
         "UPDATE oversell_exceptions SET resolved_at = $2, resolution = $3, resolved_by = $4, \
-         resolved_op = $5, note = $6 WHERE id = $1 AND resolved_at IS NULL",
+         resolved_op = $5, note = $6, cancelled_order_id = $7 WHERE id = $1 AND resolved_at IS NULL",
     )
     .arg(id)
     .arg(op.now)
@@ -245,6 +251,7 @@ pub async fn resolve(
     .arg(op.actor)
     .arg(op.id)
     .arg(note)
+    .arg(cancelled)
     .run(tx)
     .await?;
     get(tx, id).await
