@@ -18,7 +18,7 @@ CREATE INDEX allotments_by_variant ON allotments (variant_id);
 -- "Keep N at each till": the units each terminal's allotment of a variant is brought to on
 -- every sync (topped up from free stock as far as it goes, or handed back).
 CREATE TABLE allotment_policies (
-    variant_id BLOB PRIMARY KEY REFERENCES variants(id) ON DELETE CASCADE,
+    variant_id BLOB NOT NULL PRIMARY KEY REFERENCES variants(id) ON DELETE CASCADE,
     keep_units INTEGER NOT NULL CHECK (keep_units >= 0),
     updated_at TEXT NOT NULL,
     updated_by TEXT NOT NULL
@@ -34,7 +34,7 @@ ALTER TABLE orders ADD COLUMN terminal_id BLOB;
 -- line quantity. Resolving it records the missing sale (a count correction, or units freed by
 -- cancelling another order).
 CREATE TABLE oversell_exceptions (
-    id            BLOB PRIMARY KEY,
+    id            BLOB NOT NULL PRIMARY KEY,
     order_id      BLOB NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
     order_item_id BLOB NOT NULL REFERENCES order_items(id) ON DELETE CASCADE,
     variant_id    BLOB NOT NULL,

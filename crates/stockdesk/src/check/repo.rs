@@ -193,16 +193,6 @@ pub async fn units_owed(tx: &mut Tx, settled: bool) -> Result<Vec<OrderVariantUn
     .await
 }
 
-/// Allotments that break a rule: negative, or revoked and still holding units.
-pub async fn bad_allotments(tx: &mut Tx) -> Result<Vec<Subject>> {
-    Stmt::new(
-        "SELECT variant_id AS id FROM allotments WHERE units < 0 \
-         OR (status = 'revoked' AND units <> 0) ORDER BY variant_id",
-    )
-    .fetch(tx)
-    .await
-}
-
 pub async fn closed_orders_without_time(tx: &mut Tx) -> Result<Vec<Subject>> {
     Stmt::new(
         "SELECT id FROM orders WHERE (status = 'paid' AND paid_at IS NULL) \

@@ -397,6 +397,51 @@ pub(crate) fn who(cmd: &Command) -> staff::Who<'_> {
     }
 }
 
+/// What a command only the shop decides becomes on a terminal's replica that cannot reach the
+/// shop, when the till may decide it from its allotment (terminal `terminal_id`): an order
+/// (`till_order`; `paid`: a counter sale paid at once), or the payment or cancellation of an
+/// order the till took from its allotment. None: it must wait for the shop.
+pub async fn till_form(
+    local: &Ctx,
+    terminal_id: uuid::Uuid,
+    kind: &CommandKind,
+    paid: bool,
+) -> Result<Option<CommandKind>> {
+    let own = |order_id: uuid::Uuid| async move {
+        let mut conn = local.store.conn().await?;
+        let t = stock::allot::terminal_of_order(&mut conn, order_id).await?;
+        Ok::<_, Error>(t == Some(terminal_id))
+    };
+    Ok(match kind {
+        CommandKind::CreateOrder { order } => Some(CommandKind::TillOrder {
+            terminal_id,
+            order: order.clone(),
+            paid,
+        }),
+        CommandKind::PayOrder { order_id } => {
+            own(*order_id).await?.then_some(CommandKind::TillPay {
+                order_id: *order_id,
+            })
+        }
+        CommandKind::CancelOrder { order_id } => {
+            own(*order_id).await?.then_some(CommandKind::TillCancel {
+                order_id: *order_id,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// On the shop, as terminal `terminal_id` syncs: its allotments brought to the shop's
+/// per-variant policy (`stock::allot::right_size`); the variants it changed.
+pub async fn right_size_allotments(
+    shop: &Ctx,
+    terminal_id: uuid::Uuid,
+    terminal: &str,
+) -> Result<Vec<uuid::Uuid>> {
+    stock::allot::right_size(shop, terminal_id, terminal).await
+}
+
 /// A first outcome handed out again: an edit's says so itself (`PatchOutcome::replayed`).
 pub(crate) fn replayed(first: Outcome) -> Outcome {
     match first {

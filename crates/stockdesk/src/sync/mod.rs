@@ -338,7 +338,7 @@ pub async fn sell_now(link: &Link, cmd: &Command) -> Result<Applied> {
 async fn forward_as(link: &Link, cmd: &Command, paid: bool) -> Result<Applied> {
     // Offline, a till's sale from its allotment is applied here and queued (`till_form`).
     let refusal = |e: Error| async move {
-        match till_form(link, &cmd.kind, paid).await? {
+        match commands::till_form(&link.local, link.terminal_id, &cmd.kind, paid).await? {
             Some(kind) => {
                 tracing::info!(
                     kind = kind.name(),
@@ -388,39 +388,10 @@ async fn forward_as(link: &Link, cmd: &Command, paid: bool) -> Result<Applied> {
     Ok(applied)
 }
 
-/// What a command the shop decides becomes when the shop cannot be reached and the till may
-/// decide it from its allotment: an order (`till_order`), or the payment or cancellation of an
-/// order the till took from its allotment. None: it waits for the shop.
-async fn till_form(link: &Link, kind: &CommandKind, paid: bool) -> Result<Option<CommandKind>> {
-    let own = |order_id: Uuid| async move {
-        let mut conn = link.local.store.conn().await?;
-        let t = crate::stock::allot::terminal_of_order(&mut conn, order_id).await?;
-        Ok::<_, Error>(t == Some(link.terminal_id))
-    };
-    Ok(match kind {
-        CommandKind::CreateOrder { order } => Some(CommandKind::TillOrder {
-            terminal_id: link.terminal_id,
-            order: order.clone(),
-            paid,
-        }),
-        CommandKind::PayOrder { order_id } => {
-            own(*order_id).await?.then_some(CommandKind::TillPay {
-                order_id: *order_id,
-            })
-        }
-        CommandKind::CancelOrder { order_id } => {
-            own(*order_id).await?.then_some(CommandKind::TillCancel {
-                order_id: *order_id,
-            })
-        }
-        _ => None,
-    })
-}
-
 /// On the shop, as terminal `link` syncs: its allotments brought to the shop's policies.
 async fn right_size(link: &Link) -> Result<()> {
     let up = link.upstream().await?;
-    let changed = link::step(crate::stock::allot::right_size(
+    let changed = link::step(commands::right_size_allotments(
         &up.ctx,
         link.terminal_id,
         &link.terminal_name,
