@@ -555,3 +555,176 @@ async fn a_policy_tops_allotments_up_and_hands_units_back_on_each_sync() {
     assert_replica_equals_shop(&shop.sd, &a.sd).await;
     assert_replica_equals_shop(&shop.sd, &b.sd).await;
 }
+
+/// Units of `v` on paid orders' lines (what customers took away), and those of them owed by
+/// open oversell exceptions (an exception of an unpaid order is a hold the shop could not
+/// cover: nothing left the shop yet).
+async fn units_paid_and_owed(sd: &Stockdesk, v: Uuid) -> (i64, i64) {
+    let paid = format!(
+        "SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM order_items i \
+         JOIN orders o ON o.id = i.order_id WHERE o.status = 'paid' AND i.variant_id = '{v}'"
+    );
+    let owed = format!(
+        "SELECT CAST(COALESCE(SUM(e.units), 0) AS BIGINT) FROM oversell_exceptions e \
+         JOIN orders o ON o.id = e.order_id WHERE o.status = 'paid' AND e.variant_id = '{v}' \
+         AND e.resolved_at IS NULL"
+    );
+    let Store::Postgres(p) = sd.store() else {
+        unreachable!("the shop is Postgres")
+    };
+    (
+        sqlx::query_scalar(&paid).fetch_one(p).await.unwrap(),
+        sqlx::query_scalar(&owed).fetch_one(p).await.unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn random_partitions_sales_and_revocations_never_sell_a_unit_unaccounted_for() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("ALLOT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    println!("ALLOT_SEED={seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let shop = shop().await;
+    let variants = stocked(&shop.sd, "Item", &[12, 12]).await;
+    let mut there = [12i64, 12];
+    let names = ["t1", "t2", "t3"];
+    let terminals = [
+        terminal(&shop, names[0]).await,
+        terminal(&shop, names[1]).await,
+        terminal(&shop, names[2]).await,
+    ];
+    for name in names {
+        shop.sd.allot(name, variants[0], 2).await.unwrap();
+    }
+    shop.sd
+        .set_allotment_policy(variants[1], Some(2))
+        .await
+        .unwrap();
+    for t in &terminals {
+        t.settle().await;
+    }
+    let allowed = [
+        ErrorCode::BeyondAllotment,
+        ErrorCode::InsufficientStock,
+        ErrorCode::Unreachable,
+        ErrorCode::InvalidState,
+        ErrorCode::ReservationExpired,
+        ErrorCode::NotFound,
+    ];
+    let mut orders: Vec<(usize, Uuid)> = Vec::new();
+    for step in 0..150 {
+        let i = rng.random_range(0..3);
+        let t = &terminals[i];
+        let vi = rng.random_range(0..2);
+        let v = variants[vi];
+        let action = rng.random_range(0..100);
+        let result = match action {
+            0..=9 => {
+                t.offline();
+                Ok(())
+            }
+            10..=19 => {
+                t.online();
+                Ok(())
+            }
+            // A sync cut off says so (`unreachable`, or `busy` when the link drops mid-read).
+            20..=29 => match t.sd.sync_once().await {
+                Err(e) if stockdesk::sync::offline(&e) => Ok(()),
+                other => other.map(|_| ()),
+            },
+            30..=49 => {
+                t.sd.sell_now(order_of(&[(v, rng.random_range(1..3))]), None)
+                    .await
+                    .map(|o| orders.push((i, o.id)))
+            }
+            50..=61 => {
+                t.sd.create_order(order_of(&[(v, 1)]), None)
+                    .await
+                    .map(|o| orders.push((i, o.id)))
+            }
+            62..=71 => match orders
+                .iter()
+                .filter(|(o, _)| *o == i)
+                .nth(rng.random_range(0..4))
+            {
+                Some(&(_, id)) => t.sd.pay_order(id).await.map(|_| ()),
+                None => Ok(()),
+            },
+            72..=79 => match orders
+                .iter()
+                .filter(|(o, _)| *o == i)
+                .nth(rng.random_range(0..4))
+            {
+                Some(&(_, id)) => t.sd.cancel_order(id).await.map(|_| ()),
+                None => Ok(()),
+            },
+            80..=87 => shop
+                .sd
+                .sell_now(order_of(&[(v, 1)]), None)
+                .await
+                .map(|_| ()),
+            88..=91 => shop.sd.revoke_allotments(names[i], None).await.map(|_| ()),
+            92..=95 => shop
+                .sd
+                .allot(names[i], variants[0], rng.random_range(0..3))
+                .await
+                .map(|_| ()),
+            96..=97 => shop
+                .sd
+                .set_sell_anyway(rng.random_bool(0.5))
+                .await
+                .map(|_| ()),
+            _ => {
+                there[vi] += 2;
+                shop.sd.receive_stock(v, 2, None).await.map(|_| ())
+            }
+        };
+        if let Err(e) = result {
+            assert!(
+                allowed.contains(&e.code()),
+                "step {step}, action {action}, till {i}: {e:?}"
+            );
+        }
+    }
+    for t in &terminals {
+        t.online();
+    }
+    for t in &terminals {
+        t.settle().await;
+    }
+    for t in &terminals {
+        t.settle().await;
+    }
+    for (n, &v) in variants.iter().enumerate() {
+        let (sold, _) = sold_and_owed(&shop.sd, v).await;
+        assert!(
+            sold <= there[n],
+            "variant {n}: {sold} sold of {} there were",
+            there[n]
+        );
+        let (paid, owed) = units_paid_and_owed(&shop.sd, v).await;
+        assert_eq!(
+            paid,
+            sold + owed,
+            "every unit taken away is sold, or owed by a recorded exception"
+        );
+        assert!(
+            paid <= there[n] + owed,
+            "units sold ≤ units there were + exceptions"
+        );
+        println!(
+            "variant {n}: {paid} paid, {sold} sold, {owed} owed, {} there were",
+            there[n]
+        );
+        let level = shop.sd.stock_level(v).await.unwrap();
+        assert_eq!(level.on_hand, there[n] - sold);
+    }
+    assert_clean(&shop.sd).await;
+    for t in &terminals {
+        assert_clean(&t.sd).await;
+        assert_replica_equals_shop(&shop.sd, &t.sd).await;
+    }
+}
