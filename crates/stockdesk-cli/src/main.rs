@@ -1,6 +1,7 @@
 //! `stockdesk`: the command-line front end. JSON in (stdin), JSON out (stdout), and an exit code
 //! from the error's code. Every handler is a thin call into the core.
 
+mod allot;
 mod apply;
 mod backup;
 mod bench;
@@ -85,8 +86,17 @@ enum Command {
     Stock(stock::StockCmd),
     /// Expire overdue orders and tidy up: once, or every so often.
     Sweep(sweep::SweepArgs),
-    /// List stock inconsistencies; exits 1 if there is any.
+    /// List stock inconsistencies (exits 1 if there is any) and open oversell exceptions.
     Check,
+    /// Set a terminal's allotment of a variant: units held on the shop for it to sell offline.
+    Allot(allot::AllotArgs),
+    /// Terminal allotments: list, revoke, policy, policies, sell-anyway.
+    #[command(subcommand)]
+    Allotments(allot::AllotmentsCmd),
+    /// Oversell exceptions (sales pushed from tills that the shop could not cover): list,
+    /// resolve.
+    #[command(subcommand)]
+    Exceptions(allot::ExceptionsCmd),
     /// Product images: add files, replace a file.
     #[command(subcommand)]
     Image(images::ImageCmd),
@@ -185,6 +195,9 @@ async fn run(cli: Cli) -> stockdesk::Result<Output> {
         Command::Stock(cmd) => stock::stock(&sd, cli.op_id, cmd).await,
         Command::Sweep(args) => sweep::sweep(&sd, args).await,
         Command::Check => sweep::check(&sd).await,
+        Command::Allot(args) => allot::allot(&sd, cli.op_id, args).await,
+        Command::Allotments(cmd) => allot::allotments(&sd, cli.op_id, cmd).await,
+        Command::Exceptions(cmd) => allot::exceptions(&sd, cli.op_id, cmd).await,
         Command::Image(cmd) => images::image(&sd, cli.op_id, cmd).await,
         Command::Blobs(cmd) => images::blobs(sd, cmd).await,
         Command::Apply => apply::apply(&sd).await,

@@ -19,6 +19,9 @@ pub enum OrderCmd {
         #[arg(long, env = "STOCKDESK_ORDER_EXPIRES_IN", value_parser = humantime::parse_duration)]
         expires_in: Option<Duration>,
     },
+    /// A counter sale paid at once (the order on stdin, as for create). On a terminal that
+    /// cannot reach the shop, it is sold from the till's allotment and queued.
+    Sell,
     /// One order with its lines and reservations.
     Get { id: Uuid },
     /// Orders, newest first.
@@ -56,6 +59,7 @@ pub async fn order(sd: &Stockdesk, op_id: Option<Uuid>, cmd: OrderCmd) -> Result
             }
             write(sd, op_id, CommandKind::CreateOrder { order }).await
         }
+        OrderCmd::Sell => to_json(&sd.sell_now(read_stdin()?, op_id).await?),
         OrderCmd::Get { id } => to_json(&sd.get_order(id).await?),
         OrderCmd::List {
             status,

@@ -215,3 +215,54 @@ fn docs_examples_run_as_written() {
         );
     }
 }
+
+#[test]
+fn allotment_and_exception_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("shop.db").display());
+    let sd = |args: &[&str], stdin: &str| stockdesk(&db, args, stdin);
+    let product = ok(sd(
+        &["product", "create"],
+        r#"{"name": "Mug", "status": "published",
+            "variants": [{"sku": "MUG-1", "price_minor": 900, "currency": "EUR", "stock_on_hand": 5}]}"#,
+    ));
+    let v = product["variants"][0]["id"].as_str().unwrap().to_string();
+
+    // A counter sale paid at once.
+    let sold = ok(sd(
+        &["order", "sell"],
+        &json!({"items": [{"variant_id": v, "quantity": 2}]}).to_string(),
+    ));
+    assert_eq!(sold["status"], "paid");
+    assert_eq!(ok(sd(&["stock", "get", &v], ""))["on_hand"], 3);
+
+    assert_eq!(ok(sd(&["allotments", "list"], "")), json!([]));
+    // Terminals are the shop's (`sync join`): an unknown one is not found, and nothing moves.
+    let refused = sd(&["allot", &v, "--terminal", "till", "--units", "2"], "");
+    assert_error(&refused, 4, "not_found");
+    let policy = ok(sd(&["allotments", "policy", &v, "--keep", "2"], ""));
+    assert_eq!(policy, json!({"variant_id": v, "keep_units": 2}));
+    assert_eq!(ok(sd(&["allotments", "policies"], "")), json!([policy]));
+    let cleared = ok(sd(&["allotments", "policy", &v, "--clear"], ""));
+    assert_eq!(cleared["keep_units"], Value::Null);
+    assert_eq!(ok(sd(&["allotments", "sell-anyway", "show"], "")), false);
+    assert_eq!(ok(sd(&["allotments", "sell-anyway", "on"], "")), true);
+    assert_eq!(ok(sd(&["allotments", "sell-anyway", "show"], "")), true);
+    assert_eq!(ok(sd(&["exceptions", "list", "--all"], "")), json!([]));
+    let missing = sd(
+        &[
+            "exceptions",
+            "resolve",
+            "01a00000-0000-7000-8000-000000000000",
+            "--count",
+            "1",
+        ],
+        "",
+    );
+    assert_error(&missing, 4, "not_found");
+    let check = ok(sd(&["check"], ""));
+    assert_eq!(
+        (&check["ok"], &check["open_exceptions"]),
+        (&json!(true), &json!([]))
+    );
+}

@@ -282,12 +282,13 @@ async fn offline_writes_are_queued_and_reach_the_shop_once() {
     assert_eq!(received.level.on_hand, 10, "the replica shows it at once");
     let tee = stocked(&t.sd, "Tee", &[3]).await;
     assert_eq!(t.pending().await, 3);
-    // Orders are the shop's to decide: refused offline, with nothing queued.
+    // Orders are the shop's to decide: offline, beyond the till's allotment (here none), they
+    // are refused, with nothing queued.
     let refused =
         t.sd.create_order(order_of(&[(v, 1)]), None)
             .await
             .unwrap_err();
-    assert_eq!(refused.code(), ErrorCode::Unreachable, "{refused}");
+    assert_eq!(refused.code(), ErrorCode::BeyondAllotment, "{refused}");
     assert_eq!(t.pending().await, 3);
     let err = t.sd.sync_once().await.unwrap_err();
     assert!(stockdesk::sync::offline(&err), "{err}");
@@ -934,7 +935,9 @@ async fn random_partitions_and_overlapping_syncs_end_with_every_replica_equal_to
                 Err(e) => assert!(
                     matches!(
                         e.code(),
-                        ErrorCode::Unreachable | ErrorCode::InsufficientStock
+                        ErrorCode::Unreachable
+                            | ErrorCode::BeyondAllotment
+                            | ErrorCode::InsufficientStock
                     ),
                     "{e:?}"
                 ),

@@ -131,11 +131,41 @@ export const events = {
 };
 
 /* Types */
+/**  Units of a variant held on the shop for one terminal. */
+export type Allotment = {
+	terminal_id: string,
+	/**
+	 *  The terminal's name, where the database knows it (the shop's server does; a replica
+	 *  names only itself).
+	 */
+	terminal: string | null,
+	variant_id: string,
+	sku: string | null,
+	units: number,
+	status: AllotmentStatus,
+	updated_at: string,
+	updated_by: string,
+	revoked_at: string | null,
+};
+
+/**  "Keep N at each till" for one variant (`keep_units` None: no policy). */
+export type AllotmentPolicy = {
+	variant_id: string,
+	keep_units: number | null,
+};
+
+export type AllotmentStatus = "active" | 
+/**
+ *  Revoked by a manager: its units went back to free stock, and a sale pushed later from it
+ *  becomes an oversell exception.
+ */
+"revoked";
+
 /**
  *  The shape every error takes when it crosses to the UI or the CLI:
  *  `{"code": …, "message": …, "details": …}`, with `details` typed by `code`.
  */
-export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "forbidden"; message: string; details: Refusal } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "backup"; message: string; details: BackupProblem } | { code: "internal"; message: string; details: NoDetails };
+export type ApiError = { code: "not_found"; message: string; details: NotFoundDetails } | { code: "validation"; message: string; details: ValidationDetails } | { code: "bad_input"; message: string; details: NoDetails } | { code: "conflict"; message: string; details: ConflictReport } | { code: "insufficient_stock"; message: string; details: InsufficientStockDetails } | { code: "reservation_expired"; message: string; details: ReservationExpiredDetails } | { code: "beyond_allotment"; message: string; details: BeyondAllotmentDetails } | { code: "invalid_state"; message: string; details: InvalidStateDetails } | { code: "busy"; message: string; details: NoDetails } | { code: "timeout"; message: string; details: NoDetails } | { code: "unreachable"; message: string; details: UnreachableDetails } | { code: "forbidden"; message: string; details: Refusal } | { code: "inconsistent"; message: string; details: InconsistentDetails } | { code: "storage"; message: string; details: NoDetails } | { code: "migration"; message: string; details: NoDetails } | { code: "io"; message: string; details: NoDetails } | { code: "blobs_inconsistent"; message: string; details: VerifyReport } | { code: "backup"; message: string; details: BackupProblem } | { code: "internal"; message: string; details: NoDetails };
 
 /**
  *  A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -210,6 +240,13 @@ export type BackupStatus = {
 	/**  Why the last attempt failed, if it did (it is tried again later). */
 	last_error: string | null,
 	last_error_at: string | null,
+};
+
+/**  What a till asked for offline, and what it holds of the variant for itself. */
+export type BeyondAllotmentDetails = {
+	variant_id: string,
+	requested: number,
+	allotted: number,
 };
 
 /**
@@ -303,7 +340,32 @@ base?: Product | null } |
  *  One product of an import file, whole or not at all: its category made or extended, the
  *  product created or edited (version-checked), its stock recorded as counts.
  */
-{ type: "import_product"; import: ProductImport };
+{ type: "import_product"; import: ProductImport } | 
+/**
+ *  Sets terminal `terminal`'s allotment of a variant to `units` (up from free stock, or
+ *  down, the units going back to it). Decided on the shop.
+ */
+{ type: "allot"; terminal: string; variant_id: string; units: number } | 
+/**
+ *  Revokes terminal `terminal`'s allotments (of one variant, or all): the units go back to
+ *  free stock at once, and sales pushed later from them become oversell exceptions.
+ */
+{ type: "revoke_allotments"; terminal: string; variant_id?: string | null } | 
+/**  "Keep `keep_units` at each till" for a variant (None: no policy). */
+{ type: "set_allotment_policy"; variant_id: string; keep_units: number | null } | 
+/**  The shop's "sell anyway" setting for counter sales beyond a till's allotment offline. */
+{ type: "set_sell_anyway"; on: boolean } | 
+/**  Settles an oversell exception. */
+{ type: "resolve_exception"; exception_id: string; resolution: ExceptionResolution } | 
+/**
+ *  An order a terminal took offline, from its allotment (`paid`: sold at once). Queued by
+ *  the terminal; the shop takes it from that allotment first.
+ */
+{ type: "till_order"; terminal_id: string; order: NewOrder; paid: boolean } | 
+/**  A payment of a till's own order, taken offline. */
+{ type: "till_pay"; order_id: string } | 
+/**  A cancellation of a till's own order, taken offline (its units go back to the allotment). */
+{ type: "till_cancel"; order_id: string };
 
 export type ConflictKind = 
 /**  Both sides changed the same field to different values. */
@@ -418,7 +480,26 @@ export type EditsReport = {
  *  Every code there is: the core's one list, also of the codes only a front end raises
  *  (`timeout` when a database does not answer, `internal` for the front end's own failures).
  */
-export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "invalid_state" | "busy" | "timeout" | "unreachable" | "forbidden" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "backup" | "internal";
+export type ErrorCode = "not_found" | "validation" | "bad_input" | "conflict" | "insufficient_stock" | "reservation_expired" | "beyond_allotment" | "invalid_state" | "busy" | "timeout" | "unreachable" | "forbidden" | "inconsistent" | "storage" | "migration" | "io" | "blobs_inconsistent" | "backup" | "internal";
+
+export type ExceptionKind = 
+/**  Sold from an allotment a manager had revoked meanwhile. */
+"revoked_allotment" | 
+/**  Sold beyond the allotment ("sell anyway"), and the shop had no free units to cover it. */
+"short";
+
+/**  How a manager settles an oversell exception (a recorded command). */
+export type ExceptionResolution = 
+/**
+ *  The shelf holds `counted` units now: the missing sale is recorded against a count that
+ *  finds the units the till sold, and on hand ends at `counted`.
+ */
+{ type: "count"; counted: number } | 
+/**
+ *  Another pending order of the variant is cancelled; the units it frees make the missing
+ *  sale.
+ */
+{ type: "cancel_order"; order_id: string };
 
 /**  What an export writes. */
 export type ExportKind = 
@@ -912,7 +993,33 @@ export type OrderQuery = {
 export type OrderStatus = "pending" | "paid" | "cancelled" | "expired";
 
 /**  What applying a command gave. */
-export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary } | { type: "staff"; value: StaffProfile } | { type: "import"; value: ImportedProduct };
+export type Outcome = { type: "category"; value: Category } | { type: "product"; value: Product } | { type: "patch"; value: PatchOutcome } | { type: "order"; value: Order } | { type: "payment"; value: PaymentOutcome } | { type: "extension"; value: ExtendOutcome } | { type: "stock"; value: StockChange } | { type: "seed"; value: SeedSummary } | { type: "staff"; value: StaffProfile } | { type: "import"; value: ImportedProduct } | { type: "allotments"; value: Allotment[] } | { type: "allotment_policy"; value: AllotmentPolicy } | { type: "sell_anyway"; value: boolean } | { type: "exception"; value: OversellException };
+
+/**
+ *  A sale pushed from a terminal that the shop could not cover: the order is recorded (the
+ *  goods are gone), and these units of its line wait for a manager.
+ */
+export type OversellException = {
+	id: string,
+	order_id: string,
+	order_item_id: string,
+	variant_id: string,
+	terminal_id: string,
+	units: number,
+	kind: ExceptionKind,
+	created_at: string,
+	/**  Open while None. */
+	resolved_at: string | null,
+	/**
+	 *  `count`, `cancel_order`, or `order_cancelled` (the sale's order was cancelled: nothing
+	 *  left the shop).
+	 */
+	resolution: string | null,
+	resolved_by: string | null,
+	/**  The order a `cancel_order` settlement cancelled. */
+	cancelled_order_id: string | null,
+	note: string | null,
+};
 
 export type PatchOutcome = {
 	product: Product,
@@ -958,7 +1065,12 @@ export type Permission =
 /**  Bring many products in at once (imports, the demo catalog). */
 "import" | 
 /**  Add and remove staff profiles. */
-"manage_staff";
+"manage_staff" | 
+/**
+ *  Allot units to terminals, revoke allotments, set the policy and "sell anyway", settle
+ *  oversell exceptions.
+ */
+"manage_allotments";
 
 export type ProblemKind = 
 /**  The row breaks a rule; its product is not imported. */

@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   conflict: { title: "Someone else changed it meanwhile", unsure: false },
   insufficient_stock: { title: "Not enough stock", unsure: false },
   reservation_expired: { title: "The hold expired and the stock is gone", unsure: false },
+  beyond_allotment: { title: "Offline, this till can sell only what the shop allotted it", unsure: false },
   invalid_state: { title: "It changed meanwhile", unsure: false },
   busy: { title: "The database is busy; try again", unsure: false },
   timeout: { title: "The database did not answer; try again", unsure: true },

@@ -32,6 +32,14 @@ export const OUTCOME_OF = {
   add_staff: "staff",
   remove_staff: "staff",
   import_product: "import",
+  allot: "allotments",
+  revoke_allotments: "allotments",
+  set_allotment_policy: "allotment_policy",
+  set_sell_anyway: "sell_anyway",
+  resolve_exception: "exception",
+  till_order: "order",
+  till_pay: "payment",
+  till_cancel: "order",
 } satisfies Record<CommandKind["type"], OutcomeType>;
 
 /** A command's kind name (`"patch_product"`, …). */

@@ -2,6 +2,7 @@
 //! write is built as a `Command` from this handle's actor and goes through `commands::apply`,
 //! so a method here is never a second way to write.
 
+mod allot;
 mod backup;
 mod catalog;
 mod feed;

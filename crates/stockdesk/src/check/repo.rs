@@ -89,7 +89,9 @@ pub async fn held_vs_holds(tx: &mut Tx) -> Result<Vec<HeldVsHolds>> {
     Stmt::new(
         "SELECT id, held, holds_sum FROM (SELECT v.id, v.held, CAST(COALESCE((SELECT \
          SUM(r.quantity) FROM reservations r WHERE r.variant_id = v.id AND r.status = 'active'), \
-         0) AS BIGINT) AS holds_sum FROM variants v) t WHERE held <> holds_sum ORDER BY id",
+         0) + COALESCE((SELECT SUM(a.units) FROM allotments a WHERE a.variant_id = v.id \
+         AND a.status = 'active'), 0) AS BIGINT) AS holds_sum FROM variants v) t \
+         WHERE held <> holds_sum ORDER BY id",
     )
     .fetch(tx)
     .await
@@ -118,7 +120,9 @@ pub async fn pending_lines_without_hold(tx: &mut Tx) -> Result<Vec<Subject>> {
     Stmt::new(
         "SELECT i.id FROM order_items i JOIN orders o ON o.id = i.order_id \
          WHERE o.status = 'pending' AND NOT EXISTS (SELECT 1 FROM reservations r \
-         WHERE r.order_item_id = i.id AND r.status = 'active') ORDER BY i.id",
+         WHERE r.order_item_id = i.id AND r.status = 'active') \
+         AND i.quantity > COALESCE((SELECT SUM(e.units) FROM oversell_exceptions e \
+         WHERE e.order_item_id = i.id), 0) ORDER BY i.id",
     )
     .fetch(tx)
     .await
@@ -138,7 +142,9 @@ pub async fn holds_unlike_their_line(tx: &mut Tx) -> Result<Vec<HoldVsLine>> {
     Stmt::new(
         "SELECT r.id, r.quantity AS held, i.quantity AS line_quantity FROM reservations r \
          JOIN order_items i ON i.id = r.order_item_id \
-         WHERE r.quantity <> i.quantity OR r.variant_id <> i.variant_id ORDER BY r.id",
+         WHERE r.quantity + COALESCE((SELECT SUM(e.units) FROM oversell_exceptions e \
+         WHERE e.order_item_id = i.id), 0) <> i.quantity OR r.variant_id <> i.variant_id \
+         ORDER BY r.id",
     )
     .fetch(tx)
     .await
@@ -169,6 +175,20 @@ pub async fn units_sold(tx: &mut Tx) -> Result<Vec<OrderVariantUnits>> {
          FROM stock_movements WHERE kind = 'sale' AND order_id IS NOT NULL \
          GROUP BY order_id, variant_id",
     )
+    .fetch(tx)
+    .await
+}
+
+/// Units of paid orders' lines owed by oversell exceptions (`settled`: only those whose
+/// settlement recorded the sale), per order and variant.
+pub async fn units_owed(tx: &mut Tx, settled: bool) -> Result<Vec<OrderVariantUnits>> {
+    Stmt::new(
+        "SELECT e.order_id, e.variant_id, CAST(SUM(e.units) AS BIGINT) AS units \
+         FROM oversell_exceptions e JOIN orders o ON o.id = e.order_id WHERE o.status = 'paid' \
+         AND ($1 = 0 OR e.resolution IN ('count', 'cancel_order')) \
+         GROUP BY e.order_id, e.variant_id",
+    )
+    .arg(i64::from(settled))
     .fetch(tx)
     .await
 }

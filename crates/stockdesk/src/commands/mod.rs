@@ -44,6 +44,13 @@ pub async fn apply(ctx: &Ctx, cmd: &Command) -> Result<Applied> {
             "it was not sent there",
         ));
     }
+    if ctx.replica.is_none() && replica::till_only(&cmd.kind) {
+        return Err(Error::BadInput(format!(
+            "a {} command comes from a terminal's queue (the shop decides it when the terminal \
+             pushes it)",
+            cmd.kind.name()
+        )));
+    }
     let fingerprint = fingerprint(&cmd.kind)?;
     let key = OpKey {
         id: cmd.op_id,
@@ -252,6 +259,63 @@ pub(crate) async fn run(tx: &mut Tx, op: &Op<'_>, kind: &CommandKind) -> Result<
             let imported = catalog::import_product(tx, op, import).await?;
             (Outcome::Import(imported.outcome), imported.outbox)
         }
+        CommandKind::Allot {
+            terminal,
+            variant_id,
+            units,
+        } => (
+            Outcome::Allotments(stock::allot::allot(tx, op, terminal, *variant_id, *units).await?),
+            Vec::new(),
+        ),
+        CommandKind::RevokeAllotments {
+            terminal,
+            variant_id,
+        } => (
+            Outcome::Allotments(stock::allot::revoke(tx, op, terminal, *variant_id).await?),
+            Vec::new(),
+        ),
+        CommandKind::SetAllotmentPolicy {
+            variant_id,
+            keep_units,
+        } => (
+            Outcome::AllotmentPolicy(
+                stock::allot::set_policy(tx, op, *variant_id, *keep_units).await?,
+            ),
+            Vec::new(),
+        ),
+        CommandKind::SetSellAnyway { on } => (
+            Outcome::SellAnyway(stock::allot::set_sell_anyway(tx, *on).await?),
+            Vec::new(),
+        ),
+        CommandKind::ResolveException {
+            exception_id,
+            resolution,
+        } => (
+            Outcome::Exception(
+                stock::exceptions::resolve(tx, op, *exception_id, resolution).await?,
+            ),
+            Vec::new(),
+        ),
+        // On the terminal's replica the till's allotment must cover it (or "sell anyway");
+        // on the shop it is recorded whatever the shop can cover.
+        CommandKind::TillOrder {
+            terminal_id,
+            order,
+            paid,
+        } => {
+            let strict = op.ctx.replica.is_some();
+            let order =
+                stock::allot::till_order(tx, op, *terminal_id, order, *paid, strict).await?;
+            (Outcome::Order(order), Vec::new())
+        }
+        CommandKind::TillPay { order_id } => (
+            Outcome::Payment(stock::pay_order(tx, op, *order_id).await?),
+            Vec::new(),
+        ),
+        CommandKind::TillCancel { order_id } => (
+            Outcome::Order(stock::cancel_order(tx, op, *order_id).await?),
+            Vec::new(),
+        ),
         CommandKind::CreateOrder { .. } | CommandKind::Seed { .. } => {
             unreachable!("applied by their own paths in `apply`")
         }
@@ -331,6 +395,51 @@ pub(crate) fn who(cmd: &Command) -> staff::Who<'_> {
         actor: &cmd.actor,
         actor_id: cmd.actor_id,
     }
+}
+
+/// What a command only the shop decides becomes on a terminal's replica that cannot reach the
+/// shop, when the till may decide it from its allotment (terminal `terminal_id`): an order
+/// (`till_order`; `paid`: a counter sale paid at once), or the payment or cancellation of an
+/// order the till took from its allotment. None: it must wait for the shop.
+pub async fn till_form(
+    local: &Ctx,
+    terminal_id: uuid::Uuid,
+    kind: &CommandKind,
+    paid: bool,
+) -> Result<Option<CommandKind>> {
+    let own = |order_id: uuid::Uuid| async move {
+        let mut conn = local.store.conn().await?;
+        let t = stock::allot::terminal_of_order(&mut conn, order_id).await?;
+        Ok::<_, Error>(t == Some(terminal_id))
+    };
+    Ok(match kind {
+        CommandKind::CreateOrder { order } => Some(CommandKind::TillOrder {
+            terminal_id,
+            order: order.clone(),
+            paid,
+        }),
+        CommandKind::PayOrder { order_id } => {
+            own(*order_id).await?.then_some(CommandKind::TillPay {
+                order_id: *order_id,
+            })
+        }
+        CommandKind::CancelOrder { order_id } => {
+            own(*order_id).await?.then_some(CommandKind::TillCancel {
+                order_id: *order_id,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// On the shop, as terminal `terminal_id` syncs: its allotments brought to the shop's
+/// per-variant policy (`stock::allot::right_size`); the variants it changed.
+pub async fn right_size_allotments(
+    shop: &Ctx,
+    terminal_id: uuid::Uuid,
+    terminal: &str,
+) -> Result<Vec<uuid::Uuid>> {
+    stock::allot::right_size(shop, terminal_id, terminal).await
 }
 
 /// A first outcome handed out again: an edit's says so itself (`PatchOutcome::replayed`).

@@ -153,6 +153,7 @@ async fn decide(
             return Ok((replayed(first), true, Vec::new()));
         }
         staff::authorize(tx, who(cmd), &cmd.kind).await?;
+        own_till(tx, &cmd.kind, terminal).await?;
         let (outcome, outbox) = run(tx, &op, &cmd.kind).await?;
         if !op.outcome_is_recorded() {
             idempotency::finish(tx, cmd.op_id, &outcome).await?;
@@ -176,6 +177,24 @@ async fn decide(
     };
     decisions::advance(tx, terminal, seq, now).await?;
     Ok(decided)
+}
+
+/// A till's offline sale is that terminal's own: sold from its allotment, of its own orders.
+async fn own_till(tx: &mut Tx, kind: &CommandKind, terminal: Uuid) -> Result<()> {
+    let claimed = match kind {
+        CommandKind::TillOrder { terminal_id, .. } => Some(*terminal_id),
+        CommandKind::TillPay { order_id } | CommandKind::TillCancel { order_id } => {
+            crate::stock::allot::terminal_of_order(tx, *order_id).await?
+        }
+        _ => return Ok(()),
+    };
+    if claimed != Some(terminal) {
+        return Err(Error::BadInput(format!(
+            "a {} command names another terminal's allotment or order",
+            kind.name()
+        )));
+    }
+    Ok(())
 }
 
 fn applied(cmd: &Command, outcome: Outcome, replayed: bool) -> Pushed {

@@ -36,6 +36,10 @@ pub enum ApiError {
         message: String,
         details: ReservationExpiredDetails,
     },
+    BeyondAllotment {
+        message: String,
+        details: BeyondAllotmentDetails,
+    },
     InvalidState {
         message: String,
         details: InvalidStateDetails,
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::Conflict { .. } => ErrorCode::Conflict,
             ApiError::InsufficientStock { .. } => ErrorCode::InsufficientStock,
             ApiError::ReservationExpired { .. } => ErrorCode::ReservationExpired,
+            ApiError::BeyondAllotment { .. } => ErrorCode::BeyondAllotment,
             ApiError::InvalidState { .. } => ErrorCode::InvalidState,
             ApiError::Busy { .. } => ErrorCode::Busy,
             ApiError::Timeout { .. } => ErrorCode::Timeout,
@@ -118,6 +123,7 @@ impl ApiError {
             | ApiError::Conflict { message, .. }
             | ApiError::InsufficientStock { message, .. }
             | ApiError::ReservationExpired { message, .. }
+            | ApiError::BeyondAllotment { message, .. }
             | ApiError::InvalidState { message, .. }
             | ApiError::Busy { message, .. }
             | ApiError::Timeout { message, .. }
@@ -163,6 +169,14 @@ pub struct InsufficientStockDetails {
     pub variant_id: Uuid,
     pub requested: i64,
     pub available: i64,
+}
+
+/// What a till asked for offline, and what it holds of the variant for itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct BeyondAllotmentDetails {
+    pub variant_id: Uuid,
+    pub requested: i64,
+    pub allotted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -36,6 +36,19 @@ pub enum Error {
         available: i64,
     },
 
+    /// Offline, a till sells only what the shop holds for it (its allotment), unless the shop
+    /// lets counter sales go beyond it ("sell anyway").
+    #[error(
+        "offline, this till sells only its allotment: it holds {allotted} of variant \
+         {variant_id}, {requested} asked ({reason})"
+    )]
+    BeyondAllotment {
+        variant_id: Uuid,
+        requested: i64,
+        allotted: i64,
+        reason: String,
+    },
+
     #[error("the reservation of order {order_id} expired and the stock is no longer available")]
     ReservationExpired { order_id: Uuid },
 
@@ -119,6 +132,7 @@ impl Error {
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::InsufficientStock { .. } => ErrorCode::InsufficientStock,
             Error::ReservationExpired { .. } => ErrorCode::ReservationExpired,
+            Error::BeyondAllotment { .. } => ErrorCode::BeyondAllotment,
             Error::InvalidState { .. } => ErrorCode::InvalidState,
             Error::Busy => ErrorCode::Busy,
             Error::Timeout(_) => ErrorCode::Timeout,
@@ -174,6 +188,19 @@ impl Error {
                     variant_id: *variant_id,
                     requested: *requested,
                     available: *available,
+                },
+            },
+            Error::BeyondAllotment {
+                variant_id,
+                requested,
+                allotted,
+                ..
+            } => ApiError::BeyondAllotment {
+                message,
+                details: BeyondAllotmentDetails {
+                    variant_id: *variant_id,
+                    requested: *requested,
+                    allotted: *allotted,
                 },
             },
             Error::ReservationExpired { order_id } => ApiError::ReservationExpired {
@@ -264,6 +291,7 @@ pub enum ErrorCode {
     Conflict,
     InsufficientStock,
     ReservationExpired,
+    BeyondAllotment,
     InvalidState,
     Busy,
     Timeout,
@@ -280,13 +308,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation and the tests.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::NotFound,
         ErrorCode::Validation,
         ErrorCode::BadInput,
         ErrorCode::Conflict,
         ErrorCode::InsufficientStock,
         ErrorCode::ReservationExpired,
+        ErrorCode::BeyondAllotment,
         ErrorCode::InvalidState,
         ErrorCode::Busy,
         ErrorCode::Timeout,
@@ -309,6 +338,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InsufficientStock => "insufficient_stock",
             ErrorCode::ReservationExpired => "reservation_expired",
+            ErrorCode::BeyondAllotment => "beyond_allotment",
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
@@ -330,7 +360,9 @@ impl ErrorCode {
             ErrorCode::Validation | ErrorCode::BadInput => 2,
             ErrorCode::Conflict => 3,
             ErrorCode::NotFound => 4,
-            ErrorCode::InsufficientStock | ErrorCode::ReservationExpired => 5,
+            ErrorCode::InsufficientStock
+            | ErrorCode::ReservationExpired
+            | ErrorCode::BeyondAllotment => 5,
             ErrorCode::Unreachable => 6,
             ErrorCode::Forbidden => 7,
             _ => 1,

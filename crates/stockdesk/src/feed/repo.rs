@@ -10,7 +10,7 @@ use crate::model::Change;
 use crate::store::{Backend, Conn, Stmt};
 
 /// Kinds of writes that are no command: their outcome is the list of what they changed.
-pub const SYSTEM_KINDS: &[&str] = &["expire_orders", "sync_pull"];
+pub const SYSTEM_KINDS: &[&str] = &["expire_orders", "sync_pull", "right_size_allotments"];
 
 #[derive(sqlx::FromRow)]
 pub struct Row {

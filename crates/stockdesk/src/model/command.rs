@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::allot::{Allotment, AllotmentPolicy, ExceptionResolution, OversellException};
 use super::catalog::{Category, NewCategory, NewProduct, Product, SeedSummary};
 use super::patch::{PatchOutcome, ProductPatch};
 use super::staff::{NewStaff, StaffProfile};
@@ -125,6 +126,49 @@ pub enum CommandKind {
     ImportProduct {
         import: ProductImport,
     },
+    /// Sets terminal `terminal`'s allotment of a variant to `units` (up from free stock, or
+    /// down, the units going back to it). Decided on the shop.
+    Allot {
+        terminal: String,
+        variant_id: Uuid,
+        units: i64,
+    },
+    /// Revokes terminal `terminal`'s allotments (of one variant, or all): the units go back to
+    /// free stock at once, and sales pushed later from them become oversell exceptions.
+    RevokeAllotments {
+        terminal: String,
+        #[serde(default)]
+        variant_id: Option<Uuid>,
+    },
+    /// "Keep `keep_units` at each till" for a variant (None: no policy).
+    SetAllotmentPolicy {
+        variant_id: Uuid,
+        keep_units: Option<i64>,
+    },
+    /// The shop's "sell anyway" setting for counter sales beyond a till's allotment offline.
+    SetSellAnyway {
+        on: bool,
+    },
+    /// Settles an oversell exception.
+    ResolveException {
+        exception_id: Uuid,
+        resolution: ExceptionResolution,
+    },
+    /// An order a terminal took offline, from its allotment (`paid`: sold at once). Queued by
+    /// the terminal; the shop takes it from that allotment first.
+    TillOrder {
+        terminal_id: Uuid,
+        order: NewOrder,
+        paid: bool,
+    },
+    /// A payment of a till's own order, taken offline.
+    TillPay {
+        order_id: Uuid,
+    },
+    /// A cancellation of a till's own order, taken offline (its units go back to the allotment).
+    TillCancel {
+        order_id: Uuid,
+    },
 }
 
 impl CommandKind {
@@ -148,6 +192,14 @@ impl CommandKind {
             CommandKind::AddStaff { .. } => "add_staff",
             CommandKind::RemoveStaff { .. } => "remove_staff",
             CommandKind::ImportProduct { .. } => "import_product",
+            CommandKind::Allot { .. } => "allot",
+            CommandKind::RevokeAllotments { .. } => "revoke_allotments",
+            CommandKind::SetAllotmentPolicy { .. } => "set_allotment_policy",
+            CommandKind::SetSellAnyway { .. } => "set_sell_anyway",
+            CommandKind::ResolveException { .. } => "resolve_exception",
+            CommandKind::TillOrder { .. } => "till_order",
+            CommandKind::TillPay { .. } => "till_pay",
+            CommandKind::TillCancel { .. } => "till_cancel",
         }
     }
 }
@@ -166,6 +218,10 @@ pub enum Outcome {
     Seed(SeedSummary),
     Staff(StaffProfile),
     Import(ImportedProduct),
+    Allotments(Vec<Allotment>),
+    AllotmentPolicy(AllotmentPolicy),
+    SellAnyway(bool),
+    Exception(OversellException),
 }
 
 /// A command's outcome, and whether it had been applied before (then this is the first outcome
@@ -205,4 +261,8 @@ from_outcome!(
     Seed(SeedSummary),
     Staff(StaffProfile),
     Import(ImportedProduct),
+    Allotments(Vec<Allotment>),
+    AllotmentPolicy(AllotmentPolicy),
+    SellAnyway(bool),
+    Exception(OversellException),
 );

@@ -62,6 +62,25 @@ impl Outcome {
                     .map(|c| ChangeEvent::Category { id: c.id }),
             )
             .collect(),
+            Outcome::Allotments(a) => a
+                .iter()
+                .map(|a| a.variant_id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(|variant_id| ChangeEvent::Stock { variant_id })
+                .collect(),
+            Outcome::AllotmentPolicy(p) => vec![ChangeEvent::Stock {
+                variant_id: p.variant_id,
+            }],
+            // Every pull reads the shop's settings again; nothing else to name.
+            Outcome::SellAnyway(_) => Vec::new(),
+            Outcome::Exception(e) => std::iter::once(e.order_id)
+                .chain(e.cancelled_order_id)
+                .map(|id| ChangeEvent::Order { id })
+                .chain([ChangeEvent::Stock {
+                    variant_id: e.variant_id,
+                }])
+                .collect(),
         }
     }
 }

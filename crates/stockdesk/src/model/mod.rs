@@ -2,6 +2,7 @@
 //! types with no behaviour that needs a database. This is the bottom of the core: it imports no
 //! other module, so the error type and every capability can use these types without a cycle.
 
+pub mod allot;
 pub mod backup;
 pub mod catalog;
 pub mod command;
@@ -17,6 +18,7 @@ pub mod transfer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use allot::*;
 pub use backup::*;
 pub use catalog::*;
 pub use command::*;

@@ -85,10 +85,13 @@ pub enum Permission {
     Import,
     /// Add and remove staff profiles.
     ManageStaff,
+    /// Allot units to terminals, revoke allotments, set the policy and "sell anyway", settle
+    /// oversell exceptions.
+    ManageAllotments,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::Sell,
         Permission::ReceiveStock,
         Permission::CountStock,
@@ -101,6 +104,7 @@ impl Permission {
         Permission::AdjustStock,
         Permission::Import,
         Permission::ManageStaff,
+        Permission::ManageAllotments,
     ];
 
     /// The least role that may do this.
@@ -116,7 +120,8 @@ impl Permission {
             | Permission::Delete
             | Permission::Restore
             | Permission::AdjustStock
-            | Permission::Import => Role::Manager,
+            | Permission::Import
+            | Permission::ManageAllotments => Role::Manager,
             Permission::ManageStaff => Role::Owner,
         }
     }
@@ -136,6 +141,7 @@ impl Permission {
             Permission::AdjustStock => "adjust stock",
             Permission::Import => "import products",
             Permission::ManageStaff => "manage staff profiles",
+            Permission::ManageAllotments => "manage terminal allotments",
         }
     }
 }

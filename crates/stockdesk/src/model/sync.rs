@@ -35,6 +35,9 @@ pub struct Touches {
     pub product: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Uuid>,
+    /// A till's own order (made, paid or cancelled offline from its allotment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Uuid>,
 }
 
 /// How far joining a shop has come (for a progress bar).

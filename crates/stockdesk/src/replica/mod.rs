@@ -50,6 +50,22 @@ pub fn online_only(kind: &CommandKind) -> bool {
             | CommandKind::AddStaff { .. }
             | CommandKind::RemoveStaff { .. }
             | CommandKind::ImportProduct { .. }
+            | CommandKind::Allot { .. }
+            | CommandKind::RevokeAllotments { .. }
+            | CommandKind::SetAllotmentPolicy { .. }
+            | CommandKind::SetSellAnyway { .. }
+            | CommandKind::ResolveException { .. }
+    )
+}
+
+/// Commands only a terminal's queue makes (a till's offline sales): the shop decides them as
+/// that terminal's, when it pushes them.
+pub fn till_only(kind: &CommandKind) -> bool {
+    matches!(
+        kind,
+        CommandKind::TillOrder { .. }
+            | CommandKind::TillPay { .. }
+            | CommandKind::TillCancel { .. }
     )
 }
 
@@ -64,6 +80,13 @@ pub fn needs_the_shop(kind: &CommandKind, shop: &str, reason: &str) -> Error {
             "staff profiles are changed on the shop's server"
         }
         CommandKind::ImportProduct { .. } => IMPORTS,
+        CommandKind::Allot { .. }
+        | CommandKind::RevokeAllotments { .. }
+        | CommandKind::SetAllotmentPolicy { .. }
+        | CommandKind::SetSellAnyway { .. }
+        | CommandKind::ResolveException { .. } => {
+            "allotments and oversell exceptions are managed on the shop's server"
+        }
         _ => "this is decided by the shop's server",
     };
     shop_decides(what, shop, reason)

@@ -76,19 +76,27 @@ pub fn touches(outcome: &Outcome) -> Touches {
     match outcome {
         Outcome::Product(p) => Touches {
             product: Some(p.id),
-            category: None,
+            ..Touches::default()
         },
         Outcome::Patch(o) => Touches {
             product: Some(o.product.id),
-            category: None,
+            ..Touches::default()
         },
         Outcome::Stock(s) => Touches {
             product: Some(s.level.product_id),
-            category: None,
+            ..Touches::default()
         },
         Outcome::Category(c) => Touches {
-            product: None,
             category: Some(c.id),
+            ..Touches::default()
+        },
+        Outcome::Order(o) => Touches {
+            order: Some(o.id),
+            ..Touches::default()
+        },
+        Outcome::Payment(p) => Touches {
+            order: Some(p.order.id),
+            ..Touches::default()
         },
         _ => Touches::default(),
     }

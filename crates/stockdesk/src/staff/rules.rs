@@ -18,6 +18,9 @@ pub fn needs(kind: &CommandKind) -> BTreeSet<Permission> {
             [P::EditImages].into()
         }
         CommandKind::CreateOrder { .. }
+        | CommandKind::TillOrder { .. }
+        | CommandKind::TillPay { .. }
+        | CommandKind::TillCancel { .. }
         | CommandKind::PayOrder { .. }
         | CommandKind::CancelOrder { .. }
         | CommandKind::ExtendOrder { .. } => [P::Sell].into(),
@@ -26,6 +29,11 @@ pub fn needs(kind: &CommandKind) -> BTreeSet<Permission> {
         CommandKind::AdjustStock { .. } => [P::AdjustStock].into(),
         CommandKind::Seed { .. } | CommandKind::ImportProduct { .. } => [P::Import].into(),
         CommandKind::AddStaff { .. } | CommandKind::RemoveStaff { .. } => [P::ManageStaff].into(),
+        CommandKind::Allot { .. }
+        | CommandKind::RevokeAllotments { .. }
+        | CommandKind::SetAllotmentPolicy { .. }
+        | CommandKind::SetSellAnyway { .. }
+        | CommandKind::ResolveException { .. } => [P::ManageAllotments].into(),
     }
 }
 

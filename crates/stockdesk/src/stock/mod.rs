@@ -9,6 +9,8 @@
 //! (`product_rows::reserved_sql`), and an order they stand in the way of expires them first, so a
 //! hold stops counting the moment it lapses and correctness never waits for the sweeper.
 
+pub mod allot;
+pub mod exceptions;
 mod levels;
 mod orders;
 mod repo;

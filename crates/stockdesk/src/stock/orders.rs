@@ -47,8 +47,20 @@ pub async fn pay_order(tx: &mut Tx, op: &Op<'_>, id: Uuid) -> Result<PaymentOutc
     if matches!(order.status, OrderStatus::Paid | OrderStatus::Cancelled) {
         return Err(invalid_state(id, order.status, "pay"));
     }
-    let wanted = repo::quantities(tx, id).await?;
-    let variants = repo::lock_variants(tx, &wanted.keys().copied().collect()).await?;
+    // Units a till sold that the shop could not cover are owed by an oversell exception, not
+    // held: the sale takes what the holds cover.
+    let mut wanted = repo::quantities(tx, id).await?;
+    for (v, owed) in super::exceptions::owed_by_variant(tx, id).await? {
+        if let Some(q) = wanted.get_mut(&v) {
+            *q -= owed;
+        }
+    }
+    wanted.retain(|_, q| *q > 0);
+    let variants = if wanted.is_empty() {
+        BTreeMap::new()
+    } else {
+        repo::lock_variants(tx, &wanted.keys().copied().collect()).await?
+    };
     let now = op.now;
     let hold = if order.status == OrderStatus::Pending && order.payment_expires_at > now {
         // The hold is valid. On hand can still be short of it if a stock count found less than
@@ -68,12 +80,17 @@ pub async fn pay_order(tx: &mut Tx, op: &Op<'_>, id: Uuid) -> Result<PaymentOutc
         } else {
             // The sweeper expired them; the sale takes the stock with new ones.
             let items = repo::order_lines(tx, id).await?;
+            let owed = super::exceptions::owed_by_line(tx, id).await?;
             for line in items {
+                let quantity = line.quantity - owed.get(&line.id).copied().unwrap_or(0);
+                if quantity <= 0 {
+                    continue;
+                }
                 let r = Reservation {
                     id: op.new_id(),
                     order_item_id: line.id,
                     variant_id: line.variant_id,
-                    quantity: line.quantity,
+                    quantity,
                     reserved_until: now,
                     status: ReservationStatus::Converted,
                     created_at: now,
@@ -118,7 +135,17 @@ pub async fn cancel_order(tx: &mut Tx, op: &Op<'_>, id: Uuid) -> Result<Order> {
         op.now,
     )
     .await?;
+    // A till's order gives its units back to the till's allotment (`allot::give_back`).
+    let till = super::allot::terminal_of_order(tx, id).await?;
+    let released = match till {
+        Some(_) => repo::active_holds_by_variant(tx, id).await?,
+        None => BTreeMap::new(),
+    };
     repo::close_holds(tx, &[id], ReservationStatus::Released, op.now).await?;
+    if let Some(terminal_id) = till {
+        super::allot::give_back(tx, terminal_id, &released, op.now).await?;
+        super::exceptions::settle_cancelled(tx, op, id).await?;
+    }
     load(tx, id, op.now).await
 }
 

@@ -195,10 +195,20 @@ fn new_order(
     req: &OrderRequest<'_>,
     variants: &BTreeMap<Uuid, LockedVariant>,
 ) -> Result<Order> {
-    let id = req.new.id.unwrap_or_else(|| op.new_id());
-    let until = micros(op.now + req.window);
+    build_order(op, req.new, req.window, variants)
+}
+
+/// The order `new` makes of `variants`, held from now for `window`; its ids come from the op.
+pub(super) fn build_order(
+    op: &Op<'_>,
+    new: &NewOrder,
+    window: TimeDelta,
+    variants: &BTreeMap<Uuid, LockedVariant>,
+) -> Result<Order> {
+    let id = new.id.unwrap_or_else(|| op.new_id());
+    let until = micros(op.now + window);
     let items: Vec<OrderItem> = (1..)
-        .zip(&req.new.items)
+        .zip(&new.items)
         .map(|(line_no, line)| {
             let v = &variants[&line.variant_id];
             OrderItem {
@@ -260,7 +270,7 @@ struct OrderRequest<'a> {
 }
 
 /// Checks a new order's shape; returns the quantity per variant (lines of a variant summed).
-fn check_new_order(new: &NewOrder) -> Result<BTreeMap<Uuid, i64>> {
+pub(super) fn check_new_order(new: &NewOrder) -> Result<BTreeMap<Uuid, i64>> {
     let mut errors = Vec::new();
     if new.items.is_empty() {
         errors.push(FieldError {

@@ -37,7 +37,7 @@ use crate::commands;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, Error, ErrorCode, Result};
 use crate::feed::{self, Cursor};
-use crate::model::{Applied, Command, SyncReport};
+use crate::model::{Applied, Command, CommandKind, SyncReport};
 use crate::replica::{self, decisions, outbox};
 use crate::store::{with_retry, Stmt};
 
@@ -207,6 +207,7 @@ pub async fn sync_once(link: &Link) -> Result<SyncReport> {
             return recopy(link, &identity).await;
         }
         let pushed = push::push(link).await?;
+        right_size(link).await?;
         let pulled = pull::pull(link, &pushed.refresh).await?;
         let counts = outbox::counts(&mut link.local.store.conn().await?).await?;
         Ok(SyncReport {
@@ -313,24 +314,71 @@ async fn recopy(link: &Link, identity: &str) -> Result<SyncReport> {
 /// everything this terminal did; then pulls, so the replica shows the outcome. Offline it is
 /// refused, never accepted silently.
 pub async fn forward(link: &Link, cmd: &Command) -> Result<Applied> {
-    let refusal = |e: &Error| replica::needs_the_shop(&cmd.kind, &link.shop(), &e.to_string());
+    forward_as(link, cmd, false).await
+}
+
+/// A sale paid at once (`cmd` creates its order): online, the shop takes the order, then its
+/// payment; offline, the till sells it from its allotment, paid (`till_order`).
+pub async fn sell_now(link: &Link, cmd: &Command) -> Result<Applied> {
+    let taken = forward_as(link, cmd, true).await?;
+    match &taken.outcome {
+        crate::model::Outcome::Order(o) if o.status == crate::model::OrderStatus::Pending => {
+            let pay = Command {
+                op_id: Uuid::now_v7(),
+                made_at: link.local.now(),
+                kind: CommandKind::PayOrder { order_id: o.id },
+                ..cmd.clone()
+            };
+            forward(link, &pay).await
+        }
+        _ => Ok(taken),
+    }
+}
+
+async fn forward_as(link: &Link, cmd: &Command, paid: bool) -> Result<Applied> {
+    // Offline, a till's sale from its allotment is applied here and queued (`till_form`).
+    let refusal = |e: Error| async move {
+        match commands::till_form(&link.local, link.terminal_id, &cmd.kind, paid).await? {
+            Some(kind) => {
+                tracing::info!(
+                    kind = kind.name(),
+                    "the shop is unreachable: selling from the allotment"
+                );
+                let queued = Command {
+                    kind,
+                    ..cmd.clone()
+                };
+                commands::apply(&link.local, &queued).await
+            }
+            None => Err(replica::needs_the_shop(
+                &cmd.kind,
+                &link.shop(),
+                &e.to_string(),
+            )),
+        }
+    };
     if let Err(e) = push::push(link).await {
         link.after_error(&e).await;
         if offline(&e) {
-            return Err(refusal(&e));
+            return refusal(e).await;
         }
         return Err(e);
     }
     let up = match link.upstream().await {
         Ok(up) => up,
-        Err(e) => return Err(refusal(&e)),
+        Err(e) => return refusal(e).await,
     };
     let applied = match link::step(commands::apply(&up.ctx, cmd)).await {
         Ok(a) => a,
         Err(e) => {
             link.after_error(&e).await;
-            // Unknown whether it committed: the same op id sent again is answered once.
-            return Err(if offline(&e) { refusal(&e) } else { e });
+            // Unknown whether it committed: the same op id sent again is answered once (a sale
+            // queued from the allotment under it meets the first decision on the shop).
+            return if offline(&e) {
+                refusal(e).await
+            } else {
+                Err(e)
+            };
         }
     };
     if let Err(e) = pull::pull(link, &BTreeSet::new()).await {
@@ -338,6 +386,21 @@ pub async fn forward(link: &Link, cmd: &Command) -> Result<Applied> {
         tracing::warn!(error = %e, "the shop applied the command; pulling its outcome failed");
     }
     Ok(applied)
+}
+
+/// On the shop, as terminal `link` syncs: its allotments brought to the shop's policies.
+async fn right_size(link: &Link) -> Result<()> {
+    let up = link.upstream().await?;
+    let changed = link::step(commands::right_size_allotments(
+        &up.ctx,
+        link.terminal_id,
+        &link.terminal_name,
+    ))
+    .await?;
+    if !changed.is_empty() {
+        tracing::info!(variants = changed.len(), "allotments right-sized");
+    }
+    Ok(())
 }
 
 /// Stops being a terminal of the shop: refused while commands have not reached the shop or wait

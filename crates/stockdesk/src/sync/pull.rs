@@ -127,6 +127,8 @@ struct Fetched {
     /// The version of each product read that the replica had from the server.
     seen: BTreeMap<Uuid, i64>,
     orders: BTreeSet<Uuid>,
+    /// Orders this terminal's pending commands made, paid or cancelled.
+    till_orders: BTreeSet<Uuid>,
     rows: BTreeMap<&'static str, Vec<Vec<Arg>>>,
 }
 
@@ -163,6 +165,23 @@ async fn apply_page(
     let mut products: BTreeSet<Uuid> = wanted.products.clone();
     products.extend(refresh);
     products.extend(pending.iter().filter_map(|e| e.queued.touches.product));
+    // A till's own orders made offline: read again (their variants and, once the shop has
+    // them, their rows) and made again on top, like any pending command.
+    let till_orders: BTreeSet<Uuid> = pending
+        .iter()
+        .filter_map(|e| e.queued.touches.order)
+        .collect();
+    products.extend(
+        ids_where(
+            &mut local.store.conn().await?,
+            "SELECT DISTINCT product_id FROM order_items",
+            "order_id",
+            &till_orders,
+        )
+        .await?,
+    );
+    let mut orders = wanted.orders.clone();
+    orders.extend(&till_orders);
     // A stock change, and an order (it holds or sold stock), change their variants' products.
     products.extend(
         ids_where(
@@ -226,7 +245,7 @@ async fn apply_page(
         let rows = cols.fetch(&mut srv, "attribute_values", values).await?;
         fetched.add("attribute_values", rows);
     }
-    for chunk in chunks(&wanted.orders) {
+    for chunk in chunks(&orders) {
         for (table, column) in [
             ("orders", "id"),
             ("order_items", "order_id"),
@@ -238,7 +257,13 @@ async fn apply_page(
             fetched.add(table, rows);
         }
     }
-    fetched.orders = wanted.orders.clone();
+    fetched.orders = orders;
+    fetched.till_orders = till_orders;
+    // Allotments, policies and oversell exceptions are few: read whole every page.
+    for table in ["allotments", "allotment_policies", "oversell_exceptions"] {
+        let rows = cols.fetch(&mut srv, table, Stmt::new("1 = 1")).await?;
+        fetched.add(table, rows);
+    }
     for chunk in chunks(&wanted.staff) {
         let rows = cols
             .fetch(&mut srv, "staff", Stmt::ids_in("id", chunk))
@@ -451,10 +476,18 @@ async fn write_page(
                 .product
                 .is_some_and(|p| replaced.contains(&p))
                 || e.queued.touches.category.is_some()
+                || e.queued
+                    .touches
+                    .order
+                    .is_some_and(|o| f.till_orders.contains(&o))
         })
         .collect();
     let rerun_ops: Vec<Uuid> = rerun.iter().map(|e| e.op_id).collect();
 
+    // Allotments, policies and exceptions are read whole (`write_allotments`).
+    for table in ["oversell_exceptions", "allotment_policies", "allotments"] {
+        Stmt::new(format!("DELETE FROM {table}")).run(tx).await?;
+    }
     // Out with the replica's rows of what is read again (children with their products).
     for chunk in chunks(&replaced) {
         for table in ["variants", "images"] {
@@ -509,6 +542,20 @@ async fn write_page(
             .run(tx)
             .await?;
     }
+    // The till's own orders go, to be made again.
+    for chunk in chunks(&f.till_orders) {
+        for (table, column) in [
+            ("reservations", "order_id"),
+            ("order_items", "order_id"),
+            ("orders", "id"),
+        ] {
+            Stmt::ids_in(column, chunk.clone())
+                .wrap(|f| format!("DELETE FROM {table} WHERE {f}"))
+                .uncached()
+                .run(tx)
+                .await?;
+        }
+    }
     for chunk in chunks(&f.orders) {
         for table in ["reservations", "order_items"] {
             Stmt::ids_in("order_id", chunk.clone())
@@ -548,6 +595,7 @@ async fn write_page(
         let upsert = matches!(table, "blobs" | "product_history" | "orders");
         cols.write(tx, table, f.take(table), upsert).await?;
     }
+    write_allotments(tx, cols, &mut f).await?;
     for p in &f.on_server {
         Stmt::new(
             "INSERT INTO sync_seen (product_id, version) SELECT id, version FROM products \
@@ -584,6 +632,55 @@ async fn write_page(
     }
     events.extend(f.orders.iter().map(|&id| ChangeEvent::Order { id }));
     Ok(events)
+}
+
+/// Replaces the replica's allotments, policies and oversell exceptions with the shop's, leaving
+/// out rows of a variant or an order this replica does not have yet (a later page brings them,
+/// and these rows again).
+async fn write_allotments(tx: &mut Tx, cols: &Columns, f: &mut Fetched) -> Result<()> {
+    for table in ["allotments", "allotment_policies"] {
+        let rows = present(tx, cols, table, "variant_id", "variants", f.take(table)).await?;
+        cols.write(tx, table, rows, false).await?;
+    }
+    let rows = f.take("oversell_exceptions");
+    let rows = present(
+        tx,
+        cols,
+        "oversell_exceptions",
+        "order_item_id",
+        "order_items",
+        rows,
+    )
+    .await?;
+    cols.write(tx, "oversell_exceptions", rows, false).await?;
+    Ok(())
+}
+
+/// The `rows` of `table` whose `column` names a row of `parent` in the replica.
+async fn present(
+    tx: &mut Tx,
+    cols: &Columns,
+    table: &str,
+    column: &str,
+    parent: &str,
+    rows: Vec<Vec<Arg>>,
+) -> Result<Vec<Vec<Arg>>> {
+    let at = cols.index(table, column);
+    let ids: BTreeSet<Uuid> = rows
+        .iter()
+        .filter_map(|r| match r[at] {
+            Arg::OptId(Some(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let have: BTreeSet<Uuid> = ids_where(tx, &format!("SELECT id FROM {parent}"), "id", &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| matches!(r[at], Arg::OptId(Some(id)) if have.contains(&id)))
+        .collect())
 }
 
 /// Applies every pending command again, in order (after a copy afresh).

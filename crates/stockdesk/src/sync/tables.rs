@@ -43,6 +43,9 @@ pub const TABLES: &[Table] = &[
     table("orders", &["id"]),
     table("order_items", &["id"]),
     table("reservations", &["id"]),
+    table("allotments", &["terminal_id", "variant_id"]),
+    table("allotment_policies", &["variant_id"]),
+    table("oversell_exceptions", &["id"]),
     Table {
         name: "staff",
         key: &["id"],

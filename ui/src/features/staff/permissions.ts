@@ -18,6 +18,7 @@ const WHY = {
   adjust_stock: (who) => `Adjusting stock needs ${who}`,
   import: (who) => `Importing products needs ${who}`,
   manage_staff: (who) => `Managing staff profiles needs ${who}`,
+  manage_allotments: (who) => `Allotting stock to tills needs ${who}`,
 } satisfies Record<Permission, (who: string) => string>;
 
 export const ROLE_LABEL = { staff: "Staff", manager: "Manager", owner: "Owner" } satisfies Record<Role, string>;

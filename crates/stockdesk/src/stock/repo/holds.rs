@@ -245,6 +245,51 @@ fn order_inserts(only: impl Fn(&str) -> String) -> [String; 3] {
     ]
 }
 
+/// Writes a new order (taken from terminal `terminal_id`'s allotment), its lines and its holds
+/// as they are, row by row (a till's order is a few lines; the caller took the units).
+pub async fn insert_till_order(tx: &mut Tx, order: &Order, terminal_id: Uuid) -> Result<()> {
+    Stmt::new(
+        "INSERT INTO orders (id, status, payment_expires_at, created_at, created_by, \
+         created_by_id, updated_at, updated_by, updated_by_id, terminal_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .arg(order.id)
+    .arg(order.status.as_str())
+    .arg(order.payment_expires_at)
+    .arg(order.created_at)
+    .arg(order.created_by.as_str())
+    .arg(order.created_by_id)
+    .arg(order.updated_at)
+    .arg(order.updated_by.as_str())
+    .arg(order.updated_by_id)
+    .arg(terminal_id)
+    .run(tx)
+    .await?;
+    for i in &order.items {
+        Stmt::new(
+            "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, \
+             product_name, quantity, unit_price_minor, currency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .arg(i.id)
+        .arg(order.id)
+        .arg(i.line_no)
+        .arg(i.variant_id)
+        .arg(i.product_id)
+        .arg(i.sku.as_str())
+        .arg(i.product_name.as_str())
+        .arg(i.quantity)
+        .arg(i.unit_price_minor)
+        .arg(i.currency.as_str())
+        .run(tx)
+        .await?;
+    }
+    for r in &order.reservations {
+        insert_reservation(tx, order.id, r).await?;
+    }
+    Ok(())
+}
+
 pub async fn insert_reservation(tx: &mut Tx, order_id: Uuid, r: &Reservation) -> Result<()> {
     Stmt::new(
         "INSERT INTO reservations (id, order_id, order_item_id, variant_id, quantity, \
@@ -319,6 +364,21 @@ pub async fn close_holds(
 struct ClosedHold {
     variant_id: Uuid,
     quantity: i64,
+}
+
+/// Units an order's active holds keep, per variant.
+pub async fn active_holds_by_variant(tx: &mut Tx, order_id: Uuid) -> Result<BTreeMap<Uuid, i64>> {
+    let rows: Vec<ClosedHold> = Stmt::new(
+        "SELECT variant_id, CAST(SUM(quantity) AS BIGINT) AS quantity FROM reservations \
+         WHERE order_id = $1 AND status = 'active' GROUP BY variant_id",
+    )
+    .arg(order_id)
+    .fetch(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|h| (h.variant_id, h.quantity))
+        .collect())
 }
 
 pub async fn extend_reservations(tx: &mut Tx, order_id: Uuid, until: DateTime<Utc>) -> Result<()> {
