@@ -287,7 +287,28 @@ both_backends!(paid_lines_not_converted, |db: TestDb| async move {
     // nothing was sold, so conversions and sales still agree with each other.
     let sql = "UPDATE orders SET status = 'paid', paid_at = closed_at WHERE id = $1";
     assert_eq!(tamper(&db.sd, sql, &[s.cancelled.id]).await, 1);
+    // Its lines get the time of sale too, as a payment would stamp them.
+    let sql = "UPDATE order_items SET paid_at = (SELECT paid_at FROM orders WHERE id = $1) \
+               WHERE order_id = $1";
+    assert_eq!(tamper(&db.sd, sql, &[s.cancelled.id]).await, 1);
     assert_only(&db.sd, "paid_lines_not_converted", &[s.cancelled.id]).await;
+});
+
+both_backends!(paid_lines_without_their_time, |db: TestDb| async move {
+    let s = shop(&db).await;
+    // The sales report reads lines by their time of sale: one without it is a sale not counted.
+    let sql = "UPDATE order_items SET paid_at = NULL WHERE order_id = $1 AND line_no = 2";
+    assert_eq!(tamper(&db.sd, sql, &[s.paid.id]).await, 1);
+    assert_only(&db.sd, "lines_unlike_their_payment", &[s.paid.id]).await;
+});
+
+both_backends!(unpaid_lines_with_a_time, |db: TestDb| async move {
+    let s = shop(&db).await;
+    // A pending order's lines stamped as sold: the report would count a sale never paid.
+    let sql = "UPDATE order_items SET paid_at = (SELECT created_at FROM orders WHERE id = $1) \
+               WHERE order_id = $1";
+    assert_eq!(tamper(&db.sd, sql, &[s.pending.id]).await, 2);
+    assert_only(&db.sd, "lines_unlike_their_payment", &[s.pending.id]).await;
 });
 
 both_backends!(
@@ -339,6 +360,7 @@ fn every_rule_has_a_test() {
         "conversion_without_matching_sale",
         "paid_lines_not_converted",
         "closed_order_without_time",
+        "lines_unlike_their_payment",
         "snapshot_not_current",
     ]);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/check/mod.rs");

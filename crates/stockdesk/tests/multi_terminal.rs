@@ -204,5 +204,7 @@ async fn ten_terminals_and_a_sweeper_fit_the_default_connection_limit() {
         .await
         .unwrap();
     assert_eq!(idle, "10s");
+    let jit: String = sqlx::query_scalar("SHOW jit").fetch_one(&pg).await.unwrap();
+    assert_eq!(jit, "off");
     stockdesk_testkit::drop_postgres(&db.url).await;
 }

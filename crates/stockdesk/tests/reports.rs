@@ -9,7 +9,7 @@ use stockdesk::catalog::{NewProduct, NewVariant, PatchRequest, ProductPatch, Pro
 use stockdesk::reports::{HoldCounts, ReportRange};
 use stockdesk::sweeper::RunStatus;
 use stockdesk::{CommandKind, Error, Stockdesk};
-use stockdesk_testkit::{both_backends, count, execute, order_of, stocked, TestDb};
+use stockdesk_testkit::{both_backends, count, count_where, execute, order_of, stocked, TestDb};
 use uuid::Uuid;
 
 /// Amounts per currency, as (code, minor units).
@@ -430,3 +430,47 @@ both_backends!(sweeper_runs_per_day_and_latest, |db: TestDb| async move {
         Utc.with_ymd_and_hms(2026, 11, 23, 23, 46, 0).unwrap()
     );
 });
+
+both_backends!(
+    a_sale_counts_on_the_day_it_was_paid,
+    |db: TestDb| async move {
+        // Both orders are placed on Monday and paid on Tuesday: one with two days to pay, one after
+        // the sweeper expired it (paying takes the stock again). The sales lines carry the time of
+        // payment, whichever way the order got there, so both are Tuesday's sales.
+        let (sd, clock) = (&db.sd, &db.clock);
+        let lamp = stocked(sd, "lamp", &[10]).await[0]; // EUR 10.00
+        let mut slow = order_of(&[(lamp, 2)]);
+        slow.expires_in_secs = Some(2 * 24 * 3600);
+        let slow = sd.create_order(slow, None).await.unwrap();
+        let mut lapsing = order_of(&[(lamp, 3)]);
+        lapsing.expires_in_secs = Some(60);
+        let lapsed = sd.create_order(lapsing, None).await.unwrap();
+        clock.advance(TimeDelta::minutes(2));
+        assert_eq!(sd.sweep_once().await.unwrap().status, RunStatus::Ok);
+        assert_eq!(count_where(sd, "orders", "status = 'expired'").await, 1);
+
+        clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap());
+        sd.pay_order(slow.id).await.unwrap();
+        sd.pay_order(lapsed.id).await.unwrap();
+        let r = sd
+            .sales_report(&range("2026-11-23", "2026-11-24", "UTC"))
+            .await
+            .unwrap();
+        let days: Vec<(String, i64, i64, Amounts)> = r
+            .days
+            .iter()
+            .map(|d| (d.start.to_string(), d.units, d.orders, money(&d.revenue)))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2026-11-23".into(), 0, 0, vec![]),
+                ("2026-11-24".into(), 5, 2, eur_usd(5000, 0)),
+            ]
+        );
+        assert_eq!(r.top_products.len(), 1);
+        assert_eq!(r.top_products[0].units, 5);
+        // And `check` holds every paid order's lines to its time of sale.
+        assert_eq!(sd.check_invariants().await.unwrap(), vec![]);
+    }
+);

@@ -332,6 +332,11 @@ async fn offline_writes_are_queued_and_reach_the_shop_once() {
     assert_eq!(shop.sd.stock_level(v).await.unwrap().on_hand, 8);
     t.settle().await;
     assert_replica_equals_shop(&shop.sd, &t.sd).await;
+    // The terminal's copy of the sale's lines carries the time it was paid: its own sales report
+    // (read locally) counts it. Two days, so a payment just before midnight counts too.
+    let days = stockdesk::reports::ReportRange::last_days(2, "UTC", t.sd.now()).unwrap();
+    assert_eq!(t.sd.sales_report(&days).await.unwrap().total.units, 2);
+    assert_clean(&t.sd).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

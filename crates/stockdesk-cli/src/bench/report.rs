@@ -192,14 +192,15 @@ async fn seed_history(sd: &Stockdesk, ledger: usize) -> Result<Made> {
             paid = at(&format!("i * {step} + 60")),
             due = at(&format!("i * {step} + 900")),
         ),
-        // One to three lines per order, over the variants in id order.
+        // One to three lines per order, over the variants in id order; a paid order's lines
+        // carry its time of sale, as the payment stamps them.
         format!(
             "INSERT INTO order_items (id, order_id, line_no, variant_id, product_id, sku, \
-             product_name, quantity, unit_price_minor, currency) \
+             product_name, quantity, unit_price_minor, currency, paid_at) \
              SELECT {id}, o.id, l.line_no, v.id, v.product_id, v.sku, p.name, 1 + (o.k % 4), \
-                    v.price_minor, v.currency \
-             FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at) - 1 AS k FROM orders \
-                   WHERE created_by LIKE 'bench-%') o \
+                    v.price_minor, v.currency, o.paid_at \
+             FROM (SELECT id, paid_at, ROW_NUMBER() OVER (ORDER BY created_at) - 1 AS k \
+                   FROM orders WHERE created_by LIKE 'bench-%') o \
              JOIN (SELECT 1 AS line_no UNION ALL SELECT 2 UNION ALL SELECT 3) l \
                ON l.line_no <= 1 + o.k % 3 \
              JOIN (SELECT id, product_id, sku, price_minor, currency, \

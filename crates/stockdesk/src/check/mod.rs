@@ -113,7 +113,8 @@ async fn reservation_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Resul
     Ok(())
 }
 
-/// Every paid order's lines were converted and sold exactly once; nothing else was.
+/// Every paid order's lines were converted and sold exactly once, and carry its time of sale;
+/// nothing else was.
 async fn sale_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Result<()> {
     type Key = (Uuid, Uuid);
     let by_key = |rows: Vec<repo::OrderVariantUnits>| -> BTreeMap<Key, i64> {
@@ -159,6 +160,10 @@ async fn sale_rules(tx: &mut Tx, found: &mut Vec<Inconsistency>) -> Result<()> {
     for row in repo::closed_orders_without_time(tx).await? {
         let detail = "paid or closed without a time";
         push(found, "closed_order_without_time", row.id, detail.into());
+    }
+    for row in repo::lines_unlike_their_payment(tx).await? {
+        let detail = "its lines' time of sale (order_items.paid_at) is not the order's paid_at";
+        push(found, "lines_unlike_their_payment", row.id, detail.into());
     }
     Ok(())
 }

@@ -201,3 +201,15 @@ pub async fn closed_orders_without_time(tx: &mut Tx) -> Result<Vec<Subject>> {
     .fetch(tx)
     .await
 }
+
+/// Orders whose lines' time of sale is not theirs: a paid order's lines carry its `paid_at` (the
+/// sales report reads lines by it alone), the lines of an order not paid carry none.
+pub async fn lines_unlike_their_payment(tx: &mut Tx) -> Result<Vec<Subject>> {
+    Stmt::new(
+        "SELECT DISTINCT o.id FROM orders o JOIN order_items i ON i.order_id = o.id \
+         WHERE (o.status = 'paid' AND (i.paid_at IS NULL OR i.paid_at <> o.paid_at)) \
+         OR (o.status <> 'paid' AND i.paid_at IS NOT NULL) ORDER BY o.id",
+    )
+    .fetch(tx)
+    .await
+}

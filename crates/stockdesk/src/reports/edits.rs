@@ -117,18 +117,25 @@ pub async fn edits(on: &mut impl Session, days: &Days) -> Result<EditsReport> {
     let end = stmt.param(days.ends);
     let recent = stmt.param(RECENT_CONFLICTS);
     // Postgres types a `UNION` pair by pair, so the first part's NULLs carry their type.
-    // `->` and `->>` read JSON alike in both dialects: an outcome's `value.merge` is JSON null
-    // (SQL NULL through `->>`) unless the edit merged.
+    // `edits`: the range's edits from `applied_ops_by_kind` (one index range per kind), each cut
+    // down to its time and whether it merged before the days are joined: an outcome is a few
+    // kilobytes, and joining the whole rows to the days made Postgres keep a copy of them all
+    // (spilled to disk at 2,000 edits a month). `->` and `->>` read JSON alike in both
+    // dialects: an outcome's `value.merge` is JSON null (SQL NULL through `->>`) unless the
+    // edit merged.
     let sql = format!(
-        "WITH {cte} \
+        "WITH {cte}, \
+         edits AS MATERIALIZED ( \
+           SELECT a.created_at AS at, \
+                  CASE WHEN (a.outcome -> 'value' ->> 'merge') IS NULL THEN 0 ELSE 1 END AS merged \
+           FROM applied_ops a WHERE a.kind IN ({kinds}) \
+                AND a.created_at >= {first} AND a.created_at < {end}) \
          SELECT 'edits' AS part, d.bucket, CAST(COUNT(*) AS BIGINT) AS n, \
-                CAST(SUM(CASE WHEN (a.outcome -> 'value' ->> 'merge') IS NULL THEN 0 ELSE 1 END) \
-                     AS BIGINT) AS merged, \
+                CAST(SUM(e.merged) AS BIGINT) AS merged, \
                 CAST(NULL AS TIMESTAMPTZ) AS at, CAST(NULL AS UUID) AS product_id, \
                 CAST(NULL AS TEXT) AS product_name, CAST(NULL AS TEXT) AS actor, \
                 CAST(NULL AS JSONB) AS paths \
-         FROM days d JOIN applied_ops a ON a.kind IN ({kinds}) \
-              AND a.created_at >= d.starts AND a.created_at < d.ends \
+         FROM days d JOIN edits e ON e.at >= d.starts AND e.at < d.ends \
          GROUP BY d.bucket \
          UNION ALL \
          SELECT 'conflicts', d.bucket, CAST(COUNT(*) AS BIGINT), 0, NULL, NULL, NULL, NULL, NULL \

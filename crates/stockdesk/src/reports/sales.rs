@@ -75,44 +75,47 @@ pub async fn sales(on: &mut impl Session, days: &Days) -> Result<SalesReport> {
     let mut stmt = Stmt::new("");
     let cte = days.cte(&mut stmt);
     let top = stmt.param(TOP_PRODUCTS);
-    // The whole range's bounds beside each day's: Postgres cannot estimate the days' own bounds
-    // (they come from `days`) and would otherwise expect most orders and hash every order line.
     let first = stmt.param(days.starts());
     let end = stmt.param(days.ends);
+    // A line carries its order's time of sale (`paid_at`, stamped by the payment), and
+    // `order_items_paid_by_time` holds all a sum needs, so the lines sold come from the index
+    // alone: per day, one index range each (`day`); per product, the range's own (`per`, and the
+    // top sellers of it). The days' order counts come from the paid orders' index, since an
+    // order may hold lines of several products and currencies. A top seller's name as it was
+    // sold is looked up only when the product is gone.
     // Postgres types a `UNION` pair by pair, so the first part's NULLs carry their type.
-    // `per`: units and revenue per day, product and currency, from the paid orders of each day
-    // (an index range per day). The days' order counts come straight from the orders, since an
-    // order may hold lines of several products and currencies.
     let sql = format!(
         "WITH {cte}, \
          per AS ( \
-           SELECT d.bucket, i.product_id, i.currency, MAX(i.product_name) AS sold_as, \
-                  SUM(i.quantity) AS units, SUM(i.quantity * i.unit_price_minor) AS amount \
-           FROM days d \
-           JOIN orders o ON o.status = 'paid' AND o.paid_at >= d.starts AND o.paid_at < d.ends \
-                AND o.paid_at >= {first} AND o.paid_at < {end} \
-           JOIN order_items i ON i.order_id = o.id \
-           GROUP BY d.bucket, i.product_id, i.currency), \
+           SELECT i.product_id, i.currency, SUM(i.quantity) AS units, \
+                  SUM(i.quantity * i.unit_price_minor) AS amount \
+           FROM order_items i WHERE i.paid_at >= {first} AND i.paid_at < {end} \
+           GROUP BY i.product_id, i.currency), \
          top AS ( \
            SELECT product_id FROM per GROUP BY product_id \
-           ORDER BY SUM(units) DESC, SUM(amount) DESC, product_id LIMIT {top}) \
-         SELECT 'day' AS part, bucket, CAST(NULL AS UUID) AS product_id, \
-                CAST(NULL AS TEXT) AS name, currency, \
-                CAST(SUM(units) AS BIGINT) AS units, CAST(SUM(amount) AS BIGINT) AS amount_minor, \
+           ORDER BY SUM(units) DESC, SUM(amount) DESC, product_id LIMIT {top}), \
+         named AS ( \
+           SELECT top.product_id, \
+                  COALESCE(p.name, (SELECT MAX(s.product_name) FROM order_items s \
+                                    WHERE s.product_id = top.product_id \
+                                      AND s.paid_at >= {first} AND s.paid_at < {end})) AS name \
+           FROM top LEFT JOIN products p ON p.id = top.product_id) \
+         SELECT 'day' AS part, d.bucket, CAST(NULL AS UUID) AS product_id, \
+                CAST(NULL AS TEXT) AS name, i.currency, \
+                CAST(SUM(i.quantity) AS BIGINT) AS units, \
+                CAST(SUM(i.quantity * i.unit_price_minor) AS BIGINT) AS amount_minor, \
                 CAST(0 AS BIGINT) AS orders \
-         FROM per GROUP BY bucket, currency \
+         FROM days d JOIN order_items i ON i.paid_at >= d.starts AND i.paid_at < d.ends \
+         GROUP BY d.bucket, i.currency \
          UNION ALL \
          SELECT 'orders', d.bucket, NULL, NULL, NULL, 0, 0, CAST(COUNT(*) AS BIGINT) \
          FROM days d \
          JOIN orders o ON o.status = 'paid' AND o.paid_at >= d.starts AND o.paid_at < d.ends \
-                AND o.paid_at >= {first} AND o.paid_at < {end} \
          GROUP BY d.bucket \
          UNION ALL \
-         SELECT 'product', NULL, per.product_id, COALESCE(MAX(p.name), MAX(per.sold_as)), \
-                per.currency, CAST(SUM(per.units) AS BIGINT), CAST(SUM(per.amount) AS BIGINT), 0 \
-         FROM per JOIN top ON top.product_id = per.product_id \
-         LEFT JOIN products p ON p.id = per.product_id \
-         GROUP BY per.product_id, per.currency"
+         SELECT 'product', NULL, per.product_id, named.name, per.currency, \
+                CAST(per.units AS BIGINT), CAST(per.amount AS BIGINT), 0 \
+         FROM per JOIN named ON named.product_id = per.product_id"
     );
     let rows: Vec<Row> = stmt.text(sql).fetch(on).await?;
 

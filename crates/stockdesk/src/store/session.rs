@@ -68,6 +68,11 @@ impl PgSession {
                 self.keepalive_interval.as_secs().to_string(),
             ),
             ("tcp_keepalives_count", self.keepalive_count.to_string()),
+            // Stockdesk's statements are short. A report joins its rows to a list of days whose
+            // bounds Postgres cannot estimate, so it expects a million rows where there are
+            // thousands, and past `jit_above_cost` compiling the plan took longer (50–150 ms)
+            // than running it.
+            ("jit", "off".to_string()),
         ]
     }
 }
