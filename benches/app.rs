@@ -146,6 +146,10 @@ async fn launch(bin: &Path, shop: Option<&Shop>, first: &str) -> Launch {
     };
     let _ = session.quit().await;
     drop(driver);
+    eprintln!(
+        "  first paint {:.0?}; PSS {} KiB after start, {pss_after_kib:?} KiB after browsing",
+        first_paint, pss_start_kib
+    );
     Launch {
         first_paint,
         pss_start_kib,
@@ -154,70 +158,88 @@ async fn launch(bin: &Path, shop: Option<&Shop>, first: &str) -> Launch {
 }
 
 /// Scrolls the product list from top to bottom a page (200 rows) at a time, waiting for each
-/// page's rows, then opens `OPENED` products spread over the list, waiting for each editor.
+/// page's rows, then opens `OPENED` products spread over the list, waiting for each editor. One
+/// short script per step: WebDriver's client gives up on a request that runs for minutes.
 async fn browse(session: &WebDriver) {
-    session
-        .update_timeouts(TimeoutConfiguration::new(
-            Some(Duration::from_secs(900)),
-            None,
-            None,
-        ))
-        .await
-        .expect("a longer script timeout");
     let started = Instant::now();
-    let out = session
-        .execute_async(
-            r#"
-            const [opened, done] = arguments;
-            const list = document.querySelector('[data-testid=product-list]');
-            const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-            const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-            const settled = async () => {
-              for (let i = 0; i < 6000; i++) {
-                await frame();
-                if (!document.querySelector('[data-testid=product-row-loading]')
-                    && document.querySelector('[data-testid=product-row]')) return true;
-              }
-              return false;
-            };
-            (async () => {
-              const rowHeight = document.querySelector('[data-testid=product-row]').offsetHeight;
-              const rows = Math.round(list.scrollHeight / rowHeight);
-              let pages = 0;
-              while (list.scrollTop + list.clientHeight < list.scrollHeight - 1) {
-                list.scrollTop = Math.min(list.scrollTop + 200 * rowHeight, list.scrollHeight);
-                if (!(await settled())) return done({ error: `rows at ${list.scrollTop} never loaded` });
-                pages++;
-              }
-              for (let k = 0; k < opened; k++) {
-                list.scrollTop = Math.floor((k * rows) / opened) * rowHeight;
-                if (!(await settled())) return done({ error: `rows for product ${k} never loaded` });
-                const row = [...document.querySelectorAll('[data-testid=product-row]')]
-                  .find((r) => r.getBoundingClientRect().top >= list.getBoundingClientRect().top);
-                const name = row.querySelector('.name').textContent;
-                row.click();
-                let shown = false;
-                for (let i = 0; i < 2000 && !shown; i++) {
-                  await sleep(5);
-                  shown = document.querySelector('[data-testid=editor-title]')?.textContent === name;
-                }
-                if (!shown) return done({ error: `the editor never showed ${name}` });
-              }
-              done({ rows, pages });
-            })();
-            "#,
-            vec![json!(OPENED)],
+    let (row_height, rows) = {
+        let out = step(
+            session,
+            "done([$('[data-testid=product-row]').offsetHeight, \
+             Math.round(list().scrollHeight / $('[data-testid=product-row]').offsetHeight)])",
+            Value::Null,
         )
-        .await
-        .expect("the scroll-and-open script");
-    let out: Value = out.json().clone();
-    assert!(out.get("error").is_none(), "browsing failed: {out}");
+        .await;
+        (out[0].as_i64().unwrap(), out[1].as_i64().unwrap())
+    };
+    let mut pages = 0;
+    for first in (200..rows).step_by(200) {
+        step(
+            session,
+            "list().scrollTop = arguments[0]; settled().then((ok) => done(ok || `rows at ${arguments[0]} never loaded`))",
+            json!(first * row_height),
+        )
+        .await;
+        pages += 1;
+        if pages % 100 == 0 {
+            eprintln!("  {pages} pages scrolled in {:.0?}", started.elapsed());
+        }
+    }
+    for k in 0..OPENED as i64 {
+        step(
+            session,
+            r#"
+            list().scrollTop = arguments[0];
+            settled().then(async (ok) => {
+              if (!ok) return done(`rows at ${arguments[0]} never loaded`);
+              const top = list().getBoundingClientRect().top;
+              const row = [...document.querySelectorAll('[data-testid=product-row]')]
+                .find((r) => r.getBoundingClientRect().top >= top);
+              const name = row.querySelector('.name').textContent;
+              row.click();
+              for (let i = 0; i < 2000; i++) {
+                await new Promise((r) => setTimeout(r, 5));
+                if ($('[data-testid=editor-title]')?.textContent === name) return done(true);
+              }
+              done(`the editor never showed ${name}`);
+            });
+            "#,
+            json!((k * rows / OPENED as i64) * row_height),
+        )
+        .await;
+    }
     eprintln!(
-        "  scrolled {} rows in {} pages and opened {OPENED} products in {:.1?}",
-        out["rows"],
-        out["pages"],
+        "  scrolled {rows} rows in {pages} pages and opened {OPENED} products in {:.1?}",
         started.elapsed()
     );
+}
+
+/// Runs one step of the browse in the page (with `$`, `list()` and `settled()` at hand) and
+/// returns what it passed to `done`; any string it passes is a failure.
+async fn step(session: &WebDriver, body: &str, arg: Value) -> Value {
+    let script = format!(
+        r#"
+        const done = arguments[arguments.length - 1];
+        const $ = (css) => document.querySelector(css);
+        const list = () => $('[data-testid=product-list]');
+        const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        const settled = async () => {{
+          for (let i = 0; i < 3000; i++) {{
+            await frame();
+            if (!$('[data-testid=product-row-loading]') && $('[data-testid=product-row]')) return true;
+          }}
+          return false;
+        }};
+        {body}
+        "#
+    );
+    let out = session
+        .execute_async(&script, vec![arg])
+        .await
+        .expect("a step of the browse");
+    let out = out.json().clone();
+    assert!(!out.is_string(), "browsing failed: {out}");
+    out
 }
 
 /// The process `bin` that tauri-driver (`root`) launched, through WebKitWebDriver.
