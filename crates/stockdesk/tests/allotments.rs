@@ -5,10 +5,8 @@
 
 use stockdesk_testkit as common;
 
-use std::sync::atomic::AtomicBool;
-
-use common::proxy::{upstream_of, Link, Proxy};
 use common::replicas::assert_replica_equals_shop;
+use common::terminals::{shop, terminal, Terminal};
 use common::{both_backends, order_of, stocked, TestDb};
 use stockdesk::error::ErrorCode;
 use stockdesk::model::{AllotmentStatus, ExceptionKind, ExceptionResolution, OrderStatus};
@@ -163,90 +161,18 @@ both_backends!(
 
 // ---- real replicas against a Postgres shop --------------------------------------------------
 
-struct Shop {
-    sd: Stockdesk,
-    url: String,
-    _db: TestDb,
+/// What these tests ask of a till beyond the shared harness.
+trait Till {
+    /// Settled, and nothing set aside for a person.
+    async fn settled(&self);
+    /// The units the till's allotment of `v` holds.
+    async fn holds(&self, v: Uuid) -> i64;
 }
 
-async fn shop() -> Shop {
-    let db = common::postgres().await;
-    let sd = Stockdesk::open(&db.url, "office")
-        .await
-        .unwrap()
-        .with_data_dir(db.data_dir.clone())
-        .settle_blobs(None, None)
-        .await
-        .unwrap();
-    Shop {
-        sd,
-        url: db.url.clone(),
-        _db: db,
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let url = self.url.clone();
-            std::thread::spawn(move || {
-                tokio::runtime::Runtime::new()
-                    .unwrap()
-                    .block_on(common::drop_postgres(&url))
-            });
-        }
-    }
-}
-
-struct Terminal {
-    sd: Stockdesk,
-    proxy: Proxy,
-    _dir: tempfile::TempDir,
-}
-
-async fn terminal(shop: &Shop, name: &str) -> Terminal {
-    let proxy = Proxy::start(upstream_of(&shop.url)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let local = Stockdesk::open(&Store::sqlite_url(&dir.path().join("stockdesk.db")), name)
-        .await
-        .unwrap()
-        .with_data_dir(dir.path().to_path_buf())
-        .settle_blobs(None, None)
-        .await
-        .unwrap();
-    let (sd, _) = local
-        .join_shop(
-            &proxy.url_for(&shop.url),
-            Some(name),
-            &|_| {},
-            &AtomicBool::new(false),
-        )
-        .await
-        .unwrap();
-    Terminal {
-        sd,
-        proxy,
-        _dir: dir,
-    }
-}
-
-impl Terminal {
-    fn offline(&self) {
-        self.proxy.set(Link::Drop);
-    }
-
-    fn online(&self) {
-        self.proxy.set(Link::Forward);
-    }
-
-    async fn settle(&self) {
-        for _ in 0..3 {
-            self.sd.sync_once().await.unwrap();
-        }
-        let status = self.sd.sync_status(true).await.unwrap();
-        assert_eq!(status.pending, 0, "{status:?}");
+impl Till for Terminal {
+    async fn settled(&self) {
+        let status = self.settle().await;
         assert_eq!(status.attention, 0, "{status:?}");
-        assert_eq!(status.lag, Some(0), "{status:?}");
     }
 
     async fn holds(&self, v: Uuid) -> i64 {
@@ -299,7 +225,7 @@ async fn the_last_units_from_an_allotment_are_never_sold_twice() {
     let v = stocked(&shop.sd, "Scarf", &[5]).await[0];
     let t = terminal(&shop, "till").await;
     shop.sd.allot("till", v, 2).await.unwrap();
-    t.settle().await;
+    t.settled().await;
     assert_eq!(t.holds(v).await, 2, "a pull brings the allotment");
 
     t.offline();
@@ -327,7 +253,7 @@ async fn the_last_units_from_an_allotment_are_never_sold_twice() {
     assert_eq!(sell_online(&shop.sd, v, 5).await, 3);
 
     t.online();
-    t.settle().await;
+    t.settled().await;
     assert_eq!(shop.sd.stock_level(v).await.unwrap().on_hand, 0);
     assert_eq!(sold_and_owed(&shop.sd, v).await, (5, 0), "0 oversold");
     assert!(shop.sd.oversell_exceptions(false).await.unwrap().is_empty());
@@ -345,7 +271,7 @@ async fn selling_anyway_beyond_the_shops_stock_leaves_one_exception_per_unit_sho
     let shop = shop().await;
     let v = stocked(&shop.sd, "Bowl", &[5]).await[0];
     let t = terminal(&shop, "till").await;
-    t.settle().await;
+    t.settled().await;
 
     t.offline();
     // Without "sell anyway", nothing beyond the allotment (here: none).
@@ -354,7 +280,7 @@ async fn selling_anyway_beyond_the_shops_stock_leaves_one_exception_per_unit_sho
     // The shop turns it on; the till hears of it at its next sync.
     shop.sd.set_sell_anyway(true).await.unwrap();
     t.online();
-    t.settle().await;
+    t.settled().await;
     assert!(t.sd.sell_anyway().await.unwrap());
     t.offline();
     // A hold beyond the allotment is still refused: "sell anyway" is for goods handed over.
@@ -370,7 +296,7 @@ async fn selling_anyway_beyond_the_shops_stock_leaves_one_exception_per_unit_sho
     assert_eq!(sell_online(&shop.sd, v, 5).await, 5);
 
     t.online();
-    t.settle().await;
+    t.settled().await;
     let open = shop.sd.oversell_exceptions(true).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(
@@ -412,7 +338,7 @@ async fn selling_anyway_beyond_the_shops_stock_leaves_one_exception_per_unit_sho
         .unwrap_err();
     assert_eq!(again.code(), ErrorCode::InvalidState);
     assert_clean(&shop.sd).await;
-    t.settle().await;
+    t.settled().await;
     assert_replica_equals_shop(&shop.sd, &t.sd).await;
 }
 
@@ -422,7 +348,7 @@ async fn a_sale_from_an_allotment_revoked_while_offline_becomes_an_exception() {
     let v = stocked(&shop.sd, "Tee", &[3]).await[0];
     let t = terminal(&shop, "till").await;
     shop.sd.allot("till", v, 2).await.unwrap();
-    t.settle().await;
+    t.settled().await;
 
     t.offline();
     // A hold cancelled offline gives its units back to the allotment.
@@ -445,7 +371,7 @@ async fn a_sale_from_an_allotment_revoked_while_offline_becomes_an_exception() {
         .unwrap();
 
     t.online();
-    t.settle().await;
+    t.settled().await;
     let open = shop.sd.oversell_exceptions(true).await.unwrap();
     // The till's two: one came out of the last free unit, one is short.
     assert_eq!(open.len(), 1, "{open:?}");
@@ -485,7 +411,7 @@ async fn a_sale_from_an_allotment_revoked_while_offline_becomes_an_exception() {
     assert_eq!((level.on_hand, level.reserved), (0, 0));
     assert_eq!(sold_and_owed(&shop.sd, v).await, (3, 0));
     assert_clean(&shop.sd).await;
-    t.settle().await;
+    t.settled().await;
     assert_replica_equals_shop(&shop.sd, &t.sd).await;
     assert_clean(&t.sd).await;
 }
@@ -497,7 +423,7 @@ async fn a_terminal_that_never_returns_holds_its_allotment_until_revoked() {
     {
         let t = terminal(&shop, "lost").await;
         shop.sd.allot("lost", v, 3).await.unwrap();
-        t.settle().await;
+        t.settled().await;
         t.offline();
         // It is never heard from again.
     }
@@ -521,10 +447,10 @@ async fn a_policy_tops_allotments_up_and_hands_units_back_on_each_sync() {
     let v = stocked(&shop.sd, "Sock", &[5]).await[0];
     let (a, b) = (terminal(&shop, "a").await, terminal(&shop, "b").await);
     shop.sd.set_allotment_policy(v, Some(3)).await.unwrap();
-    a.settle().await;
+    a.settled().await;
     assert_eq!(a.holds(v).await, 3);
     // Only two are left free for the second till.
-    b.settle().await;
+    b.settled().await;
     assert_eq!(b.holds(v).await, 2);
     assert_eq!(shop.sd.stock_level(v).await.unwrap().available, 0);
 
@@ -532,26 +458,26 @@ async fn a_policy_tops_allotments_up_and_hands_units_back_on_each_sync() {
     a.offline();
     a.sd.sell_now(order_of(&[(v, 1)]), None).await.unwrap();
     a.online();
-    a.settle().await;
+    a.settled().await;
     assert_eq!(a.holds(v).await, 2);
     // Goods arrive: the next sync tops it up.
     shop.sd.receive_stock(v, 4, None).await.unwrap();
-    a.settle().await;
+    a.settled().await;
     assert_eq!(a.holds(v).await, 3);
 
     // A lower figure hands the extra back.
     shop.sd.set_allotment_policy(v, Some(1)).await.unwrap();
-    a.settle().await;
-    b.settle().await;
+    a.settled().await;
+    b.settled().await;
     assert_eq!((a.holds(v).await, b.holds(v).await), (1, 1));
     let level = shop.sd.stock_level(v).await.unwrap();
     assert_eq!((level.on_hand, level.available), (8, 6));
     // A revoked allotment is left alone by the policy.
     shop.sd.revoke_allotments("b", None).await.unwrap();
-    b.settle().await;
+    b.settled().await;
     assert_eq!(b.holds(v).await, 0);
     assert_clean(&shop.sd).await;
-    a.settle().await;
+    a.settled().await;
     assert_replica_equals_shop(&shop.sd, &a.sd).await;
     assert_replica_equals_shop(&shop.sd, &b.sd).await;
 }
@@ -604,7 +530,7 @@ async fn random_partitions_sales_and_revocations_never_sell_a_unit_unaccounted_f
         .await
         .unwrap();
     for t in &terminals {
-        t.settle().await;
+        t.settled().await;
     }
     let allowed = [
         ErrorCode::BeyondAllotment,
@@ -693,10 +619,10 @@ async fn random_partitions_sales_and_revocations_never_sell_a_unit_unaccounted_f
         t.online();
     }
     for t in &terminals {
-        t.settle().await;
+        t.settled().await;
     }
     for t in &terminals {
-        t.settle().await;
+        t.settled().await;
     }
     for (n, &v) in variants.iter().enumerate() {
         let (sold, _) = sold_and_owed(&shop.sd, v).await;

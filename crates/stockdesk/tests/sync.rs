@@ -9,111 +9,15 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::proxy::{upstream_of, Link, Proxy};
+use common::proxy::Link;
 use common::replicas::assert_replica_equals_shop;
+use common::terminals::{open_local, shop, terminal, Shop};
 use common::{order_of, stocked};
 use stockdesk::catalog::{PatchRequest, ProductPatch, ProductQuery, VariantOps, VariantUpdate};
 use stockdesk::error::ErrorCode;
 use stockdesk::sync::Resolution;
-use stockdesk::{Stockdesk, Store};
+use stockdesk::Stockdesk;
 use uuid::Uuid;
-
-/// A shop: a fresh Postgres database and a handle on it with the database's clock, as a
-/// terminal without a replica (or the back office) has.
-struct Shop {
-    sd: Stockdesk,
-    url: String,
-    _db: common::TestDb,
-}
-
-async fn shop() -> Shop {
-    let db = common::postgres().await;
-    let sd = Stockdesk::open(&db.url, "office")
-        .await
-        .unwrap()
-        .with_data_dir(db.data_dir.clone())
-        .settle_blobs(None, None)
-        .await
-        .unwrap();
-    Shop {
-        sd,
-        url: db.url.clone(),
-        _db: db,
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let url = self.url.clone();
-            std::thread::spawn(move || {
-                tokio::runtime::Runtime::new()
-                    .unwrap()
-                    .block_on(common::drop_postgres(&url))
-            });
-        }
-    }
-}
-
-/// A terminal: its own data directory and SQLite replica, joined to the shop through a proxy.
-struct Terminal {
-    sd: Stockdesk,
-    proxy: Proxy,
-    dir: tempfile::TempDir,
-}
-
-async fn terminal(shop: &Shop, name: &str) -> Terminal {
-    let proxy = Proxy::start(upstream_of(&shop.url)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let local = open_local(dir.path(), name).await;
-    let (sd, report) = local
-        .join_shop(
-            &proxy.url_for(&shop.url),
-            Some(name),
-            &|_| {},
-            &AtomicBool::new(false),
-        )
-        .await
-        .unwrap();
-    assert_eq!(report.terminal_name, name);
-    assert!(sd.is_replica());
-    Terminal { sd, proxy, dir }
-}
-
-async fn open_local(dir: &std::path::Path, actor: &str) -> Stockdesk {
-    Stockdesk::open(&Store::sqlite_url(&dir.join("stockdesk.db")), actor)
-        .await
-        .unwrap()
-        .with_data_dir(dir.to_path_buf())
-        .settle_blobs(None, None)
-        .await
-        .unwrap()
-}
-
-impl Terminal {
-    fn offline(&self) {
-        self.proxy.set(Link::Drop);
-    }
-
-    fn online(&self) {
-        self.proxy.set(Link::Forward);
-    }
-
-    async fn pending(&self) -> i64 {
-        self.sd.sync_status(false).await.unwrap().pending
-    }
-
-    /// Syncs until nothing is pending and nothing is left to pull (a second round brings what
-    /// the first one's pushes changed).
-    async fn settle(&self) {
-        for _ in 0..3 {
-            self.sd.sync_once().await.unwrap();
-        }
-        let status = self.sd.sync_status(true).await.unwrap();
-        assert_eq!(status.pending, 0, "{status:?}");
-        assert_eq!(status.lag, Some(0), "{status:?}");
-    }
-}
 
 async fn first_product(sd: &Stockdesk) -> stockdesk::catalog::Product {
     let page = sd

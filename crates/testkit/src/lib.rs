@@ -9,6 +9,7 @@ pub mod http;
 pub mod images;
 pub mod proxy;
 pub mod replicas;
+pub mod terminals;
 
 pub use fixtures::{order_of, stocked};
 
