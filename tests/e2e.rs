@@ -981,6 +981,8 @@ impl App {
         match self
             .driver
             .query(By::Css(css))
+            // A re-render between finding and testing an element makes it stale: look again.
+            .ignore_errors(true)
             .wait(WAIT, POLL)
             .and_displayed()
             .first()
@@ -1006,13 +1008,30 @@ impl App {
         path.display().to_string()
     }
 
+    /// Asked in the page in one step: a WebDriver element query races the re-render that removes
+    /// the element and can fail with "stale element" although it is gone.
     async fn wait_gone(&self, css: &str) {
-        self.driver
-            .query(By::Css(css))
-            .wait(WAIT, POLL)
-            .not_exists()
-            .await
-            .unwrap_or_else(|e| panic!("waiting for {css} to go: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let gone = self
+                .driver
+                .execute(
+                    "return document.querySelector(arguments[0]) === null;",
+                    vec![json!(css)],
+                )
+                .await
+                .ok()
+                .and_then(|r| r.json().as_bool());
+            if gone == Some(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waiting for {css} to go (screen: {})",
+                self.failure_shot()
+            );
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// Waits until the element's text holds `part`.
@@ -1055,6 +1074,8 @@ impl App {
     async fn wait_text(&self, css: &str, text: &str) {
         self.driver
             .query(By::Css(css))
+            // A re-render between finding and testing an element makes it stale: look again.
+            .ignore_errors(true)
             .wait(WAIT, POLL)
             .with_text(text.to_string())
             .first()

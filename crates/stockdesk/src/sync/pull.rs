@@ -1,7 +1,8 @@
 //! Pulling: the replica follows the shop's change feed from its cursor. For each page of changes
 //! it reads, from one snapshot of the server, the current rows of everything the page changed
-//! (products with their variants, images, history and image bytes; orders; categories; staff;
-//! the page's stock movements), then in ONE transaction of the replica: replaces its rows with
+//! (products with their variants, images, history and image bytes — or, for a product whose
+//! only changes were to its stock, just its row, its variants and the new history rows; orders;
+//! categories; staff; the page's stock movements), then in ONE transaction of the replica: replaces its rows with
 //! the server's, applies its own pending commands again on top, and moves the cursor. The cursor
 //! is the feed's, which never skips a change (`feed`); a crash before the commit leaves the old
 //! cursor, and the page is read again.
@@ -126,6 +127,9 @@ struct Fetched {
     on_server: BTreeSet<Uuid>,
     /// The version of each product read that the replica had from the server.
     seen: BTreeMap<Uuid, i64>,
+    /// Products whose only changes since the replica's version are to stock: their rows
+    /// without images or attributes.
+    lean: BTreeMap<Uuid, Lean>,
     orders: BTreeSet<Uuid>,
     /// Orders this terminal's pending commands made, paid or cancelled.
     till_orders: BTreeSet<Uuid>,
@@ -182,17 +186,18 @@ async fn apply_page(
     );
     let mut orders = wanted.orders.clone();
     orders.extend(&till_orders);
-    // A stock change, and an order (it holds or sold stock), change their variants' products.
-    products.extend(
-        ids_where(
-            &mut srv,
-            "SELECT DISTINCT product_id FROM variants",
-            "id",
-            &wanted.variants,
-        )
-        .await?,
-    );
-    products.extend(
+    // A stock change, and an order (it holds or sold stock), change their variants' products:
+    // read lean where nothing but stock changed, whole otherwise.
+    let mut stocked: BTreeSet<Uuid> = ids_where(
+        &mut srv,
+        "SELECT DISTINCT product_id FROM variants",
+        "id",
+        &wanted.variants,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    stocked.extend(
         ids_where(
             &mut srv,
             "SELECT DISTINCT product_id FROM order_items",
@@ -201,6 +206,9 @@ async fn apply_page(
         )
         .await?,
     );
+    let stocked: BTreeSet<Uuid> = stocked.difference(&products).copied().collect();
+    let mut fetched = Fetched::default();
+    products.extend(fetch_stock_only(&mut srv, cols, local, &stocked, &mut fetched).await?);
     if wanted.everything {
         products.extend(
             Stmt::new("SELECT id FROM products")
@@ -208,8 +216,14 @@ async fn apply_page(
                 .await?,
         );
     }
-    let mut fetched = Fetched::default();
     fetch_products(&mut srv, cols, local, products, &mut fetched).await?;
+    // A product read whole for a clash of SKUs takes its rows from there.
+    fetched.lean.retain(|id, _| !fetched.products.contains(id));
+    tracing::debug!(
+        whole = fetched.products.len(),
+        stock_only = fetched.lean.len(),
+        "products read for a page"
+    );
 
     // Categories the page made, and those the products read use (a product's change can come
     // before its new category's in the feed).
@@ -394,6 +408,89 @@ async fn fetch_products(
         products.extend(&todo);
     }
     Ok(())
+}
+
+/// A product whose stock alone changed: its row, its variants' rows and its new history rows.
+#[derive(Default)]
+struct Lean {
+    product: Vec<Vec<Arg>>,
+    variants: Vec<Vec<Arg>>,
+    history: Vec<Vec<Arg>>,
+}
+
+/// Reads lean the `products` whose only changes since the version the replica has from the
+/// server are to their stock (every new history row changed `stock_on_hand` alone, or none came:
+/// a hold), so their other rows are the replica's already; returns the rest, to read whole. A
+/// product with pending commands here never comes (it is read whole, to make them again on top).
+async fn fetch_stock_only(
+    srv: &mut Tx,
+    cols: &Columns,
+    local: &crate::ctx::Ctx,
+    products: &BTreeSet<Uuid>,
+    fetched: &mut Fetched,
+) -> Result<BTreeSet<Uuid>> {
+    let mut whole = BTreeSet::new();
+    let product_of = |table: &str, column: &str, row: &[Arg]| match row[cols.index(table, column)] {
+        Arg::OptId(Some(id)) => id,
+        _ => Uuid::nil(),
+    };
+    let changes = cols.index("product_history", "changes");
+    for chunk in chunks(products) {
+        let seen = seen_versions(&mut local.store.conn().await?, &chunk).await?;
+        // Not in the replica from the server yet: read whole.
+        whole.extend(chunk.iter().filter(|id| !seen.contains_key(id)));
+        let chunk: Vec<Uuid> = chunk
+            .into_iter()
+            .filter(|id| seen.contains_key(id))
+            .collect();
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut lean: BTreeMap<Uuid, Lean> =
+            chunk.iter().map(|&id| (id, Lean::default())).collect();
+        for row in cols
+            .fetch(srv, "product_history", history_after(&chunk, &seen))
+            .await?
+        {
+            let id = product_of("product_history", "product_id", &row);
+            if !stock_only(&row[changes]) {
+                whole.insert(id);
+            }
+            lean.entry(id).or_default().history.push(row);
+        }
+        lean.retain(|id, _| !whole.contains(id));
+        let ids = || Stmt::ids_in("id", lean.keys().copied());
+        for row in cols.fetch(srv, "products", ids()).await? {
+            let id = product_of("products", "id", &row);
+            lean.entry(id).or_default().product.push(row);
+        }
+        let of_products = Stmt::ids_in("product_id", lean.keys().copied());
+        for row in cols.fetch(srv, "variants", of_products).await? {
+            let id = product_of("variants", "product_id", &row);
+            lean.entry(id).or_default().variants.push(row);
+        }
+        // Gone from the server meanwhile: its removal comes whole.
+        for (id, l) in lean {
+            if l.product.is_empty() {
+                whole.insert(id);
+            } else {
+                fetched.lean.insert(id, l);
+            }
+        }
+    }
+    Ok(whole)
+}
+
+/// Whether a history row's `changes` name nothing but variants' stock on hand.
+fn stock_only(changes: &Arg) -> bool {
+    let Arg::OptJson(Some(raw)) = changes else {
+        return false;
+    };
+    serde_json::from_str::<Vec<String>>(raw.get()).is_ok_and(|fields| {
+        fields
+            .iter()
+            .all(|f| f.starts_with("variants.") && f.ends_with(".stock_on_hand"))
+    })
 }
 
 /// History rows of `products` the replica lacks: after the version it has from the server (all
@@ -595,8 +692,20 @@ async fn write_page(
         let upsert = matches!(table, "blobs" | "product_history" | "orders");
         cols.write(tx, table, f.take(table), upsert).await?;
     }
+    // Stock-only changes: the replica's rows take the server's in place (their SKUs, slugs,
+    // images and attributes are the same on both sides).
+    let lean: Vec<Uuid> = f.lean.keys().copied().collect();
+    let (mut products, mut variants, mut history) = (Vec::new(), Vec::new(), Vec::new());
+    for (_, l) in std::mem::take(&mut f.lean) {
+        products.extend(l.product);
+        variants.extend(l.variants);
+        history.extend(l.history);
+    }
+    cols.write(tx, "products", products, true).await?;
+    cols.write(tx, "variants", variants, true).await?;
+    cols.write(tx, "product_history", history, true).await?;
     write_allotments(tx, cols, &mut f).await?;
-    for p in &f.on_server {
+    for p in f.on_server.iter().chain(&lean) {
         Stmt::new(
             "INSERT INTO sync_seen (product_id, version) SELECT id, version FROM products \
              WHERE id = $1 ON CONFLICT (product_id) DO UPDATE SET version = excluded.version",
@@ -610,7 +719,7 @@ async fn write_page(
     rerun_each(tx, link, rerun).await?;
 
     let mut events: Vec<ChangeEvent> = Vec::new();
-    for p in &replaced {
+    for p in replaced.iter().chain(&lean) {
         let version: Option<i64> = Stmt::new("SELECT version FROM products WHERE id = $1")
             .arg(*p)
             .scalar_optional(tx)
